@@ -1,0 +1,1 @@
+"""AMI: the sans-I/O codec and correlator, and the one-socket client."""

@@ -1,0 +1,108 @@
+"""The one error hierarchy of the gateway.
+
+Every error the gateway raises on purpose is a ``GatewayError``.  The HTTP
+layer translates them to responses in one place (``gateway.http.errors``):
+
+* ``AmiLevelError``: HTTP 200 with ``Response: Error`` and ``Message: <text>``,
+  exactly as Asterisk reports its own failures.  The texts are a contract
+  (docs/design.md, Contracts).
+* ``HttpLevelError``: a real HTTP status (400, 413, 414, 429, 503).
+* ``ProtocolError``: Asterisk sent something the codec cannot accept.
+* ``ConfigError``: a bad configuration file, reported at start-up.
+"""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Base of every error raised on purpose by the gateway."""
+
+    message: str = "Gateway error"
+
+    def __init__(self, message: str | None = None) -> None:
+        if message is not None:
+            self.message = message
+        super().__init__(self.message)
+
+
+class AmiLevelError(GatewayError):
+    """Answered as HTTP 200, ``Response: Error``, ``Message: <message>``."""
+
+
+class PermissionDenied(AmiLevelError):
+    message = "Permission denied"
+
+
+class InvalidCharacter(AmiLevelError):
+    message = "Invalid character in request"
+
+
+class RequestTooLarge(AmiLevelError):
+    message = "Request too large for AMI"
+
+
+class NotConnected(AmiLevelError):
+    message = "Asterisk is not connected"
+
+
+class ActionTimeout(AmiLevelError):
+    message = "Timeout waiting for Asterisk"
+
+
+class TooManySessions(AmiLevelError):
+    message = "Too many sessions"
+
+
+class NeedsSession(AmiLevelError):
+    message = "waitevent needs a session"
+
+
+class MissingAction(AmiLevelError):
+    message = "Missing action in request"
+
+
+class AuthenticationFailed(AmiLevelError):
+    message = "Authentication failed"
+
+
+class HttpLevelError(GatewayError):
+    """Answered with a real HTTP status code."""
+
+    status: int = 400
+    retry_after: int | None = None
+
+
+class BadRequest(HttpLevelError):
+    status = 400
+    message = "Bad request"
+
+
+class BodyTooLarge(HttpLevelError):
+    status = 413
+    message = "Request body too large"
+
+
+class QueryTooLarge(HttpLevelError):
+    status = 414
+    message = "Request query too large"
+
+
+class RateLimited(HttpLevelError):
+    status = 429
+    message = "Too many requests"
+
+    def __init__(self, retry_after: int = 1) -> None:
+        super().__init__()
+        self.retry_after = retry_after
+
+
+class ProtocolError(GatewayError):
+    """Asterisk's byte stream broke a rule or a limit of the codec."""
+
+    message = "AMI protocol error"
+
+
+class ConfigError(GatewayError):
+    """The configuration is invalid; the message names the key."""
+
+    message = "Invalid configuration"
