@@ -1,0 +1,109 @@
+"""The ``ajam-gateway`` command line.
+
+``ajam-gateway`` with no config runs the demo: the gateway against the
+embedded simulated PBX, so that a newcomer sees it work at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from gateway.app import create_app
+from gateway.cli_tools import check_config_report, hash_secret_cli
+from gateway.config import Config, demo_config, load_config
+from gateway.errors import ConfigError
+from gateway.simulator import Simulator
+
+DEMO_BANNER = """\
+ajam-gateway demo: a simulated Asterisk is running in-process.
+  users: admin/admin (read=all, write=all), reader/reader (read=call,system)
+  try:   curl -c /tmp/ajam.txt 'http://{host}:{port}{prefix}/rawman?action=login&username=admin&secret=admin'
+         curl -b /tmp/ajam.txt 'http://{host}:{port}{prefix}/rawman?action=ping'
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ajam-gateway", description=__doc__)
+    parser.add_argument("--config", help="TOML configuration file")
+    parser.add_argument("--demo", action="store_true", help="run against the embedded simulator")
+    parser.add_argument("--host", help="listen address (overrides [http] host)")
+    parser.add_argument("--port", type=int, help="listen port (overrides [http] port)")
+    parser.add_argument("--node-id", help="node id for session ids (overrides [http] node_id)")
+    parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
+    sub = parser.add_subparsers(dest="command")
+    check = sub.add_parser("check-config", help="validate a config and show what each user may do")
+    check.add_argument("path")
+    sub.add_parser("hash-secret", help="read a secret on stdin, print a secret_hash line")
+    return parser
+
+
+def _with_overrides(config: Config, args: argparse.Namespace) -> Config:
+    changes = {
+        key: value
+        for key, value in (("host", args.host), ("port", args.port), ("node_id", args.node_id))
+        if value is not None
+    }
+    if not changes:
+        return config
+    return dataclasses.replace(config, http=dataclasses.replace(config.http, **changes))
+
+
+async def serve(config: Config, *, demo: bool) -> None:
+    simulator: Simulator | None = None
+    if demo:
+        simulator = Simulator(call_events=0.2)
+        port = await simulator.start("127.0.0.1", 0)
+        config = dataclasses.replace(config, ami=dataclasses.replace(config.ami, port=port))
+    runner = web.AppRunner(create_app(config), handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, config.http.host, config.http.port)
+    await site.start()
+    if demo:
+        http = config.http
+        print(DEMO_BANNER.format(host=http.host, port=http.port, prefix=http.prefix), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        if simulator is not None:
+            await simulator.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        if args.command == "hash-secret":
+            print(hash_secret_cli(sys.stdin.read()))
+            return 0
+        if args.command == "check-config":
+            report, warnings = check_config_report(load_config(args.path))
+            print(report)
+            for warning in warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+            return 0
+        demo = args.demo or args.config is None
+        config = demo_config() if args.config is None else load_config(args.config)
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(_with_overrides(config, args), demo=demo))
+    except ConfigError as error:
+        print(f"ajam-gateway: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""``create_app(config)``: wires the gateway's parts into an aiohttp app.
+
+Background work lives in ``cleanup_ctx`` (the AMI client, the session
+reaper), so it starts and stops with the app, and tests get the same wiring
+as production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Final
+
+from aiohttp import web
+
+from gateway.accounts import Accounts
+from gateway.ami.client import AmiClient
+from gateway.ami.message import Message
+from gateway.config import Config
+from gateway.dispatch import AmiFacts, Dispatcher
+from gateway.events import EventLog
+from gateway.http.ajam import AjamHandler, AjamSettings
+from gateway.http.errors import error_middleware
+from gateway.http.respond import CookiePolicy
+from gateway.security import SecurityEvents
+from gateway.sessions import SessionStore
+from gateway.waitevent import Notifier
+
+REAP_INTERVAL: Final = 1.0
+"""Expired sessions are swept every second: cheap, and close to their deadline."""
+WAITEVENT_MARGIN: Final = 10
+"""Asterisk caps a poll at the session timeout minus 10 s; so do we."""
+
+
+@dataclass(slots=True)
+class Gateway:
+    """The running parts of one instance, reachable through ``app[GATEWAY]``."""
+
+    config: Config
+    log: EventLog
+    sessions: SessionStore
+    accounts: Accounts
+    ami: AmiClient
+    dispatcher: Dispatcher
+    facts: AmiFacts
+    security: SecurityEvents
+    started: float
+
+
+GATEWAY: Final = web.AppKey("gateway", Gateway)
+
+
+def _link_event(up: bool, reason: str) -> Message:
+    if up:
+        return Message.of(("Event", "GatewayAMIUp"), ("Privilege", "system,all"))
+    return Message.of(
+        ("Event", "GatewayAMIDown"), ("Privilege", "system,all"), ("Reason", reason)
+    )
+
+
+def build_gateway(config: Config) -> Gateway:
+    log = EventLog(config.events.ring_size)
+    facts = AmiFacts()
+    sessions = SessionStore(
+        node_id=config.http.node_id,
+        httptimeout=config.http.httptimeout,
+        unauth_timeout=config.http.unauth_timeout,
+        max_sessions=config.limits.max_sessions,
+    )
+    accounts = Accounts(config)
+
+    def on_event(message: Message, owner: str | None) -> None:
+        if message.name == "FullyBooted":
+            facts.uptime = int(message.get("Uptime") or 0)
+            facts.last_reload = int(message.get("LastReload") or 0)
+            facts.at = time.monotonic()
+        log.append(message, owner)
+
+    async def on_login(client: AmiClient) -> None:
+        answer = await client.send([("Action", "ListCommands")])
+        accounts.learn_actions(answer[0])
+
+    ami = AmiClient(
+        config.ami,
+        node_id=config.http.node_id,
+        on_event=on_event,
+        on_link=lambda up, reason: log.append(_link_event(up, reason)),
+        on_login=on_login,
+    )
+    security = SecurityEvents(log)
+    waitevent_max = config.limits.waitevent_max
+    if waitevent_max is None:
+        waitevent_max = max(0, config.http.httptimeout - WAITEVENT_MARGIN)
+    dispatcher = Dispatcher(
+        accounts=accounts,
+        ami=ami,
+        log=log,
+        sessions=sessions,
+        security=security,
+        login_fail_delay=config.limits.login_fail_delay,
+        waitevent_max=waitevent_max,
+        facts=facts,
+    )
+    return Gateway(
+        config, log, sessions, accounts, ami, dispatcher, facts, security, time.monotonic()
+    )
+
+
+async def _ami_ctx(app: web.Application) -> AsyncIterator[None]:
+    gateway = app[GATEWAY]
+    notifier = Notifier(gateway.log, gateway.sessions)
+    task = asyncio.create_task(gateway.ami.run(), name="ami-client")
+    yield
+    notifier.close()
+    await gateway.ami.close()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _reaper_ctx(app: web.Application) -> AsyncIterator[None]:
+    sessions = app[GATEWAY].sessions
+
+    async def reap() -> None:
+        while True:
+            await asyncio.sleep(REAP_INTERVAL)
+            sessions.reap(time.monotonic())
+
+    task = asyncio.create_task(reap(), name="session-reaper")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _end_polls(app: web.Application) -> None:
+    """On shutdown every held waitevent gets a well-formed empty reply."""
+    sessions = app[GATEWAY].sessions
+    for session in sessions.waiting():
+        if session.waiter is not None:
+            session.waiter.kick()
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.Response(text="ok\n")
+
+
+async def readyz(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    if gateway.ami.ready:
+        return web.Response(text="ready\n")
+    return web.Response(status=503, text=f"AMI not connected: {gateway.ami.last_error}\n")
+
+
+def create_app(config: Config) -> web.Application:
+    gateway = build_gateway(config)
+    app = web.Application(middlewares=[error_middleware])
+    app[GATEWAY] = gateway
+    app.cleanup_ctx.append(_ami_ctx)
+    app.cleanup_ctx.append(_reaper_ctx)
+    app.on_shutdown.append(_end_polls)
+    http = config.http
+    handler = AjamHandler(
+        AjamSettings(http.prefix, config.limits.max_query, config.limits.max_body),
+        gateway.dispatcher,
+        gateway.sessions,
+        CookiePolicy(
+            max_age=http.httptimeout,
+            path=http.cookie_path,
+            samesite=http.cookie_samesite,
+            secure=http.cookie_secure,
+            httponly=http.cookie_httponly,
+        ),
+    )
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_route("*", "/{tail:.*}", handler)
+    return app

@@ -1,0 +1,280 @@
+"""What one AJAM request does: session-local actions, or one AMI action.
+
+Login, Logoff, Challenge, WaitEvent, Events and Filter belong to the HTTP
+session and never reach AMI, where they would change the one shared AMI
+session for everyone.  Every other action is checked against the user's
+rights and forwarded.  Errors are raised (``AmiLevelError``) and rendered by
+the HTTP layer in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+from gateway.ami.codec import validate_action
+from gateway.ami.message import Field, Message
+from gateway.classes import ALL, CLASS_BITS, parse_classes
+from gateway.errors import (
+    AmiLevelError,
+    AuthenticationFailed,
+    MissingAction,
+    NotConnected,
+    PermissionDenied,
+)
+from gateway.events import EventLog
+from gateway.replies import Peer, Reply, header, response
+from gateway.sessions import EventPredicate, Identity, Session, SessionStore
+from gateway.waitevent import wait_for_events
+
+LOCAL_ACTIONS: Final = frozenset({"login", "logoff", "challenge", "waitevent", "events", "filter"})
+UNAUTHENTICATED_OK: Final = frozenset({"login", "logoff", "challenge"})
+STRIPPED_PARAMS: Final = frozenset({"mansession_id"})
+"""Never forwarded: the session id is a credential, not an AMI header."""
+
+CHALLENGE_RANGE: Final = 2**31
+"""Decimal digits like Asterisk's ast_random(); only ever used with a secret."""
+ORIGINATE_MARGIN: Final = 5.0
+"""Seconds added to an Originate's own ring Timeout before we give up on it."""
+ORIGINATE_DEFAULT_MS: Final = 30_000
+"""Asterisk's default Originate Timeout (ms) when the client sets none."""
+
+
+class Accounts(Protocol):
+    """The gateway's users and rights (see ``gateway.accounts``)."""
+
+    def check_login(
+        self, username: str, peer_address: str, *, secret: str | None, md5: tuple[str, str] | None
+    ) -> tuple[Identity | None, str]:
+        """(identity, "") on success, else (None, security event name)."""
+        ...
+
+    def check_action(self, identity: Identity, action: str, fields: Sequence[Field]) -> None:
+        """Raise ``PermissionDenied`` unless the user may run this action."""
+        ...
+
+    def compile_filter(self, expression: str) -> EventPredicate: ...
+
+    def max_sessions(self, username: str) -> int | None: ...
+
+
+class Ami(Protocol):
+    @property
+    def ready(self) -> bool: ...
+
+    def send(
+        self,
+        fields: Sequence[Field],
+        *,
+        owner: str | None = None,
+        sync_originate: bool = False,
+        timeout: float | None = None,
+    ) -> Awaitable[tuple[Message, ...]]: ...
+
+
+@dataclass(slots=True)
+class AmiFacts:
+    """What the gateway learnt from Asterisk's own FullyBooted."""
+
+    uptime: int = 0
+    last_reload: int = 0
+    at: float = 0.0
+
+    def now(self) -> tuple[int, int]:
+        elapsed = int(time.monotonic() - self.at) if self.at else 0
+        return self.uptime + elapsed, self.last_reload + elapsed
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        accounts: Accounts,
+        ami: Ami,
+        log: EventLog,
+        sessions: SessionStore,
+        security: Callable[[str, Session, Peer, str], None],
+        login_fail_delay: float = 1.0,
+        waitevent_max: float = 50.0,
+        waitevent_batch: int = 10_000,
+        facts: AmiFacts | None = None,
+    ) -> None:
+        self.accounts = accounts
+        self.ami = ami
+        self.log = log
+        self.sessions = sessions
+        self.security = security
+        self.login_fail_delay = login_fail_delay
+        self.waitevent_max = waitevent_max
+        self.waitevent_batch = waitevent_batch
+        self.facts = facts or AmiFacts()
+        self._local: dict[str, Callable[[Session, list[Field], Peer], Awaitable[Reply]]] = {
+            "login": self._login,
+            "logoff": self._logoff,
+            "challenge": self._challenge,
+            "waitevent": self._waitevent,
+            "events": self._events,
+            "filter": self._filter,
+        }
+
+    async def handle(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
+        fields = [(k, v) for k, v in fields if k.lower() not in STRIPPED_PARAMS]
+        validate_action(fields)
+        action = (header(fields, "Action") or "").strip()
+        if not action:
+            raise MissingAction
+        name = action.lower()
+        if not session.authenticated and name not in UNAUTHENTICATED_OK:
+            raise PermissionDenied
+        local = self._local.get(name)
+        if local is not None:
+            return await local(session, fields, peer)
+        return await self._forward(session, action, fields)
+
+    async def _forward(self, session: Session, action: str, fields: list[Field]) -> Reply:
+        assert session.identity is not None
+        self.accounts.check_action(session.identity, action, fields)
+        if not self.ami.ready:
+            raise NotConnected
+        timeout: float | None = None
+        sync = action.lower() == "originate" and not _is_true(header(fields, "Async"))
+        if sync:
+            fields = [(k, v) for k, v in fields if k.lower() != "async"]
+            fields.append(("Async", "true"))
+            timeout = _originate_timeout(fields)
+        messages = await self.ami.send(
+            fields, owner=session.key, sync_originate=sync, timeout=timeout
+        )
+        return Reply(messages)
+
+    async def _login(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
+        action_id = header(fields, "ActionID")
+        if session.authenticated:
+            return Reply((response("Success", action_id, ("Message", "Already authenticated")),))
+        username = header(fields, "Username") or ""
+        md5: tuple[str, str] | None = None
+        if (header(fields, "AuthType") or "").lower() == "md5" and session.challenge:
+            md5 = (session.challenge, header(fields, "Key") or "")
+        secret = None if md5 else (header(fields, "Secret") or "")
+        identity, failure = self.accounts.check_login(
+            username, peer.address, secret=secret, md5=md5
+        )
+        if identity is None or not self._room_for(identity.username):
+            await self._fail_login(session, peer, username, failure or "SessionLimit")
+        assert identity is not None
+        return self._accept_login(session, identity, header(fields, "Events"), action_id, peer)
+
+    def _room_for(self, username: str) -> bool:
+        limit = self.accounts.max_sessions(username)
+        return limit is None or self.sessions.count_user(username) < limit
+
+    async def _fail_login(self, session: Session, peer: Peer, username: str, event: str) -> None:
+        self.sessions.remove(session)
+        self.security(event, session, peer, username)
+        await asyncio.sleep(self.login_fail_delay)
+        raise AuthenticationFailed
+
+    def _accept_login(
+        self,
+        session: Session,
+        identity: Identity,
+        events: str | None,
+        action_id: str | None,
+        peer: Peer,
+    ) -> Reply:
+        self.sessions.rekey(session)
+        session.identity = identity
+        session.challenge = None
+        session.cursor = self.log.last_seq
+        if events:
+            mask = event_mask(events)
+            session.send_events = 0 if mask is None else mask
+        self.sessions.touch(session, time.monotonic())
+        self.security("SuccessfulAuth", session, peer, identity.username)
+        head = [response("Success", action_id, ("Message", "Authentication accepted"))]
+        system = CLASS_BITS["system"]
+        if session.send_events & system and identity.read & system:
+            head.append(self._fully_booted())
+        return Reply(tuple(head), login_session=session.id)
+
+    def _fully_booted(self) -> Message:
+        uptime, reload = self.facts.now()
+        return Message.of(
+            ("Event", "FullyBooted"),
+            ("Privilege", "system,all"),
+            ("Uptime", str(uptime)),
+            ("LastReload", str(reload)),
+            ("Status", "Fully Booted"),
+        )
+
+    async def _logoff(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
+        self.sessions.remove(session)
+        message = response(
+            "Goodbye", header(fields, "ActionID"), ("Message", "Thanks for all the fish.")
+        )
+        return Reply((message,))
+
+    async def _challenge(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
+        action_id = header(fields, "ActionID")
+        if (header(fields, "AuthType") or "").lower() != "md5":
+            raise AmiLevelError("Must specify AuthType")
+        if not session.challenge:
+            session.challenge = str(secrets.randbelow(CHALLENGE_RANGE))
+        return Reply((response("Success", action_id, ("Challenge", session.challenge)),))
+
+    async def _events(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
+        mask = event_mask(header(fields, "EventMask") or "")
+        if mask is None:
+            raise AmiLevelError("Invalid event mask")
+        session.send_events = mask
+        state = "On" if mask else "Off"
+        return Reply((response("Success", header(fields, "ActionID"), ("Events", state)),))
+
+    async def _filter(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
+        assert session.identity is not None
+        if not session.identity.write & CLASS_BITS["system"]:
+            raise PermissionDenied
+        operation = (header(fields, "Operation") or "").lower()
+        expression = header(fields, "Filter") or ""
+        if operation != "add":
+            raise AmiLevelError("Unknown operation")
+        if not expression:
+            raise AmiLevelError("No filter specified")
+        try:
+            session.filters.append(self.accounts.compile_filter(expression))
+        except ValueError:
+            raise AmiLevelError("Filter Not Added") from None
+        return Reply((response("Success", header(fields, "ActionID"), ("Message", "Success")),))
+
+    async def _waitevent(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
+        return await wait_for_events(self, session, fields)
+
+
+def event_mask(value: str) -> int | None:
+    """Asterisk's set_eventmask: on/off/yes/no, a number, or class names."""
+    text = value.strip().lower()
+    if text in {"on", "yes", "true", "all"}:
+        return ALL
+    if text in {"off", "no", "false", "none", ""}:
+        return 0
+    if text.lstrip("-").isdigit():
+        return ALL if int(text) else 0
+    try:
+        return parse_classes(text)
+    except ValueError:
+        return None
+
+
+def _is_true(value: str | None) -> bool:
+    """Asterisk's ast_true."""
+    return (value or "").strip().lower() in {"yes", "true", "y", "t", "1", "on"}
+
+
+def _originate_timeout(fields: Sequence[Field]) -> float:
+    raw = header(fields, "Timeout") or ""
+    ms = int(raw) if raw.strip().isdigit() else ORIGINATE_DEFAULT_MS
+    return ms / 1000 + ORIGINATE_MARGIN

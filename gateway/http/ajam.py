@@ -1,0 +1,153 @@
+"""The AJAM endpoints: ``{prefix}/rawman``, ``/mxml``, ``/manager``, ``/json``.
+
+Paths match case-insensitively with an optional trailing ``/``, as in
+Asterisk.  Parameters come from the raw query (GET) or a form body (POST,
+which replaces the query), decoded byte-wise.  The session comes from the
+cookie (quoted or not) or a ``mansession_id`` parameter; an unknown one gets
+a fresh unauthenticated session silently.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Final
+
+from aiohttp import web
+
+from gateway.ami.codec import validate_action
+from gateway.ami.message import Field
+from gateway.dispatch import Dispatcher
+from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge, TooManySessions
+from gateway.http.errors import error_page
+from gateway.http.params import cookie_session_id, first, parse_form, split_target
+from gateway.http.respond import CookiePolicy, ajam_response, render_reply
+from gateway.render import FORMATS, Format, RenderOptions
+from gateway.replies import Peer, Reply, error_message
+from gateway.sessions import Session, SessionStore
+
+AJAM_FORMATS: Final = ("rawman", "mxml", "manager", "json")
+ALLOWED_METHODS: Final = frozenset({"GET", "HEAD", "POST"})
+FORM_TYPE: Final = "application/x-www-form-urlencoded"
+
+
+@dataclass(frozen=True, slots=True)
+class AjamSettings:
+    prefix: str = "/asterisk"
+    max_query: int = 65_536
+    max_body: int = 1 << 20
+
+
+def match_format(prefix: str, path: str) -> str | None:
+    """``/ASTERISK/rawman/`` → ``rawman``; ``//rawman`` or ``rawman/x`` → None."""
+    lowered = path.lower()
+    if lowered.endswith("/") and len(lowered) > 1:
+        lowered = lowered[:-1]
+    head = prefix.lower().rstrip("/") + "/"
+    if not lowered.startswith(head):
+        return None
+    name = lowered[len(head) :]
+    return name if name in AJAM_FORMATS else None
+
+
+def safe_action_id(fields: list[Field]) -> str | None:
+    """The client's ActionID, unless it is itself the bad input."""
+    value = first(fields, "ActionID")
+    if value is None:
+        return None
+    try:
+        validate_action([("ActionID", value)])
+    except AmiLevelError:
+        return None
+    return value
+
+
+class AjamHandler:
+    def __init__(
+        self,
+        settings: AjamSettings,
+        dispatcher: Dispatcher,
+        sessions: SessionStore,
+        cookie: CookiePolicy,
+    ) -> None:
+        self.settings = settings
+        self.dispatcher = dispatcher
+        self.sessions = sessions
+        self.cookie = cookie
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        path, query = split_target(request.raw_path)
+        name = match_format(self.settings.prefix, path)
+        if name is None:
+            return error_page(404, "Not Found", "The requested URL was not found on this server.")
+        if request.method not in ALLOWED_METHODS:
+            return error_page(501, "Not Implemented", "Attempt to use unimplemented / unsupported method")
+        fields = await self._params(request, query)
+        fmt = FORMATS[name]
+        opts = _options(name, fields)
+        peer = _peer(request)
+        try:
+            session = self._session(request, fields, peer)
+        except TooManySessions as error:
+            reply = Reply((error_message(error.message, safe_action_id(fields)),))
+            return ajam_response(fmt, render_reply(fmt, reply, opts), cookie=None)
+        try:
+            reply = await self.dispatcher.handle(session, fields, peer)
+        except AmiLevelError as error:
+            reply = Reply((error_message(error.message, safe_action_id(fields)),))
+        if reply.login_session is not None:
+            opts = RenderOptions(opts.ajaxdest, opts.ajaxobjtype, reply.login_session)
+        return self._respond(fmt, reply, opts, session)
+
+    def _respond(
+        self, fmt: Format, reply: Reply, opts: RenderOptions, session: Session
+    ) -> web.Response:
+        body = render_reply(fmt, reply, opts)
+        return ajam_response(fmt, body, cookie=self.cookie.header(session.id))
+
+    async def _params(self, request: web.Request, query: bytes) -> list[Field]:
+        if len(query) > self.settings.max_query:
+            raise QueryTooLarge
+        if request.method != "POST":
+            return parse_form(query)
+        if request.content_length is not None and request.content_length > self.settings.max_body:
+            raise BodyTooLarge
+        content_type = request.headers.get("Content-Type", "")
+        if content_type.split(";")[0].strip().lower() != FORM_TYPE:
+            return []  # Asterisk: a POST without a form body has no parameters
+        body = await request.content.read(self.settings.max_body + 1)
+        if len(body) > self.settings.max_body:
+            raise BodyTooLarge
+        return parse_form(body)
+
+    def _session(self, request: web.Request, fields: list[Field], peer: Peer) -> Session:
+        now = time.monotonic()
+        wanted = cookie_session_id(request.headers.get("Cookie")) or first(fields, "mansession_id")
+        session = self.sessions.get(wanted, now) if wanted else None
+        if session is None:
+            session = self.sessions.create(peer.address, now, self.dispatcher.log.last_seq)
+        else:
+            self.sessions.touch(session, now)
+        return session
+
+
+def _options(name: str, fields: list[Field]) -> RenderOptions:
+    if name != "mxml":
+        return RenderOptions()
+    return RenderOptions(
+        ajaxdest=first(fields, "ajaxdest") or "unknown",
+        ajaxobjtype=first(fields, "ajaxobjtype") or "generic",
+    )
+
+
+def _peer(request: web.Request) -> Peer:
+    transport = request.transport
+    remote = transport.get_extra_info("peername") if transport else None
+    local = transport.get_extra_info("sockname") if transport else None
+    address = request.remote or (remote[0] if remote else "")
+    return Peer(
+        address=address,
+        port=int(remote[1]) if remote else 0,
+        local_address=str(local[0]) if local else "127.0.0.1",
+        local_port=int(local[1]) if local else 0,
+    )

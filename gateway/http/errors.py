@@ -1,0 +1,61 @@
+"""The one place where HTTP-level errors become responses.
+
+AMI-level errors (``Response: Error``) are rendered by the AJAM handler in
+the client's output format; everything with a real HTTP status is answered
+here, whatever the path.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from gateway.errors import HttpLevelError, RateLimited
+from gateway.http.respond import SERVER_NAME
+
+log = logging.getLogger("gateway.http")
+
+
+def error_page(status: int, title: str, text: str) -> web.Response:
+    """A small HTML error page, as Asterisk's http.c answers (no cookie)."""
+    body = (
+        "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\r\n"
+        f"<html><head>\r\n<title>{status} {html.escape(title)}</title>\r\n"
+        f"</head><body>\r\n<h1>{html.escape(title)}</h1>\r\n"
+        f"<p>{html.escape(text)}</p>\r\n<hr />\r\n</body></html>\r\n"
+    )
+    return web.Response(
+        status=status,
+        text=body,
+        content_type="text/html",
+        charset="utf-8",
+        headers={"Server": SERVER_NAME},
+    )
+
+
+def http_error_response(error: HttpLevelError) -> web.Response:
+    if isinstance(error, RateLimited):
+        body = f"Response: Error\r\nMessage: {error.message}\r\n\r\n"
+        return web.Response(
+            status=429,
+            text=body,
+            content_type="text/plain",
+            charset="utf-8",
+            headers={"Retry-After": str(error.retry_after or 1), "Server": SERVER_NAME},
+        )
+    return error_page(error.status, error.message, error.message)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except HttpLevelError as error:
+        return http_error_response(error)
+    except web.HTTPRequestEntityTooLarge:
+        return error_page(413, "Request Entity Too Large", "The request body is too large")
+    except web.HTTPNotFound:
+        return error_page(404, "Not Found", "The requested URL was not found on this server.")

@@ -1,0 +1,71 @@
+"""Request parameters and the session cookie, decoded as Asterisk does.
+
+aiohttp's ``request.query`` decodes to text and folds bytes; Asterisk decodes
+``%XX`` byte-wise, keeps a malformed escape literally, and turns ``+`` into a
+space, in names and values alike.  So the raw query (or form body) is decoded
+here, and the bytes become text with surrogateescape so that nothing is lost.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from gateway.ami.message import Field, decode
+
+_HEX: Final = frozenset(b"0123456789abcdefABCDEF")
+_COOKIE: Final = re.compile(r'(?:^|[;,]\s*)mansession_id\s*=\s*"?([^";,\s]*)"?')
+COOKIE_NAME: Final = "mansession_id"
+
+
+def unquote(raw: bytes) -> bytes:
+    """``+`` to space and ``%XX`` to its byte; a bad escape stays as it is."""
+    if b"%" not in raw and b"+" not in raw:
+        return raw
+    out = bytearray()
+    i, n = 0, len(raw)
+    while i < n:
+        byte = raw[i]
+        if byte == 0x2B:  # '+'
+            out.append(0x20)
+        elif byte == 0x25 and i + 2 < n and raw[i + 1] in _HEX and raw[i + 2] in _HEX:
+            out.append(int(raw[i + 1 : i + 3], 16))
+            i += 2
+        else:
+            out.append(byte)
+        i += 1
+    return bytes(out)
+
+
+def parse_form(raw: bytes) -> list[Field]:
+    """``a=1&b&c=x%3Dy`` to ordered pairs; repeats and case are kept."""
+    pairs: list[Field] = []
+    for part in raw.split(b"&"):
+        if not part:
+            continue
+        name, _, value = part.partition(b"=")
+        pairs.append((decode(unquote(name)), decode(unquote(value))))
+    return pairs
+
+
+def split_target(raw_path: str) -> tuple[str, bytes]:
+    """The raw request target to (path, raw query bytes)."""
+    path, _, query = raw_path.partition("?")
+    return path, query.encode("utf-8", "surrogateescape")
+
+
+def cookie_session_id(cookie_header: str | None) -> str | None:
+    """The ``mansession_id`` from a Cookie header, quoted or not."""
+    if not cookie_header:
+        return None
+    match = _COOKIE.search(cookie_header)
+    return match.group(1) if match and match.group(1) else None
+
+
+def first(pairs: list[Field], name: str) -> str | None:
+    """The first value of ``name`` (case-insensitive), as astman_get_header."""
+    wanted = name.lower()
+    for key, value in pairs:
+        if key.lower() == wanted:
+            return value
+    return None

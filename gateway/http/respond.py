@@ -1,0 +1,81 @@
+"""Rendering a Reply into an HTTP response, with Asterisk's headers.
+
+Events are rendered once per output format and cached on the stored event,
+so a fan-out to thousands of sessions renders each event once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from gateway.ami.message import Message
+from gateway.events import StoredEvent
+from gateway.render import Format, RenderOptions
+from gateway.replies import Reply
+
+SERVER_NAME = "ajam-gateway"
+
+
+@dataclass(frozen=True, slots=True)
+class CookiePolicy:
+    """How the session cookie is written (``[http]`` cookie_* keys)."""
+
+    max_age: int = 60
+    path: str | None = None
+    samesite: str | None = None
+    secure: bool = False
+    httponly: bool = False
+
+    def header(self, session_id: str) -> str:
+        parts = [f'mansession_id="{session_id}"', "Version=1", f"Max-Age={self.max_age}"]
+        if self.path:
+            parts.append(f"Path={self.path}")
+        if self.samesite:
+            parts.append(f"SameSite={self.samesite}")
+        if self.secure:
+            parts.append("Secure")
+        if self.httponly:
+            parts.append("HttpOnly")
+        return "; ".join(parts)
+
+
+def _event_fragment(fmt: Format, key: str, event: StoredEvent, opts: RenderOptions) -> bytes:
+    cached = event.fragments.get(key)
+    if cached is None:
+        cached = fmt.fragment(event.message, opts)
+        event.fragments[key] = cached
+    return cached
+
+
+def render_reply(fmt: Format, reply: Reply, opts: RenderOptions) -> bytes:
+    key = f"{fmt.name}:{fmt.cache_key(opts)}"
+    fragments = [fmt.fragment(m, opts) for m in reply.head]
+    fragments += [_event_fragment(fmt, key, e, opts) for e in reply.events]
+    fragments += [fmt.fragment(m, opts) for m in reply.tail]
+    return fmt.document(fragments, opts)
+
+
+def ajam_response(
+    fmt: Format,
+    body: bytes,
+    *,
+    cookie: str | None,
+    extra: dict[str, str] | None = None,
+) -> web.Response:
+    headers = {
+        "Server": SERVER_NAME,
+        "Cache-Control": "no-cache, no-store",
+        "Content-Type": fmt.content_type,
+    }
+    if cookie is not None:
+        headers["Set-Cookie"] = cookie
+        headers["Pragma"] = "SuppressEvents"
+    if extra:
+        headers.update(extra)
+    return web.Response(body=body, headers=headers)
+
+
+def messages_reply(*messages: Message) -> Reply:
+    return Reply(tuple(messages))

@@ -1,0 +1,213 @@
+"""HTTP sessions: who is logged in, what they may read, where they are.
+
+A session is a cursor into the shared ``EventLog`` plus a filter.  Nothing
+here does I/O: the store is driven with explicit ``now`` values (monotonic
+seconds) and the HTTP layer owns the timers and futures.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Final, Protocol
+
+from gateway.ami.message import Message
+from gateway.classes import ALL
+from gateway.errors import TooManySessions
+from gateway.events import EventLog, StoredEvent
+
+SESSION_ID_BITS: Final = 128
+"""Unguessable ids: Asterisk's 32 bits can be brute-forced over HTTP."""
+
+
+class EventPredicate(Protocol):
+    """A compiled event filter (the user's eventfilter, a session Filter)."""
+
+    def matches(self, text: str, message: Message) -> bool: ...
+
+
+class Waiter(Protocol):
+    """The pending waitevent of a session, owned by the HTTP layer."""
+
+    def wake(self) -> None: ...
+
+    def kick(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What a logged-in session may do, fixed at login."""
+
+    username: str
+    read: int
+    write: int
+    event_filter: EventPredicate | None = None
+
+
+@dataclass(slots=True, eq=False)
+class Session:
+    id: str
+    key: str
+    """Stable internal key: survives the id change at login; owns async results."""
+    address: str
+    expires: float
+    identity: Identity | None = None
+    challenge: str | None = None
+    send_events: int = 0
+    """Asterisk's send_events: HTTP sessions start with none; waitevent turns all on."""
+    filters: list[EventPredicate] = field(default_factory=list)
+    cursor: int = 0
+    cursor_mode: bool = False
+    waiter: Waiter | None = None
+
+    @property
+    def authenticated(self) -> bool:
+        return self.identity is not None
+
+    def wants(self, event: StoredEvent) -> bool:
+        """Asterisk's rule: all the event's classes readable and in the mask,
+        then the user's eventfilter and the session's filters."""
+        identity = self.identity
+        if identity is None:
+            return False
+        if event.owner is not None and event.owner != self.key:
+            return False
+        classes = event.classes
+        if identity.read & classes != classes or self.send_events & classes != classes:
+            return False
+        return self._filters_pass(event)
+
+    def _filters_pass(self, event: StoredEvent) -> bool:
+        identity = self.identity
+        user_filter = identity.event_filter if identity is not None else None
+        if user_filter is not None and not user_filter.matches(event.text, event.message):
+            return False
+        return all(f.matches(event.text, event.message) for f in self.filters)
+
+    def enable_events_for_wait(self) -> None:
+        if self.send_events == 0:
+            self.send_events = ALL
+
+    def pending(
+        self, log: EventLog, limit: int | None = None
+    ) -> tuple[int, list[StoredEvent], int]:
+        """What this session should get now: (lost, events, new cursor).
+
+        The new cursor passes every event looked at, delivered or not, as
+        Asterisk's last_ev does.
+        """
+        lost, events = log.since(self.cursor, limit)
+        cursor = events[-1].seq if events else max(self.cursor, log.first_seq - 1)
+        return lost, [e for e in events if self.wants(e)], cursor
+
+    def has_pending(self, events: list[StoredEvent]) -> bool:
+        """Whether any of these new events is one this session would get."""
+        cursor = self.cursor
+        return any(e.seq > cursor and self.wants(e) for e in events)
+
+
+class SessionStore:
+    """Sessions by id, with limits and expiry."""
+
+    def __init__(
+        self,
+        *,
+        node_id: str = "",
+        httptimeout: float = 60.0,
+        unauth_timeout: float = 10.0,
+        max_sessions: int = 20_000,
+    ) -> None:
+        self.node_id = node_id
+        self.httptimeout = httptimeout
+        self.unauth_timeout = unauth_timeout
+        self.max_sessions = max_sessions
+        self._by_id: dict[str, Session] = {}
+        self._waiting: dict[str, Session] = {}
+        self._keys = itertools.count(1)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[Session]:
+        return iter(list(self._by_id.values()))
+
+    def new_id(self) -> str:
+        return self.node_id + secrets.token_hex(SESSION_ID_BITS // 8)
+
+    def create(self, address: str, now: float, cursor: int) -> Session:
+        if len(self._by_id) >= self.max_sessions:
+            self.reap(now)
+            if len(self._by_id) >= self.max_sessions:
+                raise TooManySessions
+        session = Session(
+            id=self.new_id(),
+            key=str(next(self._keys)),
+            address=address,
+            expires=now + self.unauth_timeout,
+            cursor=cursor,
+        )
+        self._by_id[session.id] = session
+        return session
+
+    def get(self, session_id: str, now: float) -> Session | None:
+        session = self._by_id.get(session_id)
+        if session is None:
+            return None
+        if session.expires <= now and session.waiter is None:
+            self.remove(session)
+            return None
+        return session
+
+    def touch(self, session: Session, now: float) -> None:
+        life = self.httptimeout if session.authenticated else self.unauth_timeout
+        session.expires = max(session.expires, now + life)
+
+    def rekey(self, session: Session) -> None:
+        """Give a session a fresh id (at login): a fixed id is worthless."""
+        self._by_id.pop(session.id, None)
+        session.id = self.new_id()
+        self._by_id[session.id] = session
+
+    def remove(self, session: Session) -> None:
+        self._by_id.pop(session.id, None)
+        waiter = session.waiter
+        if waiter is not None:
+            self.clear_waiter(session)
+            waiter.kick()
+
+    def count_user(self, username: str) -> int:
+        return sum(
+            1
+            for s in self._by_id.values()
+            if s.identity is not None and s.identity.username == username
+        )
+
+    def reap(self, now: float) -> list[Session]:
+        """Drop expired sessions that hold no poll; returns them."""
+        dead = [s for s in self._by_id.values() if s.expires <= now and s.waiter is None]
+        for session in dead:
+            self.remove(session)
+        return dead
+
+    def set_waiter(self, session: Session, waiter: Waiter) -> Waiter | None:
+        """Install a poll's waiter; returns the one it replaces (to be kicked)."""
+        old = session.waiter
+        session.waiter = waiter
+        self._waiting[session.key] = session
+        return old
+
+    def clear_waiter(self, session: Session, waiter: Waiter | None = None) -> None:
+        """Forget the session's waiter (only ``waiter``, when given)."""
+        if waiter is not None and session.waiter is not waiter:
+            return
+        session.waiter = None
+        self._waiting.pop(session.key, None)
+
+    def waiting(self) -> list[Session]:
+        return list(self._waiting.values())
+
+    @property
+    def waiting_count(self) -> int:
+        return len(self._waiting)

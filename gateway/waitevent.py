@@ -1,0 +1,151 @@
+"""waitevent: long polls that wake at once, batched per loop iteration.
+
+A poll answers as soon as an event this session would receive exists: no
+polling loop, and unlike Asterisk, an event the session's filters hide wakes
+nobody.  A newer poll on the same session ends the older one with a
+well-formed, empty reply (Asterisk sends an empty body).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Final, Protocol
+
+from gateway.ami.message import Field, Message
+from gateway.errors import AmiLevelError
+from gateway.events import EventLog, StoredEvent
+from gateway.replies import Reply, header, response
+from gateway.sessions import Session, SessionStore
+
+
+class PollContext(Protocol):
+    """What a poll needs from the dispatcher."""
+
+    log: EventLog
+    sessions: SessionStore
+    waitevent_max: float
+    waitevent_batch: int
+
+
+_LEADING_INT: Final = re.compile(r"\s*([+-]?\d+)")
+
+
+class PollWaiter:
+    """One pending waitevent: a future the notifier resolves."""
+
+    __slots__ = ("future", "kicked")
+
+    def __init__(self) -> None:
+        self.future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.kicked = False
+
+    def wake(self) -> None:
+        if not self.future.done():
+            self.future.set_result(None)
+
+    def kick(self) -> None:
+        self.kicked = True
+        self.wake()
+
+
+class Notifier:
+    """Turns appended events into wake-ups, once per loop iteration.
+
+    A burst of events read from one AMI chunk costs one pass over the
+    waiting sessions, not one per event.
+    """
+
+    def __init__(self, log: EventLog, sessions: SessionStore) -> None:
+        self._sessions = sessions
+        self._batch: list[StoredEvent] = []
+        self._log = log
+        log.add_listener(self._on_event)
+
+    def close(self) -> None:
+        self._log.remove_listener(self._on_event)
+
+    def _on_event(self, event: StoredEvent) -> None:
+        self._batch.append(event)
+        if len(self._batch) == 1:
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        batch, self._batch = self._batch, []
+        for session in self._sessions.waiting():
+            waiter = session.waiter
+            if waiter is not None and session.has_pending(batch):
+                waiter.wake()
+
+
+def parse_timeout(value: str | None, cap: float) -> float:
+    """Asterisk's rule: absent, bad or negative means the cap; never above it.
+
+    Fractions are allowed (Asterisk counts whole seconds only).
+    """
+    seconds = -1.0
+    if value is not None:
+        try:
+            seconds = float(value)
+        except ValueError:
+            match = _LEADING_INT.match(value)
+            seconds = float(match.group(1)) if match else -1.0
+    if seconds != seconds or seconds < 0 or seconds > cap:  # NaN too
+        return cap
+    return seconds
+
+
+def _set_cursor(session: Session, value: str, log: EventLog) -> None:
+    session.cursor_mode = True
+    text = value.strip()
+    if text:
+        match = _LEADING_INT.match(text)
+        if match is None:
+            raise AmiLevelError("Invalid cursor")
+        session.cursor = min(max(int(match.group(1)), 0), log.last_seq)
+
+
+async def wait_for_events(dispatcher: PollContext, session: Session, fields: list[Field]) -> Reply:
+    log, sessions = dispatcher.log, dispatcher.sessions
+    timeout = parse_timeout(header(fields, "Timeout"), dispatcher.waitevent_max)
+    cursor = header(fields, "Cursor")
+    if cursor is not None:
+        _set_cursor(session, cursor, log)
+    session.enable_events_for_wait()
+    waiter = PollWaiter()
+    older = sessions.set_waiter(session, waiter)
+    if older is not None:
+        older.kick()
+    try:
+        lost, events, new_cursor = session.pending(log, dispatcher.waitevent_batch)
+        if not events and not (lost and session.cursor_mode) and timeout > 0:
+            try:
+                async with asyncio.timeout(timeout):
+                    await waiter.future
+            except TimeoutError:
+                pass
+            if waiter.kicked:
+                return _reply(session, header(fields, "ActionID"), 0, [])
+            lost, events, new_cursor = session.pending(log, dispatcher.waitevent_batch)
+        session.cursor = new_cursor
+        return _reply(session, header(fields, "ActionID"), lost, events)
+    finally:
+        sessions.clear_waiter(session, waiter)
+        sessions.touch(session, time.monotonic())
+
+
+def _reply(session: Session, action_id: str | None, lost: int, events: list[StoredEvent]) -> Reply:
+    head = [response("Success", action_id, ("Message", "Waiting for Event completed."))]
+    if lost and session.cursor_mode:
+        head.append(
+            Message.of(
+                ("Event", "GatewayEventsLost"), ("Privilege", "system,all"), ("Lost", str(lost))
+            )
+        )
+    tail: list[Field] = [("Event", "WaitEventComplete")]
+    if action_id:
+        tail.append(("ActionID", action_id))
+    if session.cursor_mode:
+        tail.append(("Cursor", str(session.cursor)))
+    return Reply(tuple(head), tuple(events), (Message(tuple(tail)),))
