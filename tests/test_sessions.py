@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gateway.ami.message import Message
+from gateway.classes import ALL, CLASS_BITS
+from gateway.errors import TooManySessions
+from gateway.events import EventLog
+from gateway.sessions import Identity, Session, SessionStore
+
+CALL = CLASS_BITS["call"]
+SYSTEM = CLASS_BITS["system"]
+
+
+class Waiter:
+    def __init__(self) -> None:
+        self.woken = 0
+        self.kicked = 0
+
+    def wake(self) -> None:
+        self.woken += 1
+
+    def kick(self) -> None:
+        self.kicked += 1
+
+
+class OnlyName:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def matches(self, text: str, message: Message) -> bool:
+        return message.name == self.name
+
+
+def logged_in(store: SessionStore, read: int = ALL, now: float = 0.0) -> Session:
+    session = store.create("127.0.0.1", now, 0)
+    session.identity = Identity("admin", read, ALL)
+    session.send_events = ALL
+    return session
+
+
+def test_ids_are_node_prefixed_128_bit_hex() -> None:
+    store = SessionStore(node_id="n1")
+    session = store.create("127.0.0.1", 0.0, 0)
+    assert re.fullmatch(r"n1[0-9a-f]{32}", session.id)
+    assert store.get(session.id, 1.0) is session
+
+
+def test_unauthenticated_life_then_httptimeout_after_login() -> None:
+    store = SessionStore(httptimeout=60, unauth_timeout=10)
+    session = store.create("127.0.0.1", 0.0, 0)
+    assert store.get(session.id, 9.9) is session
+    assert store.get(session.id, 10.0) is None
+    session = logged_in(store)
+    store.touch(session, 0.0)
+    assert store.get(session.id, 59.0) is session
+
+
+def test_rekey_changes_the_id_and_keeps_the_key() -> None:
+    store = SessionStore()
+    session = store.create("127.0.0.1", 0.0, 0)
+    old_id, key = session.id, session.key
+    store.rekey(session)
+    assert session.id != old_id and session.key == key
+    assert store.get(old_id, 0.0) is None
+    assert store.get(session.id, 0.0) is session
+
+
+def test_limit_reaps_before_refusing() -> None:
+    store = SessionStore(max_sessions=1, unauth_timeout=1)
+    store.create("a", 0.0, 0)
+    store.create("b", 5.0, 0)  # the first has expired by now
+    with pytest.raises(TooManySessions):
+        store.create("c", 5.5, 0)
+
+
+def test_waiting_sessions_are_not_reaped_and_removal_kicks() -> None:
+    store = SessionStore(unauth_timeout=1)
+    session = store.create("a", 0.0, 0)
+    waiter = Waiter()
+    assert store.set_waiter(session, waiter) is None
+    assert store.reap(10.0) == []
+    assert store.waiting() == [session] and store.waiting_count == 1
+    store.remove(session)
+    assert waiter.kicked == 1
+    assert store.waiting_count == 0
+
+
+def test_clear_waiter_only_clears_its_own() -> None:
+    store = SessionStore()
+    session = store.create("a", 0.0, 0)
+    first, second = Waiter(), Waiter()
+    store.set_waiter(session, first)
+    assert store.set_waiter(session, second) is first
+    store.clear_waiter(session, first)
+    assert session.waiter is second
+    store.clear_waiter(session)
+    assert session.waiter is None
+
+
+def test_wants_needs_every_class_in_read_and_mask() -> None:
+    log = EventLog(10)
+    session = logged_in(SessionStore(), read=CALL | SYSTEM)
+    call = log.append(Message.of(("Event", "Newchannel"), ("Privilege", "call,all")))
+    both = log.append(Message.of(("Event", "X"), ("Privilege", "call,user,all")))
+    assert session.wants(call)
+    assert not session.wants(both)
+    session.send_events = SYSTEM
+    assert not session.wants(call)
+
+
+def test_targeted_events_reach_only_their_owner() -> None:
+    store = SessionStore()
+    log = EventLog(10)
+    mine, other = logged_in(store), logged_in(store)
+    result = log.append(Message.of(("Event", "OriginateResponse")), owner=mine.key)
+    assert mine.wants(result) and not other.wants(result)
+
+
+def test_filters_apply_after_classes() -> None:
+    store = SessionStore()
+    log = EventLog(10)
+    session = logged_in(store)
+    session.filters.append(OnlyName("Newchannel"))
+    assert session.wants(log.append(Message.of(("Event", "Newchannel"))))
+    assert not session.wants(log.append(Message.of(("Event", "Hangup"))))
+    session.filters.clear()
+    session.identity = Identity("u", ALL, ALL, OnlyName("Hangup"))
+    assert session.wants(log.append(Message.of(("Event", "Hangup"))))
+
+
+def test_pending_moves_the_cursor_past_what_it_looked_at() -> None:
+    log = EventLog(10)
+    session = logged_in(SessionStore(), read=CALL)
+    log.append(Message.of(("Event", "A"), ("Privilege", "call,all")))
+    log.append(Message.of(("Event", "B"), ("Privilege", "system,all")))
+    lost, events, cursor = session.pending(log)
+    assert (lost, [e.name for e in events], cursor) == (0, ["a"], 2)
+    assert session.has_pending(log.since(0)[1])
+    session.cursor = cursor
+    assert not session.has_pending(log.since(0)[1])
+
+
+def test_unauthenticated_sessions_want_nothing_and_waitevent_turns_events_on() -> None:
+    log = EventLog(10)
+    session = SessionStore().create("a", 0.0, 0)
+    assert not session.wants(log.append(Message.of(("Event", "A"))))
+    session.enable_events_for_wait()
+    assert session.send_events == ALL
+    session.send_events = CALL
+    session.enable_events_for_wait()
+    assert session.send_events == CALL
+
+
+def test_count_user_and_iteration() -> None:
+    store = SessionStore()
+    logged_in(store)
+    store.create("b", 0.0, 0)
+    assert store.count_user("admin") == 1
+    assert len(store) == 2 and len(list(store)) == 2
