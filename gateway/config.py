@@ -1,0 +1,291 @@
+"""The gateway's configuration: TOML to frozen dataclasses.
+
+Every problem is a ``ConfigError`` whose message names the table and key
+(``[users.bob] read: unknown permission class 'cal'``), and unknown keys are
+errors.  Secrets may come from environment variables (``secret_env``).  The
+only I/O here is reading the file; ``env`` is passed in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final
+
+from gateway import configfields as cf
+from gateway.classes import ALL, parse_classes
+from gateway.configfields import Network, Reader, fail
+from gateway.configusers import UserConfig, parse_users
+from gateway.errors import ConfigError
+
+__all__ = [
+    "AmiConfig",
+    "Config",
+    "EventsConfig",
+    "HttpConfig",
+    "LimitsConfig",
+    "UserConfig",
+    "demo_config",
+    "load_config",
+    "parse_config",
+]
+
+MIB: Final = 1024 * 1024
+DAY: Final = 86_400
+
+_NODE_ID_RE: Final = re.compile(r"^[a-z0-9]{0,8}$")
+"""nginx routes on this prefix of the session id (design.md, Contracts)."""
+_PREFIX_RE: Final = re.compile(r"^(/[A-Za-z0-9._~-]+)+$")
+_ORIGIN_RE: Final = re.compile(
+    r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$"
+)
+_SAMESITE: Final = {"strict": "Strict", "lax": "Lax", "none": "None"}
+
+
+@dataclass(frozen=True, slots=True)
+class AmiConfig:
+    """The gateway's own AMI account and link tuning."""
+
+    host: str = "127.0.0.1"
+    port: int = 5038
+    username: str = ""
+    secret: str = ""
+    tls: bool = False
+    connect_timeout: float = 5.0
+    action_timeout: float = 10.0
+    ping_interval: float = 20.0
+    reconnect_min: float = 0.5
+    reconnect_max: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class HttpConfig:
+    host: str = "127.0.0.1"
+    port: int = 8088
+    prefix: str = "/asterisk"
+    """Starts with '/', no trailing '/'; '' serves at the root."""
+    httptimeout: int = 60
+    unauth_timeout: int = 10
+    node_id: str = ""
+    trusted_proxies: tuple[Network, ...] = ()
+    cors_origins: tuple[str, ...] = ()
+    cors_credentials: bool = False
+    cookie_path: str | None = None
+    cookie_samesite: str | None = None
+    cookie_secure: bool = False
+    cookie_httponly: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsConfig:
+    max_query: int = 65536
+    max_body: int = MIB
+    max_connections: int = 10000
+    max_sessions: int = 20000
+    waitevent_max: int | None = None
+    """Cap on a waitevent's wait; None means httptimeout - 10, as Asterisk."""
+    login_fail_delay: float = 1.0
+    """Asterisk answers a failed login after 1.0 s (ami/login_fail)."""
+    rate_per_session: float = 50.0
+    rate_per_address: float = 200.0
+    login_failures_per_address: int = 20
+    login_failures_per_user_address: int = 5
+    login_failure_window: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class EventsConfig:
+    ring_size: int = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    ami: AmiConfig = field(default_factory=AmiConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    events: EventsConfig = field(default_factory=EventsConfig)
+    users: Mapping[str, UserConfig] = field(default_factory=lambda: MappingProxyType({}))
+    """Keyed by lower-cased name: AMI user names are case-insensitive."""
+    history: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    """The raw ``[history]`` table, for the history feature to parse."""
+    demo: bool = False
+
+    def user(self, name: str) -> UserConfig | None:
+        return self.users.get(name.lower())
+
+    def waitevent_cap(self) -> int:
+        """Longest waitevent wait in seconds."""
+        if self.limits.waitevent_max is not None:
+            return self.limits.waitevent_max
+        return max(0, self.http.httptimeout - 10)
+
+
+_AMI_READERS: Final[Mapping[str, Reader]] = {
+    "host": cf.nonempty,
+    "port": cf.integer(1, 65535),
+    "username": cf.nonempty,
+    "secret": cf.nonempty,
+    "secret_env": cf.nonempty,
+    "tls": cf.boolean,
+    "connect_timeout": cf.number(0, 3600, open_low=True),
+    "action_timeout": cf.number(0, 3600, open_low=True),
+    "ping_interval": cf.number(0, 3600, open_low=True),
+    "reconnect_min": cf.number(0, 3600, open_low=True),
+    "reconnect_max": cf.number(0, 3600, open_low=True),
+}
+
+
+def _parse_ami(table: Mapping[str, object], env: Mapping[str, str]) -> AmiConfig:
+    values = cf.read_section("[ami]", table, _AMI_READERS)
+    if "username" not in values:
+        raise fail("[ami] username", "required: the gateway's own AMI account")
+    if ("secret" in values) == ("secret_env" in values):
+        raise fail("[ami]", "give exactly one of 'secret' and 'secret_env'")
+    if "secret_env" in values:
+        values["secret"] = cf.env_secret("[ami] secret_env", values.pop("secret_env"), env)
+    ami = AmiConfig(**values)
+    if ami.reconnect_max < ami.reconnect_min:
+        raise fail("[ami] reconnect_max", "must not be below reconnect_min")
+    return ami
+
+
+def _prefix(where: str, value: object) -> str:
+    text = cf.string(where, value).rstrip("/")
+    if text and not _PREFIX_RE.match(text):
+        raise fail(where, f"{value!r} must start with '/' and hold only URL-safe path segments")
+    return text
+
+
+def _node_id(where: str, value: object) -> str:
+    text = cf.string(where, value)
+    if not _NODE_ID_RE.match(text):
+        raise fail(where, f"{text!r} must match [a-z0-9]{{0,8}}")
+    return text
+
+
+def _origins(where: str, value: object) -> tuple[str, ...]:
+    origins = cf.strings(where, value)
+    for origin in origins:
+        if origin != "*" and not _ORIGIN_RE.match(origin):
+            raise fail(where, f"{origin!r} must be '*' or scheme://host[:port], no path")
+    return origins
+
+
+def _cookie_path(where: str, value: object) -> str:
+    text = cf.string(where, value)
+    if not text.startswith("/") or any(c in text for c in ";,\r\n\0"):
+        raise fail(where, f"{text!r} must start with '/' and hold no ';' or ','")
+    return text
+
+
+def _samesite(where: str, value: object) -> str:
+    text = cf.string(where, value)
+    if text.lower() not in _SAMESITE:
+        raise fail(where, f"{text!r} must be Strict, Lax or None")
+    return _SAMESITE[text.lower()]
+
+
+_HTTP_READERS: Final[Mapping[str, Reader]] = {
+    "host": cf.nonempty,
+    "port": cf.integer(0, 65535),
+    "prefix": _prefix,
+    "httptimeout": cf.integer(1, DAY),
+    "unauth_timeout": cf.integer(1, 3600),
+    "node_id": _node_id,
+    "trusted_proxies": cf.networks,
+    "cors_origins": _origins,
+    "cors_credentials": cf.boolean,
+    "cookie_path": _cookie_path,
+    "cookie_samesite": _samesite,
+    "cookie_secure": cf.boolean,
+    "cookie_httponly": cf.boolean,
+}
+
+
+def _parse_http(table: Mapping[str, object]) -> HttpConfig:
+    http = HttpConfig(**cf.read_section("[http]", table, _HTTP_READERS))
+    if http.cookie_samesite == "None" and not http.cookie_secure:
+        raise fail("[http] cookie_samesite", "'None' needs cookie_secure = true (browsers say so)")
+    if "*" in http.cors_origins and http.cors_credentials:
+        raise fail("[http] cors_origins", "'*' cannot be used with cors_credentials = true")
+    return http
+
+
+_LIMITS_READERS: Final[Mapping[str, Reader]] = {
+    "max_query": cf.integer(1, 64 * MIB),
+    "max_body": cf.integer(1, 1024 * MIB),
+    "max_connections": cf.integer(1, 10_000_000),
+    "max_sessions": cf.integer(1, 10_000_000),
+    "waitevent_max": cf.integer(0, DAY),
+    "login_fail_delay": cf.number(0, 60),
+    "rate_per_session": cf.number(0, 1e9, open_low=True),
+    "rate_per_address": cf.number(0, 1e9, open_low=True),
+    "login_failures_per_address": cf.integer(1, 1_000_000),
+    "login_failures_per_user_address": cf.integer(1, 1_000_000),
+    "login_failure_window": cf.number(0, DAY, open_low=True),
+}
+
+
+def _parse_limits(table: Mapping[str, object], http: HttpConfig) -> LimitsConfig:
+    limits = LimitsConfig(**cf.read_section("[limits]", table, _LIMITS_READERS))
+    if limits.waitevent_max is not None and limits.waitevent_max > http.httptimeout:
+        raise fail("[limits] waitevent_max", "must not exceed [http] httptimeout")
+    return limits
+
+
+def _parse_events(table: Mapping[str, object]) -> EventsConfig:
+    readers: Mapping[str, Reader] = {"ring_size": cf.integer(1, 10_000_000)}
+    return EventsConfig(**cf.read_section("[events]", table, readers))
+
+
+_TABLES: Final = ("ami", "http", "limits", "events", "history", "users")
+
+
+def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
+    """A parsed TOML document to a ``Config``."""
+    cf.reject_unknown("top level", data, _TABLES)
+    tables = {name: cf.table_of(f"[{name}]", data.get(name, {})) for name in _TABLES}
+    if "ami" not in data:
+        raise fail("[ami]", "required: the gateway's own AMI account")
+    http = _parse_http(tables["http"])
+    return Config(
+        ami=_parse_ami(tables["ami"], env),
+        http=http,
+        limits=_parse_limits(tables["limits"], http),
+        events=_parse_events(tables["events"]),
+        users=parse_users(tables["users"], env),
+        history=cf.frozen_table(tables["history"]),
+    )
+
+
+def load_config(path: str | Path, env: Mapping[str, str] = os.environ) -> Config:
+    """Read and check a TOML configuration file."""
+    try:
+        with open(path, "rb") as file:
+            data = tomllib.load(file)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return parse_config(data, env)
+
+
+def demo_config() -> Config:
+    """``--demo``: the simulator's account, users admin/admin and reader/reader.
+
+    The caller fills in the simulator's port with ``dataclasses.replace``.
+    """
+    users = (
+        UserConfig(name="admin", secret="admin", read=ALL, write=ALL),
+        UserConfig(name="reader", secret="reader", read=parse_classes("call,system")),
+    )
+    return Config(
+        ami=AmiConfig(host="127.0.0.1", username="admin", secret="admin-secret"),
+        users=MappingProxyType({user.name.lower(): user for user in users}),
+        demo=True,
+    )
