@@ -56,9 +56,7 @@ GATEWAY: Final = web.AppKey("gateway", Gateway)
 def _link_event(up: bool, reason: str) -> Message:
     if up:
         return Message.of(("Event", "GatewayAMIUp"), ("Privilege", "system,all"))
-    return Message.of(
-        ("Event", "GatewayAMIDown"), ("Privilege", "system,all"), ("Reason", reason)
-    )
+    return Message.of(("Event", "GatewayAMIDown"), ("Privilege", "system,all"), ("Reason", reason))
 
 
 def build_gateway(config: Config) -> Gateway:
@@ -79,6 +77,9 @@ def build_gateway(config: Config) -> Gateway:
             facts.at = time.monotonic()
         log.append(message, owner)
 
+    def on_link(up: bool, reason: str) -> None:
+        log.append(_link_event(up, reason))
+
     async def on_login(client: AmiClient) -> None:
         answer = await client.send([("Action", "ListCommands")])
         accounts.learn_actions(answer[0])
@@ -87,7 +88,7 @@ def build_gateway(config: Config) -> Gateway:
         config.ami,
         node_id=config.http.node_id,
         on_event=on_event,
-        on_link=lambda up, reason: log.append(_link_event(up, reason)),
+        on_link=on_link,
         on_login=on_login,
     )
     security = SecurityEvents(log)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final, Protocol
 
 from gateway.ami.message import Message
@@ -57,7 +57,8 @@ class Session:
     challenge: str | None = None
     send_events: int = 0
     """Asterisk's send_events: HTTP sessions start with none; waitevent turns all on."""
-    filters: list[EventPredicate] = field(default_factory=list)
+    event_filter: EventPredicate | None = None
+    """The user's eventfilters plus the session's own ``Action: Filter`` rules."""
     cursor: int = 0
     cursor_mode: bool = False
     waiter: Waiter | None = None
@@ -68,7 +69,7 @@ class Session:
 
     def wants(self, event: StoredEvent) -> bool:
         """Asterisk's rule: all the event's classes readable and in the mask,
-        then the user's eventfilter and the session's filters."""
+        then the user's and the session's filters as one set."""
         identity = self.identity
         if identity is None:
             return False
@@ -80,11 +81,8 @@ class Session:
         return self._filters_pass(event)
 
     def _filters_pass(self, event: StoredEvent) -> bool:
-        identity = self.identity
-        user_filter = identity.event_filter if identity is not None else None
-        if user_filter is not None and not user_filter.matches(event.text, event.message):
-            return False
-        return all(f.matches(event.text, event.message) for f in self.filters)
+        event_filter = self.event_filter
+        return event_filter is None or event_filter.matches(event.text, event.message)
 
     def enable_events_for_wait(self) -> None:
         if self.send_events == 0:

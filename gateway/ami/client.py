@@ -18,12 +18,12 @@ import random
 import secrets
 import ssl
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Final
 
 from gateway.ami.codec import Banner, Discarded, Parser, encode_action
 from gateway.ami.correlator import Broadcast, Completed, Correlator
 from gateway.ami.message import Field, Message
+from gateway.config import AmiConfig
 from gateway.errors import ActionTimeout, GatewayError, NotConnected, ProtocolError
 
 log = logging.getLogger("gateway.ami")
@@ -36,22 +36,6 @@ LOGIN_TIMEOUT_FACTOR: Final = 3.0
 
 EventSink = Callable[[Message, str | None], None]
 LinkSink = Callable[[bool, str], None]
-
-
-@dataclass(frozen=True, slots=True)
-class AmiSettings:
-    """What the client needs from ``[ami]`` (kept separate from config parsing)."""
-
-    host: str = "127.0.0.1"
-    port: int = 5038
-    username: str = ""
-    secret: str = ""
-    tls: bool = False
-    connect_timeout: float = 5.0
-    action_timeout: float = 10.0
-    ping_interval: float = 20.0
-    reconnect_min: float = 0.5
-    reconnect_max: float = 30.0
 
 
 class LinkLost(Exception):
@@ -67,7 +51,7 @@ def backoff_delay(attempt: int, low: float, high: float) -> float:
 class AmiClient:
     def __init__(
         self,
-        settings: AmiSettings,
+        settings: AmiConfig,
         *,
         node_id: str = "",
         on_event: EventSink,
@@ -83,6 +67,7 @@ class AmiClient:
         self._writer: asyncio.StreamWriter | None = None
         self._ready = False
         self.banner = ""
+        self._was_up = False
         self.reconnects = 0
         self.last_error = ""
 
