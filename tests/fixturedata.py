@@ -66,9 +66,7 @@ class Exchange:
         head, _, body = self.response.partition(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ")[1])
-        headers = tuple(
-            (k, v.strip()) for k, _, v in (line.partition(":") for line in lines[1:])
-        )
+        headers = tuple((k, v.strip()) for k, _, v in (line.partition(":") for line in lines[1:]))
         return HttpResponse(status, headers, body)
 
 

@@ -81,7 +81,9 @@ class AjamHandler:
         if name is None:
             return error_page(404, "Not Found", "The requested URL was not found on this server.")
         if request.method not in ALLOWED_METHODS:
-            return error_page(501, "Not Implemented", "Attempt to use unimplemented / unsupported method")
+            return error_page(
+                501, "Not Implemented", "Attempt to use unimplemented / unsupported method"
+            )
         fields = await self._params(request, query)
         fmt = FORMATS[name]
         opts = _options(name, fields)

@@ -22,7 +22,7 @@ log = logging.getLogger("gateway.http")
 def error_page(status: int, title: str, text: str) -> web.Response:
     """A small HTML error page, as Asterisk's http.c answers (no cookie)."""
     body = (
-        "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\r\n"
+        '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\r\n'
         f"<html><head>\r\n<title>{status} {html.escape(title)}</title>\r\n"
         f"</head><body>\r\n<h1>{html.escape(title)}</h1>\r\n"
         f"<p>{html.escape(text)}</p>\r\n<hr />\r\n</body></html>\r\n"
