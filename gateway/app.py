@@ -178,5 +178,5 @@ def create_app(config: Config) -> web.Application:
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_route("*", "/{tail:.*}", handler)
+    app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
+from aiohttp.test_utils import TestClient
 
 from gateway.app import GATEWAY, create_app
 from gateway.config import Config, parse_config
+from gateway.simulator import Simulator
 
 TEST_USERS: Mapping[str, Mapping[str, str]] = {
     "admin": {"secret": "admin-secret", "read": "all", "write": "all"},
@@ -44,7 +46,7 @@ async def wait_ready(app: web.Application, timeout: float = 5.0) -> None:
     """Until the gateway has logged in to AMI (and learnt ListCommands)."""
     gateway = app[GATEWAY]
     async with asyncio.timeout(timeout):
-        while not gateway.ami.ready:  # noqa: ASYNC110 - the client exposes no event for this
+        while not gateway.ami.ready:
             await asyncio.sleep(0.01)
 
 
@@ -53,3 +55,36 @@ def new_app(ami_port: int, **sections: Mapping[str, Any]) -> web.Application:
 
 
 COOKIE = re.compile(r'^mansession_id="([a-z0-9]*[0-9a-f]{32})"; Version=1; Max-Age=(\d+)')
+
+
+Client = TestClient[web.Request, web.Application]
+MakeClient = Callable[[web.Application], Awaitable[Client]]
+
+
+async def start(
+    simulator: Simulator, aiohttp_client: MakeClient, **sections: Mapping[str, Any]
+) -> Client:
+    app = new_app(simulator.port, **sections)
+    client = await aiohttp_client(app)
+    await wait_ready(app)
+    return client
+
+
+async def login(client: Client, user: str = "admin", secret: str | None = None) -> str:
+    client.session.cookie_jar.clear()  # each test names its session explicitly
+    response = await client.get(
+        "/asterisk/rawman",
+        params={"action": "login", "username": user, "secret": secret or f"{user}-secret"},
+    )
+    assert await response.text() == "Response: Success\r\nMessage: Authentication accepted\r\n\r\n"
+    match = COOKIE.match(response.headers["Set-Cookie"])
+    assert match is not None
+    return match.group(1)
+
+
+async def rawman(client: Client, session: str | None, query: str) -> str:
+    headers = {"Cookie": f'mansession_id="{session}"'} if session else {}
+    client.session.cookie_jar.clear()
+    response = await client.get(f"/asterisk/rawman?{query}", headers=headers)
+    assert response.status == 200
+    return await response.text()

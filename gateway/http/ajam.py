@@ -75,7 +75,7 @@ class AjamHandler:
         self.sessions = sessions
         self.cookie = cookie
 
-    async def __call__(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         path, query = split_target(request.raw_path)
         name = match_format(self.settings.prefix, path)
         if name is None:
