@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import pytest
+
+from gateway.classes import ALL, CLASS_BITS
+from gateway.dispatch import AmiFacts, _is_true, _originate_timeout, event_mask
+
+
+@pytest.mark.parametrize(
+    ("value", "mask"),
+    [
+        ("on", ALL),
+        ("ON", ALL),
+        ("yes", ALL),
+        ("all", ALL),
+        ("off", 0),
+        ("no", 0),
+        ("none", 0),
+        ("", 0),
+        ("1", ALL),
+        ("0", 0),
+        ("call", CLASS_BITS["call"]),
+        ("call,system", CLASS_BITS["call"] | CLASS_BITS["system"]),
+        ("bogus", None),
+    ],
+)
+def test_event_mask_follows_asterisk(value: str, mask: int | None) -> None:
+    assert event_mask(value) == mask
+
+
+def test_ast_true() -> None:
+    assert all(_is_true(v) for v in ("yes", "true", "1", "on", "Y", "t"))
+    assert not any(_is_true(v) for v in ("no", "false", "0", "", None))
+
+
+def test_originate_timeout_from_the_action_or_asterisks_default() -> None:
+    assert _originate_timeout([("Timeout", "10000")]) == 15.0
+    assert _originate_timeout([]) == 35.0
+    assert _originate_timeout([("Timeout", "soon")]) == 35.0
+
+
+def test_ami_facts_count_on_from_fully_booted() -> None:
+    facts = AmiFacts()
+    assert facts.now() == (0, 0)
+    facts.uptime, facts.last_reload, facts.at = 100, 50, 1.0
+    uptime, reload = facts.now()
+    assert uptime >= 100
+    assert reload >= 50
+    assert uptime - 100 == reload - 50
