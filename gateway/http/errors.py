@@ -14,25 +14,27 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from gateway.errors import HttpLevelError, RateLimited
-from gateway.http.respond import SERVER_NAME
+from gateway.http.respond import NO_CACHE, SERVER_NAME
 
 log = logging.getLogger("gateway.http")
 
 
 def error_page(status: int, title: str, text: str) -> web.Response:
-    """A small HTML error page, as Asterisk's http.c answers (no cookie)."""
+    """A small HTML error page, as Asterisk's http.c answers: no cookie, not
+    cacheable, signed with the server's name (ajam/*_trailing_slash_and_case)."""
     body = (
         '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\r\n'
         f"<html><head>\r\n<title>{status} {html.escape(title)}</title>\r\n"
         f"</head><body>\r\n<h1>{html.escape(title)}</h1>\r\n"
-        f"<p>{html.escape(text)}</p>\r\n<hr />\r\n</body></html>\r\n"
+        f"<p>{html.escape(text)}</p>\r\n<hr />\r\n"
+        f"<address>{SERVER_NAME}</address>\r\n</body></html>\r\n"
     )
     return web.Response(
         status=status,
         text=body,
         content_type="text/html",
         charset="utf-8",
-        headers={"Server": SERVER_NAME},
+        headers={"Server": SERVER_NAME, "Cache-Control": NO_CACHE},
     )
 
 

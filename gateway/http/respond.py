@@ -16,6 +16,8 @@ from gateway.render import Format, RenderOptions
 from gateway.replies import Reply
 
 SERVER_NAME = "ajam-gateway"
+NO_CACHE = "no-cache, no-store"
+"""Asterisk sends it on every AJAM answer and error page."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +68,7 @@ def ajam_response(
 ) -> web.Response:
     headers = {
         "Server": SERVER_NAME,
-        "Cache-Control": "no-cache, no-store",
+        "Cache-Control": NO_CACHE,
         "Content-Type": fmt.content_type,
     }
     if cookie is not None:
