@@ -24,7 +24,7 @@ from gateway.ami.codec import Banner, Discarded, Parser, encode_action
 from gateway.ami.correlator import Broadcast, Completed, Correlator
 from gateway.ami.message import Field, Message
 from gateway.config import AmiConfig
-from gateway.errors import ActionTimeout, GatewayError, NotConnected, ProtocolError
+from gateway.errors import ActionTimeout, GatewayError, NotConnected
 
 log = logging.getLogger("gateway.ami")
 
@@ -34,12 +34,23 @@ READ_CHUNK: Final = 65536
 LOGIN_TIMEOUT_FACTOR: Final = 3.0
 """A login may take Asterisk's 1 s failure delay plus a slow start."""
 
+LOGOFF_TIMEOUT: Final = 2.0
+"""Shutdown must not hang on a dead Asterisk; its Goodbye comes at once."""
+
+CLOSED: Final = "AMI client closed"
+STOPPED: Final = "AMI client stopped"
+"""The ``on_link(False, reason)`` reasons for ``close()`` and a cancelled ``run()``."""
+
 EventSink = Callable[[Message, str | None], None]
 LinkSink = Callable[[bool, str], None]
 
 
 class LinkLost(Exception):
     """The socket closed or broke; internal to the client's run loop."""
+
+
+LINK_ERRORS: Final = (OSError, LinkLost, GatewayError, TimeoutError)
+"""What ends one connection and leads to a reconnect."""
 
 
 def backoff_delay(attempt: int, low: float, high: float) -> float:
@@ -66,6 +77,7 @@ class AmiClient:
         self._futures: dict[str, asyncio.Future[tuple[Message, ...]]] = {}
         self._writer: asyncio.StreamWriter | None = None
         self._ready = False
+        self._closing = False
         self.banner = ""
         self._was_up = False
         self.reconnects = 0
@@ -74,27 +86,37 @@ class AmiClient:
     @property
     def ready(self) -> bool:
         """Logged in to Asterisk and able to take actions."""
-        return self._ready
+        return self._ready and not self._closing
 
     @property
     def pending(self) -> int:
         return len(self._futures)
 
     async def run(self) -> None:
-        """Connect, serve, reconnect; until cancelled."""
+        """Connect, serve, reconnect; until cancelled or ``close()``d."""
         attempt = 0
-        while True:
+        while not self._closing:
+            reason = STOPPED
             try:
                 await self._connect_and_serve()
-            except (OSError, LinkLost, ProtocolError, GatewayError, TimeoutError) as exc:
-                self.last_error = str(exc) or type(exc).__name__
-                log.warning("AMI link to %s:%s lost: %s", *self._where(), self.last_error)
+            except LINK_ERRORS as exc:
+                reason = self._lost(exc)
             finally:
-                self._link_down(self.last_error or "connection closed")
+                self._link_down(CLOSED if self._closing else reason)
+            _raise_if_cancelling()
+            if self._closing:
+                return
             attempt = 0 if self._was_up else attempt + 1
             delay = backoff_delay(attempt, self.settings.reconnect_min, self.settings.reconnect_max)
             self.reconnects += 1
             await asyncio.sleep(delay)
+
+    def _lost(self, exc: BaseException) -> str:
+        reason = str(exc) or type(exc).__name__
+        if not self._closing:
+            self.last_error = reason
+            log.warning("AMI link to %s:%s lost: %s", *self._where(), reason)
+        return reason
 
     def _where(self) -> tuple[str, int]:
         return self.settings.host, self.settings.port
@@ -119,16 +141,19 @@ class AmiClient:
                     group.create_task(self._after_login())
                 group.create_task(self._keepalive())
                 await reading
-        except* (OSError, LinkLost, ProtocolError, GatewayError, TimeoutError) as group_error:
+        except* LINK_ERRORS as group_error:
             raise group_error.exceptions[0] from None
         finally:
             writer.close()
 
     async def _after_login(self) -> None:
         assert self._on_login is not None
-        result = self._on_login(self)
-        if asyncio.iscoroutine(result):
-            await result
+        try:
+            result = self._on_login(self)
+            if asyncio.iscoroutine(result):
+                await result
+        except Exception:  # a failing hook must not take the link down
+            log.exception("AMI on_login hook failed")
 
     async def _read_loop(self, reader: asyncio.StreamReader, parser: Parser) -> None:
         while True:
@@ -192,7 +217,7 @@ class AmiClient:
         timeout: float | None = None,
     ) -> tuple[Message, ...]:
         """Run one action for an HTTP client; the answer has its ActionID back."""
-        if not self._ready:
+        if not self.ready:
             raise NotConnected
         wait = self.settings.action_timeout if timeout is None else timeout
         return await self._call(fields, wait, owner=owner, sync_originate=sync_originate)
@@ -208,7 +233,6 @@ class AmiClient:
         writer = self._writer
         if writer is None or writer.is_closing():
             raise NotConnected
-        encode_action(fields)  # refuse bad input before anything is registered
         gateway_id, wire_fields = self._correlator.prepare(
             fields, owner=owner, sync_originate=sync_originate
         )
@@ -219,10 +243,11 @@ class AmiClient:
             async with asyncio.timeout(timeout):
                 return await future
         except TimeoutError:
-            self._correlator.cancel(gateway_id)
             raise ActionTimeout from None
         finally:
             del self._futures[gateway_id]
+            # Forget a timed-out or abandoned action (a no-op once answered).
+            self._correlator.cancel(gateway_id)
 
     def _link_down(self, reason: str) -> None:
         was_ready, self._ready = self._ready, False
@@ -233,12 +258,22 @@ class AmiClient:
             self._on_link(False, reason)
 
     async def close(self) -> None:
-        """Log off cleanly (best effort, bounded), then drop the socket."""
-        if self._ready:
+        """Log off cleanly (best effort, bounded), drop the socket, end ``run()``."""
+        was_ready = self.ready
+        self._closing = True
+        if was_ready:
             with contextlib.suppress(GatewayError, OSError, TimeoutError):
-                await self._call([("Action", "Logoff")], 2.0)
+                await self._call([("Action", "Logoff")], LOGOFF_TIMEOUT)
         writer = self._writer
         if writer is not None:
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
+
+
+def _raise_if_cancelling() -> None:
+    """Python 3.11's TaskGroup swallows a cancel that arrives while it unwinds
+    a failed child; without this, a cancelled ``run()`` would reconnect."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
