@@ -166,3 +166,21 @@ async def test_against_the_simulator_a_missing_pong_reconnects(simulator: Simula
     assert (False, "no Pong from Asterisk") in sink.links
     pings = [m.get("ActionID") for m in simulator.received if m.get("Action") == "Ping"]
     assert len(pings) == len(set(pings))
+
+
+async def test_a_failing_event_sink_does_not_take_the_link_down(fake: FakeAmi) -> None:
+    calls: list[str] = []
+
+    def broken(message: Message, owner: str | None) -> None:
+        calls.append(message.name)
+        raise RuntimeError("bug in the app")
+
+    client = AmiClient(settings(fake.port), on_event=broken, on_link=Sink().on_link)
+    async with running(client):
+        await until(lambda: client.ready)
+        fake.peers[0].send(("Event", "UserEvent"), ("Privilege", "user,all"))
+        await until(lambda: "UserEvent" in calls)
+        answer = await client.send([("Action", "Ping")])
+        assert answer[0].name == "Success"
+        assert client.ready
+        assert client.reconnects == 0

@@ -135,7 +135,7 @@ class AmiClient:
                 await self._login()
                 self._was_up = True
                 self._ready = True
-                self._on_link(True, "")
+                self._notify(self._on_link, True, "")
                 log.info("AMI logged in to %s:%s (%s)", s.host, s.port, self.banner)
                 if self._on_login is not None:
                     group.create_task(self._after_login())
@@ -174,7 +174,15 @@ class AmiClient:
             if isinstance(outcome, Completed):
                 self._resolve(outcome)
             elif isinstance(outcome, Broadcast):
-                self._on_event(outcome.message, outcome.owner)
+                self._notify(self._on_event, outcome.message, outcome.owner)
+
+    @staticmethod
+    def _notify(sink: Callable[..., None], *args: object) -> None:
+        """Call an app callback; its bug must not take the AMI link down."""
+        try:
+            sink(*args)
+        except Exception:
+            log.exception("AMI callback %r failed", sink)
 
     def _resolve(self, outcome: Completed) -> None:
         future = self._futures.get(outcome.gateway_id)
@@ -255,7 +263,7 @@ class AmiClient:
         for outcome in self._correlator.fail_all(NotConnected.message):
             self._resolve(outcome)
         if was_ready:
-            self._on_link(False, reason)
+            self._notify(self._on_link, False, reason)
 
     async def close(self) -> None:
         """Log off cleanly (best effort, bounded), drop the socket, end ``run()``."""
