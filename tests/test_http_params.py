@@ -4,7 +4,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.ami.message import encode
-from gateway.http.params import cookie_session_id, first, parse_form, split_target, unquote
+from gateway.http.params import cookie_session_id, parse_form, split_target, unquote
+from gateway.replies import header
 
 
 def test_url_encoding_fixture_decodes_as_asterisk_does() -> None:
@@ -54,8 +55,8 @@ def test_split_target_and_first() -> None:
     path, query = split_target("/asterisk/rawman?action=ping&ActionID=1")
     assert path == "/asterisk/rawman"
     assert query == b"action=ping&ActionID=1"
-    assert first(parse_form(query), "actionid") == "1"
-    assert first([], "x") is None
+    assert header(parse_form(query), "actionid") == "1"
+    assert header([], "x") is None
 
 
 @given(st.binary(max_size=64))

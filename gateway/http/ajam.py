@@ -20,10 +20,10 @@ from gateway.ami.message import Field
 from gateway.dispatch import Dispatcher
 from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge, TooManySessions
 from gateway.http.errors import error_page
-from gateway.http.params import cookie_session_id, first, parse_form, split_target
+from gateway.http.params import cookie_session_id, parse_form, split_target
 from gateway.http.respond import CookiePolicy, ajam_response, render_reply
 from gateway.render import FORMATS, Format, RenderOptions
-from gateway.replies import Peer, Reply, error_message
+from gateway.replies import Peer, Reply, error_message, header
 from gateway.sessions import Session, SessionStore
 
 AJAM_FORMATS: Final = ("rawman", "mxml", "manager", "json")
@@ -52,7 +52,7 @@ def match_format(prefix: str, path: str) -> str | None:
 
 def safe_action_id(fields: list[Field]) -> str | None:
     """The client's ActionID, unless it is itself the bad input."""
-    value = first(fields, "ActionID")
+    value = header(fields, "ActionID")
     if value is None:
         return None
     try:
@@ -124,7 +124,7 @@ class AjamHandler:
 
     def _session(self, request: web.Request, fields: list[Field], peer: Peer) -> Session:
         now = time.monotonic()
-        wanted = cookie_session_id(request.headers.get("Cookie")) or first(fields, "mansession_id")
+        wanted = cookie_session_id(request.headers.get("Cookie")) or header(fields, "mansession_id")
         session = self.sessions.get(wanted, now) if wanted else None
         if session is None:
             session = self.sessions.create(peer.address, now, self.dispatcher.log.last_seq)
@@ -137,8 +137,8 @@ def _options(name: str, fields: list[Field]) -> RenderOptions:
     if name != "mxml":
         return RenderOptions()
     return RenderOptions(
-        ajaxdest=first(fields, "ajaxdest") or "unknown",
-        ajaxobjtype=first(fields, "ajaxobjtype") or "generic",
+        ajaxdest=header(fields, "ajaxdest") or "unknown",
+        ajaxobjtype=header(fields, "ajaxobjtype") or "generic",
     )
 
 

@@ -60,12 +60,3 @@ def cookie_session_id(cookie_header: str | None) -> str | None:
         return None
     match = _COOKIE.search(cookie_header)
     return match.group(1) if match and match.group(1) else None
-
-
-def first(pairs: list[Field], name: str) -> str | None:
-    """The first value of ``name`` (case-insensitive), as astman_get_header."""
-    wanted = name.lower()
-    for key, value in pairs:
-        if key.lower() == wanted:
-            return value
-    return None

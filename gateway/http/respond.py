@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from gateway.ami.message import Message
 from gateway.events import StoredEvent
 from gateway.render import Format, RenderOptions
 from gateway.replies import Reply
@@ -77,7 +76,3 @@ def ajam_response(
     if extra:
         headers.update(extra)
     return web.Response(body=body, headers=headers)
-
-
-def messages_reply(*messages: Message) -> Reply:
-    return Reply(tuple(messages))
