@@ -23,6 +23,7 @@ from gateway.config import Config
 from gateway.dispatch import AmiFacts, Dispatcher
 from gateway.events import EventLog
 from gateway.http.ajam import AjamHandler, AjamSettings
+from gateway.http.cors import CorsPolicy, install_cors
 from gateway.http.errors import error_middleware
 from gateway.http.respond import CookiePolicy
 from gateway.security import SecurityEvents
@@ -176,6 +177,7 @@ def create_app(config: Config) -> web.Application:
             httponly=http.cookie_httponly,
         ),
     )
+    install_cors(app, CorsPolicy.of(http.cors_origins, http.cors_credentials, http.cors_max_age))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_route("*", "/{tail:.*}", handler.handle)
