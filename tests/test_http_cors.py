@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from aiohttp import web
 
 from gateway.config import parse_config
 from gateway.errors import ConfigError
-from gateway.http.cors import ALLOW_HEADERS, CorsPolicy
+from gateway.http.cors import ALLOW_HEADERS, CorsPolicy, vary_origin
 from gateway.simulator import Simulator
 from tests.harness import MakeClient, start
 
@@ -107,3 +108,10 @@ def test_max_age_is_checked_by_the_config() -> None:
     with pytest.raises(ConfigError, match=r"\[http\] cors_max_age"):
         parse_config(data, {})
     assert parse_config({"ami": data["ami"]}, {}).http.cors_max_age == 600
+
+
+def test_vary_keeps_what_is_there_and_adds_origin_once() -> None:
+    response = web.Response(headers={"Vary": "Accept-Encoding"})
+    vary_origin(response)
+    vary_origin(response)
+    assert response.headers["Vary"] == "Accept-Encoding, Origin"

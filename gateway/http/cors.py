@@ -76,7 +76,7 @@ class CorsPolicy:
         }
 
 
-def _vary_origin(response: web.StreamResponse) -> None:
+def vary_origin(response: web.StreamResponse) -> None:
     """Caches must key on Origin: the answer differs per origin."""
     current = response.headers.get(hdrs.VARY, "")
     names = {v.strip().lower() for v in current.split(",") if v.strip()}
@@ -103,7 +103,7 @@ def install_cors(app: web.Application, policy: CorsPolicy) -> None:
         return web.Response(status=204, headers=headers)
 
     async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
-        _vary_origin(response)
+        vary_origin(response)
         for name, value in policy.response_headers(request.headers.get(hdrs.ORIGIN)).items():
             response.headers.setdefault(name, value)
 
