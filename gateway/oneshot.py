@@ -46,15 +46,21 @@ def action_name(fields: list[Field]) -> str:
     return (header(fields, "Action") or "").strip().lower()
 
 
-def same_user(session: Session, username: str) -> bool:
-    """AMI user names are case-insensitive (``Config.user``)."""
-    return session.identity is not None and session.identity.username.lower() == username.lower()
+def other_user(session: Session, username: str) -> bool:
+    """Logged in as someone else (AMI user names ignore case, as ``Config.user``)."""
+    identity = session.identity
+    return identity is not None and identity.username.lower() != username.lower()
 
 
-def login_fields(fields: list[Field], credentials: BasicCredentials) -> list[Field]:
-    """A Login's fields with the Basic credentials as its Username and Secret."""
+def login_fields(
+    fields: list[Field], credentials: BasicCredentials, existing: Session | None
+) -> list[Field]:
+    """A Login's fields with the Basic credentials as its Username and Secret;
+    another user's name, or another user's session, is refused."""
     named = header(fields, "Username")
     if named is not None and named.lower() != credentials.username.lower():
+        raise CredentialsMismatch
+    if existing is not None and other_user(existing, credentials.username):
         raise CredentialsMismatch
     kept = [(k, v) for k, v in fields if k.lower() not in LOGIN_CREDENTIALS]
     return [*kept, ("Username", credentials.username), ("Secret", credentials.password)]
@@ -71,7 +77,7 @@ async def basic_session(
     sessions = dispatcher.sessions
     now = time.monotonic()
     if existing is not None and existing.identity is not None:
-        if not same_user(existing, credentials.username):
+        if other_user(existing, credentials.username):
             raise CredentialsMismatch
         # A wrong password must not end the client's real session: check it on
         # a throwaway one.

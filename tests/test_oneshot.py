@@ -72,7 +72,7 @@ async def test_one_shot_originate_with_the_users_rights(
     sent = len(simulator.received)
     body, _ = await _get(client, f"/asterisk/rawman?{query}", basic("reader"))
     assert body == "Response: Error\r\nMessage: Permission denied\r\n\r\n"
-    assert len(simulator.received) == sent
+    assert [m for m in simulator.received[sent:] if m.get("Action") != "Ping"] == []
 
 
 async def test_waitevent_needs_a_session(simulator: Simulator, aiohttp_client: MakeClient) -> None:
@@ -101,7 +101,7 @@ async def test_failures_are_delayed_and_raise_security_events(
         "InvalidAccountID",
         "FailedACL",
     ]
-    assert len(simulator.received) == sent
+    assert [m for m in simulator.received[sent:] if m.get("Action") != "Ping"] == []
 
 
 async def test_hashed_and_env_secrets(simulator: Simulator, aiohttp_client: MakeClient) -> None:
@@ -148,7 +148,7 @@ async def test_basic_with_another_users_session_is_refused(
     assert body == (
         "Response: Error\r\nMessage: Authorization names another user than the session\r\n\r\n"
     )
-    assert len(simulator.received) == sent
+    assert [m for m in simulator.received[sent:] if m.get("Action") != "Ping"] == []
 
 
 async def test_login_with_basic_opens_a_session(
@@ -167,6 +167,15 @@ async def test_login_with_basic_opens_a_session(
     assert "Pong" in body
     body, _ = await _get(client, "/asterisk/rawman?action=login&username=admin", basic("hashed"))
     assert "Authorization names another user than the session" in body
+    reader = await login(client, "reader")
+    body, _ = await _get(
+        client, f"/asterisk/rawman?action=login&mansession_id={reader}", basic("hashed")
+    )
+    assert "Authorization names another user than the session" in body
+    body, _ = await _get(
+        client, f"/asterisk/rawman?action=login&mansession_id={reader}", basic("reader")
+    )
+    assert body == "Response: Success\r\nMessage: Already authenticated\r\n\r\n"
 
 
 async def test_malformed_basic_is_a_bad_request(

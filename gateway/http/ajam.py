@@ -95,7 +95,8 @@ class AjamHandler:
         stored: Session | None = None  # the session whose cookie is sent back
         try:
             if credentials is not None and action_name(fields) == "login":
-                fields, credentials = login_fields(fields, credentials), None
+                existing = self._existing(request, fields, time.monotonic())
+                fields, credentials = login_fields(fields, credentials, existing), None
             if credentials is None:
                 session = stored = self._session(request, fields, peer)
             else:
