@@ -91,16 +91,9 @@ class AjamHandler:
         fmt = FORMATS[name]
         opts = _options(name, fields)
         peer = _peer(request)
-        credentials = parse_basic(request.headers.get("Authorization"))
         stored: Session | None = None  # the session whose cookie is sent back
         try:
-            if credentials is not None and action_name(fields) == "login":
-                existing = self._existing(request, fields, time.monotonic())
-                fields, credentials = login_fields(fields, credentials, existing), None
-            if credentials is None:
-                session = stored = self._session(request, fields, peer)
-            else:
-                session, stored = await self._basic(request, fields, peer, credentials)
+            fields, session, stored = await self._resolve(request, fields, peer)
             reply = await self.dispatcher.handle(session, fields, peer)
         except AmiLevelError as error:
             reply = Reply((error_message(error.message, safe_action_id(fields)),))
@@ -143,6 +136,20 @@ class AjamHandler:
         else:
             self.sessions.touch(session, now)
         return session
+
+    async def _resolve(
+        self, request: web.Request, fields: list[Field], peer: Peer
+    ) -> tuple[list[Field], Session, Session | None]:
+        """(fields, session to run in, session whose cookie is sent back)."""
+        credentials = parse_basic(request.headers.get("Authorization"))
+        if credentials is not None and action_name(fields) == "login":
+            existing = self._existing(request, fields, time.monotonic())
+            fields, credentials = login_fields(fields, credentials, existing), None
+        if credentials is None:
+            session = self._session(request, fields, peer)
+            return fields, session, session
+        session, stored = await self._basic(request, fields, peer, credentials)
+        return fields, session, stored
 
     async def _basic(
         self, request: web.Request, fields: list[Field], peer: Peer, credentials: BasicCredentials
