@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import GATEWAY, create_app
 from gateway.config import Config, parse_config
@@ -88,3 +89,22 @@ async def rawman(client: Client, session: str | None, query: str) -> str:
     response = await client.get(f"/asterisk/rawman?{query}", headers=headers)
     assert response.status == 200
     return await response.text()
+
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+async def scrape(client: Client) -> Samples:
+    """``GET /metrics``, parsed: (sample name, labels) → value."""
+    response = await client.get("/metrics")
+    assert response.status == 200
+    samples: Samples = {}
+    for family in text_string_to_metric_families(await response.text()):
+        for sample in family.samples:
+            samples[sample.name, frozenset(sample.labels.items())] = sample.value
+    return samples
+
+
+def sample(samples: Samples, name: str, **labels: str) -> float:
+    """One value; 0 when absent (a labelled counter appears at its first use)."""
+    return samples.get((name, frozenset(labels.items())), 0.0)
