@@ -10,7 +10,7 @@ from aiohttp import ClientSession, CookieJar, web
 from gateway.app import create_app
 from gateway.http.accesslog import MAX_TOKEN, AccessLogger, redact, token
 from gateway.simulator import Simulator
-from tests.harness import gateway_config, wait_ready
+from tests.harness import gateway_config, served
 
 
 def test_redact_hides_every_credential() -> None:
@@ -57,13 +57,8 @@ async def test_gateway_lines_carry_user_and_action(
     simulator: Simulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = create_app(gateway_config(simulator.port))
-    runner = web.AppRunner(app, access_log_class=AccessLogger)
-    await runner.setup()
-    site = web.SockSite(runner, socket.create_server(("127.0.0.1", 0)))
-    await site.start()
-    base = f"http://127.0.0.1:{runner.addresses[0][1]}/asterisk/rawman"
-    try:
-        await wait_ready(app)
+    async with served(app) as url:
+        base = f"{url}/asterisk/rawman"
         with caplog.at_level(logging.INFO, logger="aiohttp.access"):
             async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
                 login = await client.get(f"{base}?action=Login&username=admin&secret=admin-secret")
@@ -71,8 +66,6 @@ async def test_gateway_lines_carry_user_and_action(
                 assert (await client.get(f"{base}?action=ping")).status == 200
                 client.cookie_jar.clear()
                 await client.get(f"{base}?action=login&username=admin&secret=wrong")
-    finally:
-        await runner.cleanup()
     records = [r for r in caplog.records if r.name == "aiohttp.access"]
     lines = [r.getMessage() for r in records]
     assert len(lines) == 3

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 from aiohttp import web
 from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS
@@ -22,18 +21,12 @@ from tests.harness import (
     sample,
     scrape,
     start,
+    until,
 )
 
 
 def user_event(name: str, privilege: str = "user,all") -> list[tuple[str, str]]:
     return [("Event", "UserEvent"), ("Privilege", privilege), ("UserEvent", name)]
-
-
-async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Until ``check()`` is true, polling the loop."""
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.01)
 
 
 def diff(after: Samples, before: Samples, name: str, **labels: str) -> float:
