@@ -14,7 +14,7 @@ No asyncio or aiohttp here: the HTTP side is ``gateway/http/metricsview.py``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Final, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -179,6 +179,6 @@ def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily
     return CounterMetricFamily(name, documentation, value=value)
 
 
-def names(registry: CollectorRegistry) -> Iterable[str]:
+def names(registry: CollectorRegistry) -> list[str]:
     """Every metric family name the registry exposes (for docs and tests)."""
     return [metric.name for metric in registry.collect()]

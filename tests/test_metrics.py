@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from gateway.ami.message import Message
 from gateway.classes import ALL
@@ -88,3 +89,13 @@ def test_each_instance_has_its_own_registry() -> None:
     assert value(first, "ajam_events_received_total") == 1
     assert value(second, "ajam_events_received_total") == 0
     assert "ajam_events_received" in names(first.registry)
+
+
+def test_the_readme_lists_every_metric() -> None:
+    metrics = Metrics()
+    metrics.watch(SessionStore(), Link())
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    listed = names(metrics.registry)
+    assert len(listed) == 12
+    for name in listed:
+        assert f"| `{name}" in readme, name
