@@ -174,3 +174,13 @@ def test_a_detached_session_is_never_stored_and_has_its_own_key() -> None:
     assert one_shot.cursor == 5
     assert len(store) == 1
     assert store.get("", 0.0) is None
+
+
+def test_authenticated_count() -> None:
+    store = SessionStore()
+    store.create("a", 0.0, 0)
+    logged_in = store.create("b", 0.0, 0)
+    assert store.authenticated_count() == 0
+    logged_in.identity = Identity("admin", ALL, ALL)
+    assert store.authenticated_count() == 1
+    assert len(store) == 2
