@@ -56,6 +56,10 @@ class AmiConfig:
     username: str = ""
     secret: str = ""
     tls: bool = False
+    tls_verify: bool = True
+    """Check Asterisk's certificate and host name; off only for a lab."""
+    tls_ca: str | None = None
+    """PEM file of the CA (or the self-signed cert) to trust; None: the system's."""
     connect_timeout: float = 5.0
     action_timeout: float = 10.0
     ping_interval: float = 20.0
@@ -79,6 +83,8 @@ class HttpConfig:
     cookie_samesite: str | None = None
     cookie_secure: bool = False
     cookie_httponly: bool = False
+    drain_time: float = 10.0
+    """On SIGTERM, how long in-flight actions may take to finish before exit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +138,8 @@ _AMI_READERS: Final[Mapping[str, Reader]] = {
     "secret": cf.nonempty,
     "secret_env": cf.nonempty,
     "tls": cf.boolean,
+    "tls_verify": cf.boolean,
+    "tls_ca": cf.nonempty,
     "connect_timeout": cf.number(0, 3600, open_low=True),
     "action_timeout": cf.number(0, 3600, open_low=True),
     "ping_interval": cf.number(0, 3600, open_low=True),
@@ -149,9 +157,18 @@ def _parse_ami(table: Mapping[str, object], env: Mapping[str, str]) -> AmiConfig
     if "secret_env" in values:
         values["secret"] = cf.env_secret("[ami] secret_env", values.pop("secret_env"), env)
     ami = AmiConfig(**values)
+    _check_tls(ami, values)
     if ami.reconnect_max < ami.reconnect_min:
         raise fail("[ami] reconnect_max", "must not be below reconnect_min")
     return ami
+
+
+def _check_tls(ami: AmiConfig, values: Mapping[str, object]) -> None:
+    for key in ("tls_verify", "tls_ca"):
+        if key in values and not ami.tls:
+            raise fail(f"[ami] {key}", "only means something with tls = true")
+    if ami.tls_ca is not None and not os.path.isfile(ami.tls_ca):
+        raise fail("[ami] tls_ca", f"{ami.tls_ca!r} is not a readable file")
 
 
 def _prefix(where: str, value: object) -> str:
@@ -204,6 +221,7 @@ _HTTP_READERS: Final[Mapping[str, Reader]] = {
     "cookie_samesite": _samesite,
     "cookie_secure": cf.boolean,
     "cookie_httponly": cf.boolean,
+    "drain_time": cf.number(0, 3600),
 }
 
 

@@ -59,6 +59,17 @@ def backoff_delay(attempt: int, low: float, high: float) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
+def tls_context(settings: AmiConfig) -> ssl.SSLContext | None:
+    """The context for Asterisk's TLS manager port (manager.conf tlsenable)."""
+    if not settings.tls:
+        return None
+    context = ssl.create_default_context(cafile=settings.tls_ca)
+    if not settings.tls_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 class AmiClient:
     def __init__(
         self,
@@ -124,7 +135,7 @@ class AmiClient:
     async def _connect_and_serve(self) -> None:
         self._was_up = False
         s = self.settings
-        context = ssl.create_default_context() if s.tls else None
+        context = tls_context(s)
         async with asyncio.timeout(s.connect_timeout):
             reader, writer = await asyncio.open_connection(s.host, s.port, ssl=context)
         self._writer = writer
