@@ -13,16 +13,20 @@ import dataclasses
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Final
 
 from aiohttp import web
 
-from gateway.app import create_app
+from gateway.app import GATEWAY, create_app
 from gateway.cli_tools import check_config_report, hash_secret_cli
 from gateway.config import Config, demo_config, load_config
 from gateway.errors import ConfigError
 from gateway.http.accesslog import AccessLogger
+from gateway.lifecycle import drain, reload_config
 from gateway.simulator import Simulator
+
+log = logging.getLogger("gateway")
 
 DEMO_BANNER = """\
 ajam-gateway demo: a simulated Asterisk is running in-process.
@@ -58,13 +62,27 @@ def _with_overrides(config: Config, args: argparse.Namespace) -> Config:
     return dataclasses.replace(config, http=dataclasses.replace(config.http, **changes))
 
 
-async def serve(config: Config, *, demo: bool) -> None:
+SHUTDOWN_GRACE: Final = 1.0
+"""After the drain, requests still running get this long before they are cancelled."""
+
+ConfigSource = Callable[[], Config]
+"""Reads the configuration again (SIGHUP); None when there is no file."""
+
+
+def _config_source(path: str, args: argparse.Namespace) -> ConfigSource:
+    return lambda: _with_overrides(load_config(path), args)
+
+
+async def serve(config: Config, *, demo: bool, reload: ConfigSource | None = None) -> None:
     simulator: Simulator | None = None
     if demo:
         simulator = Simulator(call_events=0.2)
         port = await simulator.start("127.0.0.1", 0)
         config = dataclasses.replace(config, ami=dataclasses.replace(config.ami, port=port))
-    runner = web.AppRunner(create_app(config), handle_signals=False, access_log_class=AccessLogger)
+    app = create_app(config)
+    runner = web.AppRunner(
+        app, handle_signals=False, access_log_class=AccessLogger, shutdown_timeout=SHUTDOWN_GRACE
+    )
     await runner.setup()
     site = web.TCPSite(runner, config.http.host, config.http.port)
     await site.start()
@@ -75,12 +93,28 @@ async def serve(config: Config, *, demo: bool) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, _reload, app, reload)
     try:
         await stop.wait()
+        await drain(app[GATEWAY], config.http.drain_time)
     finally:
-        await runner.cleanup()
+        await runner.cleanup()  # stops listening, then logs off AMI
         if simulator is not None:
             await simulator.stop()
+
+
+def _reload(app: web.Application, source: ConfigSource | None) -> None:
+    """SIGHUP: users and limits from the file again; a bad file changes nothing."""
+    if source is None:
+        log.warning("SIGHUP ignored: no --config file to reload")
+        return
+    try:
+        config = source()
+    except ConfigError as error:
+        log.error("reload refused, the running configuration stays: %s", error)
+        return
+    for warning in reload_config(app, config):
+        log.warning("reload: %s", warning)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -99,9 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"warning: {warning}", file=sys.stderr)
             return 0
         demo = args.demo or args.config is None
-        config = demo_config() if args.config is None else load_config(args.config)
+        source = None if args.config is None else _config_source(args.config, args)
+        config = demo_config() if source is None else source()
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(_with_overrides(config, args), demo=demo))
+            asyncio.run(serve(_with_overrides(config, args), demo=demo, reload=source))
     except ConfigError as error:
         print(f"ajam-gateway: {error}", file=sys.stderr)
         return 2

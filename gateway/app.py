@@ -51,6 +51,8 @@ class Gateway:
 
 
 GATEWAY: Final = web.AppKey("gateway", Gateway)
+AJAM: Final = web.AppKey("ajam", AjamHandler)
+"""The AJAM handler, whose size limits a SIGHUP reload replaces."""
 
 
 def _link_event(up: bool, reason: str) -> Message:
@@ -151,6 +153,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
+    if gateway.dispatcher.draining:
+        return web.Response(status=503, text="draining: shutting down\n")
     if gateway.ami.ready:
         return web.Response(text="ready\n")
     return web.Response(status=503, text=f"AMI not connected: {gateway.ami.last_error}\n")
@@ -176,6 +180,7 @@ def create_app(config: Config) -> web.Application:
             httponly=http.cookie_httponly,
         ),
     )
+    app[AJAM] = handler
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_route("*", "/{tail:.*}", handler.handle)

@@ -25,6 +25,7 @@ from gateway.errors import (
     MissingAction,
     NotConnected,
     PermissionDenied,
+    ShuttingDown,
 )
 from gateway.events import EventLog
 from gateway.replies import Peer, Reply, header, response
@@ -120,6 +121,8 @@ class Dispatcher:
         self.waitevent_max = waitevent_max
         self.waitevent_batch = waitevent_batch
         self.facts = facts or AmiFacts()
+        self.draining = False
+        """Set on SIGTERM (``gateway.lifecycle``): logins are refused from then on."""
         self._local: dict[str, Callable[[Session, list[Field], Peer], Awaitable[Reply]]] = {
             "login": self._login,
             "logoff": self._logoff,
@@ -168,6 +171,8 @@ class Dispatcher:
         action_id = header(fields, "ActionID")
         if session.authenticated:
             return Reply((response("Success", action_id, ("Message", "Already authenticated")),))
+        if self.draining:
+            raise ShuttingDown
         username = header(fields, "Username") or ""
         md5: tuple[str, str] | None = None
         if (header(fields, "AuthType") or "").lower() == "md5" and session.challenge:
@@ -180,6 +185,8 @@ class Dispatcher:
         if identity is None or not self._room_for(identity.username):
             await self._fail_login(session, peer, username, failure or "SessionLimit")
         assert identity is not None
+        if self.draining:  # the drain began while the secret was being checked
+            raise ShuttingDown
         return self._accept_login(session, identity, header(fields, "Events"), action_id, peer)
 
     def _room_for(self, username: str) -> bool:

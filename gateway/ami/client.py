@@ -86,6 +86,9 @@ class AmiClient:
         self._on_login = on_login
         self._correlator = Correlator(node_id, secrets.token_hex(4))
         self._futures: dict[str, asyncio.Future[tuple[Message, ...]]] = {}
+        self._idle = asyncio.Event()
+        """Set while no action waits for its answer (what a drain waits for)."""
+        self._idle.set()
         self._writer: asyncio.StreamWriter | None = None
         self._ready = False
         self._closing = False
@@ -102,6 +105,10 @@ class AmiClient:
     @property
     def pending(self) -> int:
         return len(self._futures)
+
+    async def wait_idle(self) -> None:
+        """Until no action is waiting for its answer."""
+        await self._idle.wait()
 
     async def run(self) -> None:
         """Connect, serve, reconnect; until cancelled or ``close()``d."""
@@ -257,6 +264,7 @@ class AmiClient:
         )
         future: asyncio.Future[tuple[Message, ...]] = asyncio.get_running_loop().create_future()
         self._futures[gateway_id] = future
+        self._idle.clear()
         try:
             writer.write(encode_action(wire_fields))
             async with asyncio.timeout(timeout):
@@ -265,6 +273,8 @@ class AmiClient:
             raise ActionTimeout from None
         finally:
             del self._futures[gateway_id]
+            if not self._futures:
+                self._idle.set()
             # Forget a timed-out or abandoned action (a no-op once answered).
             self._correlator.cancel(gateway_id)
 
