@@ -20,7 +20,7 @@ from aiohttp import web
 
 from gateway.app import GATEWAY, create_app
 from gateway.cli_tools import check_config_report, hash_secret_cli
-from gateway.config import Config, demo_config, load_config
+from gateway.config import Config, check_node_id, demo_config, load_config
 from gateway.errors import ConfigError
 from gateway.http.accesslog import AccessLogger
 from gateway.lifecycle import drain, reload_config
@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _with_overrides(config: Config, args: argparse.Namespace) -> Config:
+    if args.node_id is not None:
+        check_node_id(args.node_id)
     changes = {
         key: value
         for key, value in (("host", args.host), ("port", args.port), ("node_id", args.node_id))

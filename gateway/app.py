@@ -160,6 +160,14 @@ async def readyz(request: web.Request) -> web.Response:
     return web.Response(status=503, text=f"AMI not connected: {gateway.ami.last_error}\n")
 
 
+async def _close_when_draining(request: web.Request, response: web.StreamResponse) -> None:
+    """While draining, every reply closes its connection: nginx then never
+    sends a request down a keep-alive connection that is about to be closed."""
+    if request.app[GATEWAY].dispatcher.draining:
+        response.force_close()
+        response.headers["Connection"] = "close"  # aiohttp has already built its own
+
+
 def create_app(config: Config) -> web.Application:
     gateway = build_gateway(config)
     app = web.Application(middlewares=[error_middleware])
@@ -167,6 +175,7 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(_ami_ctx)
     app.cleanup_ctx.append(_reaper_ctx)
     app.on_shutdown.append(_end_polls)
+    app.on_response_prepare.append(_close_when_draining)
     http = config.http
     handler = AjamHandler(
         AjamSettings(http.prefix, config.limits.max_query, config.limits.max_body),

@@ -178,6 +178,11 @@ def _prefix(where: str, value: object) -> str:
     return text
 
 
+def check_node_id(text: str, where: str = "--node-id") -> str:
+    """A node id from the command line must be routable too."""
+    return _node_id(where, text)
+
+
 def _node_id(where: str, value: object) -> str:
     text = cf.string(where, value)
     if not _NODE_ID_RE.match(text):

@@ -27,6 +27,11 @@ from gateway.sessions import EventPredicate, Identity, Session
 
 log = logging.getLogger("gateway.lifecycle")
 
+LINGER: Final = 1.0
+"""After the in-flight actions, the listener stays open this long (within
+drain_time): a client whose poll was just ended gets its ``Permission
+denied`` and its refused login (which nginx passes on) here, not a reset."""
+
 RESTART_ONLY: Final = ("ami", "http", "events")
 """Tables a reload cannot change: the AMI link, the listener, the ring."""
 
@@ -42,14 +47,17 @@ def begin_drain(gateway: Gateway) -> int:
 
 async def drain(gateway: Gateway, drain_time: float) -> bool:
     """Drain; True when every in-flight AMI action came back in time."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + drain_time
     ended = begin_drain(gateway)
     log.info("draining: %d sessions ended, %d actions in flight", ended, gateway.ami.pending)
     try:
-        async with asyncio.timeout(drain_time):
+        async with asyncio.timeout_at(deadline):
             await gateway.ami.wait_idle()
     except TimeoutError:
         log.warning("drain time over: %d AMI actions abandoned", gateway.ami.pending)
         return False
+    await asyncio.sleep(min(LINGER, max(0.0, deadline - loop.time())))
     return True
 
 

@@ -55,6 +55,14 @@ def test_overrides_replace_only_what_is_given() -> None:
     assert same == demo_config()
 
 
+def test_a_node_id_that_nginx_cannot_route_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path / "gateway.toml", ami_port=5038, port=8088)
+    assert main(["--config", str(config), "--node-id", "Node-1"]) == 2
+    assert "--node-id: 'Node-1' must match [a-z0-9]{0,8}" in capsys.readouterr().err
+
+
 async def test_demo_serves_the_readme_walkthrough(capsys: pytest.CaptureFixture[str]) -> None:
     port = free_port()
     config = demo_config()
