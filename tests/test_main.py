@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from aiohttp import ClientSession, CookieJar
 
-from gateway.__main__ import _with_overrides, build_parser, main, serve
-from gateway.config import demo_config
+from gateway.__main__ import _reload, _with_overrides, build_parser, main, serve
+from gateway.app import GATEWAY, create_app
+from gateway.config import demo_config, load_config
 from gateway.simulator import Simulator
 from tests.procs import USERS, GatewayProcess, free_port, write_config
 
@@ -167,3 +168,27 @@ async def test_sighup_reloads_users_and_keeps_sessions(
         assert "reload refused" in process.log()
     finally:
         await process.stop()
+
+
+def test_reload_without_a_file_or_with_a_bad_one_changes_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write_config(tmp_path / "gateway.toml", ami_port=5038, port=8088)
+    app = create_app(load_config(path))
+    before = app[GATEWAY].config
+    _reload(app, None)
+    path.write_text("[ami]\nusername = 1\n")
+    _reload(app, lambda: load_config(path))
+    assert app[GATEWAY].config is before
+    assert "SIGHUP ignored: no --config file" in caplog.text
+    assert "reload refused" in caplog.text
+
+
+def test_reload_logs_what_needs_a_restart(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = write_config(tmp_path / "gateway.toml", ami_port=5038, port=8088)
+    app = create_app(load_config(path))
+    write_config(path, ami_port=5039, port=8088, users={"admin": USERS["admin"]})
+    _reload(app, lambda: load_config(path))
+    assert set(app[GATEWAY].config.users) == {"admin"}
+    assert app[GATEWAY].config.ami.port == 5038
+    assert "reload: [ami] changed: it takes effect only after a restart" in caplog.text
