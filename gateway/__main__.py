@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from aiohttp import web
+from aiohttp.log import access_logger as access_log
 
 from gateway.app import GATEWAY, create_app
 from gateway.cli_tools import check_config_report, hash_secret_cli
@@ -24,6 +25,7 @@ from gateway.config import Config, check_node_id, demo_config, load_config
 from gateway.errors import ConfigError
 from gateway.http.accesslog import AccessLogger
 from gateway.lifecycle import drain, reload_config
+from gateway.logs import TEXT_FORMAT, use_format
 from gateway.simulator import Simulator
 
 log = logging.getLogger("gateway")
@@ -83,7 +85,11 @@ async def serve(config: Config, *, demo: bool, reload: ConfigSource | None = Non
         config = dataclasses.replace(config, ami=dataclasses.replace(config.ami, port=port))
     app = create_app(config)
     runner = web.AppRunner(
-        app, handle_signals=False, access_log_class=AccessLogger, shutdown_timeout=SHUTDOWN_GRACE
+        app,
+        handle_signals=False,
+        access_log_class=AccessLogger,
+        access_log=access_log if config.log.access else None,
+        shutdown_timeout=SHUTDOWN_GRACE,
     )
     await runner.setup()
     site = web.TCPSite(runner, config.http.host, config.http.port)
@@ -121,9 +127,7 @@ def _reload(app: web.Application, source: ConfigSource | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
+    logging.basicConfig(level=args.log_level.upper(), format=TEXT_FORMAT)
     try:
         if args.command == "hash-secret":
             print(hash_secret_cli(sys.stdin.read()))
@@ -137,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         demo = args.demo or args.config is None
         source = None if args.config is None else _config_source(args.config, args)
         config = demo_config() if source is None else source()
+        use_format(config.log.format)
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(_with_overrides(config, args), demo=demo, reload=source))
     except ConfigError as error:

@@ -32,8 +32,8 @@ LINGER: Final = 1.0
 drain_time): a client whose poll was just ended gets its ``Permission
 denied`` and its refused login (which nginx passes on) here, not a reset."""
 
-RESTART_ONLY: Final = ("ami", "http", "events")
-"""Tables a reload cannot change: the AMI link, the listener, the ring."""
+RESTART_ONLY: Final = ("ami", "http", "events", "log")
+"""Tables a reload cannot change: the AMI link, the listener, the ring, the logs."""
 
 
 def begin_drain(gateway: Gateway) -> int:
