@@ -100,6 +100,16 @@ class GatewayProcess:
                     raise AssertionError(f"the gateway exited:\n{self.log()}")
                 await asyncio.sleep(0.05)
 
+    async def wait_polls(self, count: int, timeout: float = 10.0) -> None:
+        """Until the instance holds ``count`` waitevents (its /metrics says so)."""
+        wanted = f"\najam_pending_polls {float(count)}\n"
+        async with ClientSession() as client, asyncio.timeout(timeout):
+            while True:
+                async with client.get(f"{self.base}/metrics") as response:
+                    if wanted in await response.text():
+                        return
+                await asyncio.sleep(0.02)
+
     @property
     def returncode(self) -> int | None:
         return None if self._proc is None else self._proc.returncode

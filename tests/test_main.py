@@ -115,10 +115,12 @@ async def rawman_get(client: ClientSession, url: str, **params: str) -> str:
     return await response.text()
 
 
-async def held_poll(client: ClientSession, url: str) -> asyncio.Task[str]:
+async def held_poll(
+    client: ClientSession, process: GatewayProcess, url: str, held: int = 1
+) -> asyncio.Task[str]:
     await rawman_get(client, url, action="waitevent", timeout="0")  # the login's events
     poll = asyncio.create_task(rawman_get(client, url, action="waitevent", timeout="30"))
-    await asyncio.sleep(0.3)  # generous: the request reaches the gateway's loop
+    await process.wait_polls(held)
     return poll
 
 
@@ -128,7 +130,7 @@ async def test_sigterm_drains_logs_off_and_exits(tmp_path: Path, simulator: Simu
     try:
         async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as client:
             await rawman_get(client, url, action="login", username="admin", secret="admin-secret")
-            poll = await held_poll(client, url)
+            poll = await held_poll(client, process, url)
             began = time.monotonic()
             process.send(signal.SIGTERM)
             assert await asyncio.wait_for(poll, 5) == EMPTY_POLL
@@ -152,7 +154,7 @@ async def test_sighup_reloads_users_and_keeps_sessions(
         ):
             await rawman_get(admin, url, action="login", username="admin", secret="admin-secret")
             await rawman_get(reader, url, action="login", username="reader", secret="reader-secret")
-            poll = await held_poll(reader, url)
+            poll = await held_poll(reader, process, url)
             users = {"admin": USERS["admin"]}
             write_config(process.config, ami_port=simulator.port, port=process.port, users=users)
             process.send(signal.SIGHUP)

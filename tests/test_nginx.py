@@ -164,7 +164,8 @@ async def test_logins_spread_sessions_stick_and_a_drain_moves_clients(cluster: C
     loops = [asyncio.create_task(poll_loop(cluster, c)) for c in clients]
     try:
         await events_reach_everyone(cluster, clients, range(1, 6))
-        await asyncio.sleep(1.0)  # generous: every loop is parked in a held waitevent again
+        for node, group in on.items():  # every loop is parked in a held waitevent again
+            await cluster.gateways[node].wait_polls(len(group))
 
         cluster.gateways["a"].send(signal.SIGTERM)
         code = await cluster.gateways["a"].wait(10)
