@@ -25,6 +25,7 @@ from gateway.errors import (
     MissingAction,
     NotConnected,
     PermissionDenied,
+    ShuttingDown,
 )
 from gateway.events import EventLog
 from gateway.metrics import Metrics
@@ -123,6 +124,8 @@ class Dispatcher:
         self.waitevent_batch = waitevent_batch
         self.facts = facts or AmiFacts()
         self.metrics = metrics or Metrics()
+        self.draining = False
+        """Set on SIGTERM (``gateway.lifecycle``): logins are refused from then on."""
         self._local: dict[str, Callable[[Session, list[Field], Peer], Awaitable[Reply]]] = {
             "login": self._login,
             "logoff": self._logoff,
@@ -174,6 +177,8 @@ class Dispatcher:
         action_id = header(fields, "ActionID")
         if session.authenticated:
             return Reply((response("Success", action_id, ("Message", "Already authenticated")),))
+        if self.draining:
+            raise ShuttingDown
         username = header(fields, "Username") or ""
         md5: tuple[str, str] | None = None
         if (header(fields, "AuthType") or "").lower() == "md5" and session.challenge:
@@ -202,6 +207,8 @@ class Dispatcher:
         )
         if identity is None:
             await self._fail_login(session, peer, username, failure)
+        if self.draining:  # the drain began while the secret was being checked
+            raise ShuttingDown
         return identity
 
     def _room_for(self, username: str) -> bool:
