@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import time
 from typing import Any
@@ -55,6 +56,20 @@ async def test_drain_answers_polls_ends_sessions_and_refuses_logins(
     ready = await client.get("/readyz")
     assert ready.status == 503
     assert "draining" in await ready.text()
+
+
+async def test_a_one_shot_basic_request_is_refused_while_draining(
+    simulator: Simulator, aiohttp_client: MakeClient
+) -> None:
+    client = await start(simulator, aiohttp_client)
+    assert await drain(client.app[GATEWAY], 30)
+    token = base64.b64encode(b"admin:admin-secret").decode()
+    refused = await client.get(
+        "/asterisk/rawman?action=ping", headers={"Authorization": f"Basic {token}"}
+    )
+    assert refused.status == 503  # a Basic request is a login: nginx retries elsewhere
+    assert "Gateway is shutting down" in await refused.text()
+    assert "Set-Cookie" not in refused.headers
 
 
 async def test_drain_waits_for_an_action_in_flight_at_most_drain_time(
