@@ -23,10 +23,12 @@ from gateway.config import Config
 from gateway.dispatch import AmiFacts, Dispatcher
 from gateway.events import EventLog
 from gateway.http.ajam import AjamHandler, AjamSettings
+from gateway.http.digestauth import DigestAuth
 from gateway.http.errors import error_middleware
 from gateway.http.respond import CookiePolicy
+from gateway.nonces import NonceStore
 from gateway.security import SecurityEvents
-from gateway.sessions import SessionStore
+from gateway.sessions import Session, SessionStore
 from gateway.waitevent import Notifier
 
 REAP_INTERVAL: Final = 1.0
@@ -156,6 +158,21 @@ async def readyz(request: web.Request) -> web.Response:
     return web.Response(status=503, text=f"AMI not connected: {gateway.ami.last_error}\n")
 
 
+def _digest_auth(gateway: Gateway) -> DigestAuth:
+    sessions, http = gateway.sessions, gateway.config.http
+
+    def alive(session: Session) -> bool:
+        return sessions.get(session.id, time.monotonic()) is session
+
+    nonces = NonceStore(
+        node_id=http.node_id,
+        lifetime=http.digest_nonce_lifetime,
+        max_pending=gateway.config.limits.digest_pending_nonces,
+        alive=alive,
+    )
+    return DigestAuth(gateway.dispatcher, gateway.accounts, nonces, http.digest_realm)
+
+
 def create_app(config: Config) -> web.Application:
     gateway = build_gateway(config)
     app = web.Application(middlewares=[error_middleware])
@@ -175,6 +192,7 @@ def create_app(config: Config) -> web.Application:
             secure=http.cookie_secure,
             httponly=http.cookie_httponly,
         ),
+        digest=_digest_auth(gateway),
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
