@@ -190,5 +190,9 @@ def by_thread(bodies: list[bytes]) -> tuple[list[Message], Counter[Message], dic
     """Waitevent bodies as Asterisk's threads guarantee them: the session's own
     messages in order, the broadcast events as a multiset, and each channel's
     dialplan events in order (the rule of tests/test_simulator.py)."""
-    messages = [m for body in bodies for m in parse_stream(body, banner=False)]
+    return threads([m for body in bodies for m in parse_stream(body, banner=False)])
+
+
+def threads(messages: list[Message]) -> tuple[list[Message], Counter[Message], dict[str, Any]]:
+    """``by_thread`` for messages read from a body of any format."""
     return session_part(messages), broadcast_part(messages), channel_histories(messages)
