@@ -25,7 +25,9 @@ from gateway.events import EventLog
 from gateway.http.ajam import AjamHandler, AjamSettings
 from gateway.http.digestauth import DigestAuth
 from gateway.http.errors import error_middleware
+from gateway.http.metricsview import metrics_view, status_counter
 from gateway.http.respond import CookiePolicy
+from gateway.metrics import Metrics
 from gateway.nonces import NonceStore
 from gateway.security import SecurityEvents
 from gateway.sessions import Session, SessionStore
@@ -50,6 +52,7 @@ class Gateway:
     facts: AmiFacts
     security: SecurityEvents
     started: float
+    metrics: Metrics
 
 
 GATEWAY: Final = web.AppKey("gateway", Gateway)
@@ -71,8 +74,10 @@ def build_gateway(config: Config) -> Gateway:
         max_sessions=config.limits.max_sessions,
     )
     accounts = Accounts(config)
+    metrics = Metrics(action_name=lambda name: accounts.permissions.canonical(name))
 
     def on_event(message: Message, owner: str | None) -> None:
+        metrics.events_received += 1
         if message.name == "FullyBooted":
             facts.uptime = int(message.get("Uptime") or 0)
             facts.last_reload = int(message.get("LastReload") or 0)
@@ -106,9 +111,11 @@ def build_gateway(config: Config) -> Gateway:
         login_fail_delay=config.limits.login_fail_delay,
         waitevent_max=waitevent_max,
         facts=facts,
+        metrics=metrics,
     )
+    metrics.watch(sessions, ami)
     return Gateway(
-        config, log, sessions, accounts, ami, dispatcher, facts, security, time.monotonic()
+        config, log, sessions, accounts, ami, dispatcher, facts, security, time.monotonic(), metrics
     )
 
 
@@ -175,7 +182,7 @@ def _digest_auth(gateway: Gateway) -> DigestAuth:
 
 def create_app(config: Config) -> web.Application:
     gateway = build_gateway(config)
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(middlewares=[status_counter(gateway.metrics), error_middleware])
     app[GATEWAY] = gateway
     app.cleanup_ctx.append(_ami_ctx)
     app.cleanup_ctx.append(_reaper_ctx)
@@ -196,5 +203,6 @@ def create_app(config: Config) -> web.Application:
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_view(gateway.metrics))
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app
