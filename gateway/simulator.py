@@ -11,7 +11,8 @@ Local sequence numbers) are generated.
 
 ``time_scale`` makes simulated time run faster: with 0.1, a call that waits
 2 simulated seconds takes 0.2 real seconds, and ``call_events`` counts calls
-per simulated second.
+per simulated second.  A ``ManualClock`` instead moves only when the test
+says (tests/replay_clock.py), so that no timer races the test's requests.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class Simulator:
         auth_fail_delay: float = 1.0,
         answer_pings: bool = True,
         time_scale: float = 1.0,
+        clock: SimClock | None = None,
     ) -> None:
         self.users: Mapping[str, SimUser] = dict(DEFAULT_USERS if users is None else users)
         self.call_events = call_events
@@ -68,7 +70,7 @@ class Simulator:
         """False swallows Ping, to test a gateway that misses its Pong."""
         self.received: list[Message] = []
         """Every action received on any connection, in order."""
-        self.clock = SimClock(time_scale)
+        self.clock = SimClock(time_scale) if clock is None else clock
         self.pbx = Pbx(self.clock, self.broadcast)
         self._server: asyncio.Server | None = None
         self._connections: dict[Connection, asyncio.Task[None] | None] = {}

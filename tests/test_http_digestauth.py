@@ -13,7 +13,7 @@ from aiohttp import ClientResponse
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
 from tests.harness import Client, MakeClient, start
-from tests.replay_http import digest_params, digest_response
+from tests.replay_rewrite import digest_params, digest_response
 
 NONCE = re.compile(r'nonce="(t1[0-9a-f]{32})"')
 CHALLENGE = re.compile(
@@ -34,7 +34,7 @@ async def begin(
 
 
 class Digest:
-    """A Digest client written from the RFCs (tests/replay_http.py's maths)."""
+    """A Digest client written from the RFCs (tests/replay_rewrite.py's maths)."""
 
     def __init__(self, client: Client, user: str = "admin", secret: str = "admin-secret") -> None:
         self.client = client
