@@ -20,11 +20,13 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Iterable
-from typing import Final
+from typing import Final, TypeVar
 
 from gateway.app import Gateway
 from gateway.sessions import Session, Waiter
 from gateway.sim_channel import ManualClock
+
+T = TypeVar("T")
 
 SETTLE_TURNS: Final = 20
 """Loop turns given to work that needs no I/O (a woken call's next events, a
@@ -102,7 +104,7 @@ class SimTime:
     async def taken(
         self,
         number: int,
-        answered: asyncio.Future[bytes],
+        answered: asyncio.Future[T],
         session_id: str | None,
         waiter_before: Waiter | None,
     ) -> None:
