@@ -164,6 +164,11 @@ class Simulator:
         finally:
             self._login_waiters.remove(waiter)
 
+    def written_to(self, address: str) -> int:
+        """Bytes written so far to the open connection from ``address``
+        (``IPV4/TCP/127.0.0.1/<port>``, as the session's RemoteAddress)."""
+        return sum(c.written for c in self._connections if c.remote_address == address)
+
     def emit(self, fields: Sequence[Field]) -> None:
         """Broadcast an event as the PBX would; its Privilege line decides who gets it."""
         self.broadcast(tuple(fields))
