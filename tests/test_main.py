@@ -17,6 +17,7 @@ from gateway.__main__ import _reload, _with_overrides, build_parser, main, serve
 from gateway.app import GATEWAY, create_app
 from gateway.config import demo_config, load_config
 from gateway.simulator import Simulator
+from tests.harness import until
 from tests.procs import USERS, GatewayProcess, free_port, write_config
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "gateway.example.toml"
@@ -164,10 +165,9 @@ async def test_sighup_reloads_users_and_keeps_sessions(
             assert (await rawman_get(admin, url, action="ping")).startswith("Response: Success")
             process.config.write_text("not toml [")
             process.send(signal.SIGHUP)  # a broken file changes nothing
-            await asyncio.sleep(0.3)
+            await until(lambda: "reload refused" in process.log(), timeout=10)
             assert (await rawman_get(admin, url, action="ping")).startswith("Response: Success")
         assert process.returncode is None
-        assert "reload refused" in process.log()
     finally:
         await process.stop()
 
