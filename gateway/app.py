@@ -22,6 +22,7 @@ from gateway.ami.message import Message
 from gateway.config import Config
 from gateway.dispatch import AmiFacts, Dispatcher
 from gateway.events import EventLog
+from gateway.history.service import HistoryService, install_history
 from gateway.http.ajam import AjamHandler, AjamSettings
 from gateway.http.errors import error_middleware
 from gateway.http.respond import CookiePolicy
@@ -48,6 +49,7 @@ class Gateway:
     facts: AmiFacts
     security: SecurityEvents
     started: float
+    history: HistoryService
 
 
 GATEWAY: Final = web.AppKey("gateway", Gateway)
@@ -69,6 +71,7 @@ def build_gateway(config: Config) -> Gateway:
         max_sessions=config.limits.max_sessions,
     )
     accounts = Accounts(config)
+    history = HistoryService(config, sessions, accounts)
 
     def on_event(message: Message, owner: str | None) -> None:
         if message.name == "FullyBooted":
@@ -76,6 +79,7 @@ def build_gateway(config: Config) -> Gateway:
             facts.last_reload = int(message.get("LastReload") or 0)
             facts.at = time.monotonic()
         log.append(message, owner)
+        history.on_event(message)
 
     def on_link(up: bool, reason: str) -> None:
         log.append(_link_event(up, reason))
@@ -106,7 +110,16 @@ def build_gateway(config: Config) -> Gateway:
         facts=facts,
     )
     return Gateway(
-        config, log, sessions, accounts, ami, dispatcher, facts, security, time.monotonic()
+        config,
+        log,
+        sessions,
+        accounts,
+        ami,
+        dispatcher,
+        facts,
+        security,
+        time.monotonic(),
+        history,
     )
 
 
@@ -160,6 +173,7 @@ def create_app(config: Config) -> web.Application:
     gateway = build_gateway(config)
     app = web.Application(middlewares=[error_middleware])
     app[GATEWAY] = gateway
+    install_history(app, gateway.history, config.http.prefix)  # before AMI and the catch-all
     app.cleanup_ctx.append(_ami_ctx)
     app.cleanup_ctx.append(_reaper_ctx)
     app.on_shutdown.append(_end_polls)

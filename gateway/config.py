@@ -22,11 +22,13 @@ from gateway.classes import ALL, parse_classes
 from gateway.configfields import Network, Reader, fail
 from gateway.configusers import UserConfig, parse_users
 from gateway.errors import ConfigError
+from gateway.history.config import HistoryConfig, parse_history
 
 __all__ = [
     "AmiConfig",
     "Config",
     "EventsConfig",
+    "HistoryConfig",
     "HttpConfig",
     "LimitsConfig",
     "UserConfig",
@@ -111,8 +113,7 @@ class Config:
     events: EventsConfig = field(default_factory=EventsConfig)
     users: Mapping[str, UserConfig] = field(default_factory=lambda: MappingProxyType({}))
     """Keyed by lower-cased name: AMI user names are case-insensitive."""
-    history: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    """The raw ``[history]`` table, for the history feature to parse."""
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     demo: bool = False
 
     def user(self, name: str) -> UserConfig | None:
@@ -259,7 +260,7 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
         limits=_parse_limits(tables["limits"], http),
         events=_parse_events(tables["events"]),
         users=parse_users(tables["users"], env),
-        history=cf.frozen_table(tables["history"]),
+        history=parse_history(tables["history"], env),
     )
 
 

@@ -63,7 +63,9 @@ def test_example_round_trip() -> None:
     ops = config.users["ops"]
     assert ops.permit == (ipaddress.ip_network("192.0.2.0/24"),)
     assert ops.digest_ha1 == "f12027a4cd4bd3c05bca9cc6685d4224"
-    assert dict(config.history) == {}
+    assert config.history.enabled
+    assert config.history.pbx_timezone.key == "Europe/Moscow"
+    assert config.history.mysql.table == "cdr"
     assert not config.demo
 
 
@@ -198,15 +200,12 @@ def test_http_normalisation() -> None:
     assert parse_config(with_(http={"cookie_path": "/ajam"}), {}).http.cookie_path == "/ajam"
 
 
-def test_history_is_kept_raw_and_frozen() -> None:
-    config = parse_config(
-        with_(history={"path": "/var/lib/x.db", "keep": {"days": 7}, "tags": [1, 2]}), {}
-    )
-    assert config.history["path"] == "/var/lib/x.db"
-    assert config.history["keep"]["days"] == 7
-    assert config.history["tags"] == (1, 2)
-    with pytest.raises(TypeError):
-        config.history["keep"]["days"] = 8
+def test_history_is_parsed_and_checked() -> None:
+    config = parse_config(with_(history={"path": "/var/lib/x.db", "retention_days": 7}), {})
+    assert config.history.path == "/var/lib/x.db"
+    assert config.history.retention_days == 7
+    with pytest.raises(ConfigError, match=r"\[history\]: unknown key 'keep'"):
+        parse_config(with_(history={"keep": 1}), {})
 
 
 def test_users_are_found_case_insensitively() -> None:

@@ -13,7 +13,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from gateway.errors import HttpLevelError, RateLimited
+from gateway.errors import HttpLevelError, JsonHttpError, NotAuthenticated, RateLimited
 from gateway.http.respond import NO_CACHE, SERVER_NAME
 
 log = logging.getLogger("gateway.http")
@@ -38,7 +38,19 @@ def error_page(status: int, title: str, text: str) -> web.Response:
     )
 
 
+def json_error_response(error: JsonHttpError) -> web.Response:
+    body: dict[str, str] = {"error": error.message}
+    if error.field is not None:
+        body["field"] = error.field
+    headers = {"Server": SERVER_NAME, "Cache-Control": NO_CACHE}
+    if isinstance(error, NotAuthenticated):
+        headers["WWW-Authenticate"] = 'Basic realm="ajam-gateway", charset="UTF-8"'
+    return web.json_response(body, status=error.status, headers=headers)
+
+
 def http_error_response(error: HttpLevelError) -> web.Response:
+    if isinstance(error, JsonHttpError):
+        return json_error_response(error)
     if isinstance(error, RateLimited):
         body = f"Response: Error\r\nMessage: {error.message}\r\n\r\n"
         return web.Response(

@@ -1,0 +1,182 @@
+"""``{prefix}/history``: a user's view of the call history, as JSON.
+
+GET takes the query string; POST a JSON object or a form.  The caller is
+authenticated as for AJAM, by its session (cookie or ``mansession_id``) or
+by HTTP Basic on the request itself, and needs the ``cdr`` or ``reporting``
+read class.  Errors are ``JsonHttpError``s, answered by the HTTP layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Final, Protocol
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from gateway.accounts import Accounts
+from gateway.ami.message import Message
+from gateway.classes import CLASS_BITS
+from gateway.config import Config
+from gateway.errors import BodyTooLarge, Forbidden, InvalidField, NotAuthenticated
+from gateway.history.mysql_source import MysqlSource
+from gateway.history.query import HistoryQuery, parse_query
+from gateway.history.record import CdrRecord, to_json
+from gateway.history.recorder import Recorder
+from gateway.http.params import cookie_session_id
+from gateway.http.respond import NO_CACHE, SERVER_NAME
+from gateway.sessions import Identity, SessionStore
+
+READ_CLASSES: Final = CLASS_BITS["cdr"] | CLASS_BITS["reporting"]
+"""Either class lets a user read CDRs, as Asterisk's cdr_manager events need."""
+JSON_TYPE: Final = "application/json"
+FORM_TYPE: Final = "application/x-www-form-urlencoded"
+
+
+class Backend(Protocol):
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def query(self, q: HistoryQuery) -> list[CdrRecord]: ...
+
+
+class HistoryService:
+    def __init__(self, config: Config, sessions: SessionStore, accounts: Accounts) -> None:
+        self.settings = config.history
+        self.sessions = sessions
+        self.accounts = accounts
+        self.max_body = config.limits.max_body
+        self.login_fail_delay = config.limits.login_fail_delay
+        self.recorder: Recorder | None = None
+        self.backend: Backend | None = None
+        if self.settings.enabled and self.settings.backend == "sqlite":
+            self.recorder = self.backend = Recorder(self.settings)
+        elif self.settings.enabled:
+            self.backend = MysqlSource(self.settings)
+
+    def on_event(self, message: Message) -> None:
+        if self.recorder is not None:
+            self.recorder.on_event(message)
+
+    async def ctx(self, app: web.Application) -> AsyncIterator[None]:
+        """Runs outside the AMI client's context: the last Cdr is in before the flush."""
+        if self.backend is None:
+            yield
+            return
+        await self.backend.start()
+        yield
+        await self.backend.close()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        params = await self._params(request)
+        identity = await self._identity(request, params)
+        if identity.read & READ_CLASSES == 0:
+            raise Forbidden("the cdr or reporting read class is required")
+        query = parse_query(params, self.settings)
+        assert self.backend is not None  # the route exists only with a backend
+        calls = await self.backend.query(query)
+        zone = self.settings.pbx_timezone
+        body = {
+            "count": len(calls),
+            "limit": query.limit,
+            "calls": [to_json(call, zone) for call in calls],
+        }
+        return web.json_response(
+            body,
+            headers={"Server": SERVER_NAME, "Cache-Control": NO_CACHE},
+            dumps=lambda data: json.dumps(data, ensure_ascii=False),
+        )
+
+    async def _params(self, request: web.Request) -> Mapping[str, object]:
+        if request.method != "POST":
+            return _single(request.query.items())
+        if request.content_length is not None and request.content_length > self.max_body:
+            raise BodyTooLarge
+        raw = await request.content.read(self.max_body + 1)
+        if len(raw) > self.max_body:
+            raise BodyTooLarge
+        kind = request.content_type.lower()
+        if not raw.strip():
+            return _single(request.query.items())
+        if kind == JSON_TYPE:
+            return _json_object(raw)
+        if kind == FORM_TYPE:
+            return _single(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        raise InvalidField("the body must be JSON or a form", "body")
+
+    async def _identity(self, request: web.Request, params: Mapping[str, object]) -> Identity:
+        header = request.headers.get("Authorization")
+        if header is not None:
+            return await self._basic(request, header)
+        wanted = cookie_session_id(request.headers.get("Cookie")) or params.get("mansession_id")
+        now = time.monotonic()
+        session = self.sessions.get(wanted, now) if isinstance(wanted, str) else None
+        if session is None or session.identity is None:
+            raise NotAuthenticated("log in first, or send HTTP Basic credentials")
+        self.sessions.touch(session, now)
+        if self.accounts.user(session.identity.username) is None:
+            raise Forbidden  # the user was removed by a reload
+        return session.identity
+
+    async def _basic(self, request: web.Request, header: str) -> Identity:
+        user, secret = basic_credentials(header)
+        identity, _ = self.accounts.check_login(user, request.remote or "", secret=secret, md5=None)
+        if identity is None:
+            await asyncio.sleep(self.login_fail_delay)  # as a failed AJAM login
+            raise NotAuthenticated("Authentication failed")
+        return identity
+
+
+def basic_credentials(header: str) -> tuple[str, str]:
+    """``Basic dXNlcjpwdw==`` to (user, secret); anything else is refused."""
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        raise NotAuthenticated("only HTTP Basic is accepted here")
+    try:
+        text = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise NotAuthenticated("malformed Basic credentials") from None
+    user, colon, secret = text.partition(":")
+    if not colon or not user:
+        raise NotAuthenticated("malformed Basic credentials")
+    return user, secret
+
+
+def _single(pairs: Iterable[tuple[str, object]]) -> dict[str, object]:
+    """Each parameter once: a repeated one is ambiguous and refused."""
+    out: dict[str, object] = {}
+    for name, value in pairs:
+        if name in out:
+            raise InvalidField(f"{name} is given more than once", name)
+        out[name] = value
+    return out
+
+
+def _json_object(raw: bytes) -> dict[str, object]:
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidField("the body is not valid JSON", "body") from None
+    if not isinstance(data, dict):
+        raise InvalidField("the body must be a JSON object", "body")
+    return data
+
+
+HISTORY: Final = web.AppKey("history", HistoryService)
+
+
+def install_history(app: web.Application, service: HistoryService, prefix: str) -> None:
+    """The route and the backend's life; call before the AJAM catch-all route
+    and before the AMI client's context, so that it stops after AMI does."""
+    app[HISTORY] = service
+    if service.backend is None:
+        return
+    app.cleanup_ctx.append(service.ctx)
+    app.router.add_get(f"{prefix}/history", service.handle)
+    app.router.add_post(f"{prefix}/history", service.handle)
