@@ -29,6 +29,7 @@ ajam-gateway demo: a simulated Asterisk is running in-process.
   users: admin/admin (read=all, write=all), reader/reader (read=call,system)
   try:   curl -c /tmp/ajam.txt 'http://{host}:{port}{prefix}/rawman?action=login&username=admin&secret=admin'
          curl -b /tmp/ajam.txt 'http://{host}:{port}{prefix}/rawman?action=ping'
+         curl -u admin:admin 'http://{host}:{port}{prefix}/history?number=2001&limit=5'
 """
 
 

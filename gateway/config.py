@@ -288,5 +288,6 @@ def demo_config() -> Config:
     return Config(
         ami=AmiConfig(host="127.0.0.1", username="admin", secret="admin-secret"),
         users=MappingProxyType({user.name.lower(): user for user in users}),
+        history=HistoryConfig(enabled=True, path=":memory:"),  # the simulator's calls
         demo=True,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from aiohttp import web
 
 from gateway.app import GATEWAY
 from gateway.errors import NotAuthenticated
+from gateway.history.record import COLUMNS
 from gateway.history.service import basic_credentials
 from gateway.simulator import Simulator
 from tests.harness import Client, MakeClient, login, new_app, wait_ready
@@ -288,3 +290,20 @@ async def test_disabled_history_has_no_route(
     assert app[GATEWAY].history.backend is None
     response = await client.get("/asterisk/history")
     assert response.status == 404
+
+
+def readme_schema() -> Any:
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = next(b for b in text.split("```json\n")[1:] if '"$schema"' in b.split("```")[0])
+    return json.loads(block.split("```")[0])
+
+
+async def test_answers_follow_the_readme_schema(client: Client) -> None:
+    schema = readme_schema()
+    call_schema = schema["$defs"]["call"]
+    assert tuple(call_schema["required"]) == COLUMNS
+    session = await login(client)
+    answer = await history(client, session)
+    assert set(answer) == set(schema["required"])
+    for found in answer["calls"]:
+        assert list(found) == call_schema["required"]
