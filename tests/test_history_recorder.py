@@ -76,9 +76,7 @@ async def test_unreadable_cdr_is_skipped(tmp_path: Path, caplog: pytest.LogCaptu
 async def test_a_failing_write_is_retried_not_lost(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    path = tmp_path / "gone"
-    path.mkdir()
-    recorder = Recorder(config(tmp_path, path=str(path / "r.sqlite3"), flush_interval=0.01))
+    recorder = Recorder(config(tmp_path, flush_interval=0.01))
     await recorder.start()
     recorder.on_event(Message(call("1", "2", "2026-11-27 10:00:00")))
     store = recorder._store

@@ -307,3 +307,34 @@ async def test_answers_follow_the_readme_schema(client: Client) -> None:
     assert set(answer) == set(schema["required"])
     for found in answer["calls"]:
         assert list(found) == call_schema["required"]
+
+
+async def test_body_limits_and_an_empty_post(
+    simulator: Simulator, aiohttp_client: MakeClient, tmp_path: Path
+) -> None:
+    app = new_app(
+        simulator.port,
+        history=history_section(tmp_path / "b.sqlite3"),
+        limits={"max_body": 64},
+    )
+    client = await aiohttp_client(app)
+    await wait_ready(app)
+    await fed(simulator, client)
+    session = await login(client)
+    headers = {"Cookie": f'mansession_id="{session}"'}
+    response = await client.post("/asterisk/history", json={"number": "1" * 80}, headers=headers)
+    assert response.status == 413
+    chunks = (b"{" + b" " * 40, b" " * 40 + b"}")
+
+    async def stream() -> Any:
+        for chunk in chunks:
+            yield chunk
+
+    response = await client.post(
+        "/asterisk/history",
+        data=stream(),
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert response.status == 413  # no Content-Length: counted while reading
+    response = await client.post("/asterisk/history?limit=2", headers=headers)
+    assert (await response.json())["count"] == 2  # an empty POST takes the query

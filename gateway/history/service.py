@@ -66,12 +66,11 @@ class HistoryService:
 
     async def ctx(self, app: web.Application) -> AsyncIterator[None]:
         """Runs outside the AMI client's context: the last Cdr is in before the flush."""
-        if self.backend is None:
-            yield
-            return
-        await self.backend.start()
+        backend = self.backend
+        assert backend is not None  # installed only with a backend
+        await backend.start()
         yield
-        await self.backend.close()
+        await backend.close()
 
     async def handle(self, request: web.Request) -> web.Response:
         params = await self._params(request)
