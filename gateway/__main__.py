@@ -16,12 +16,14 @@ import sys
 from collections.abc import Sequence
 
 from aiohttp import web
+from aiohttp.log import access_logger as access_log
 
 from gateway.app import create_app
 from gateway.cli_tools import check_config_report, hash_secret_cli
 from gateway.config import Config, demo_config, load_config
 from gateway.errors import ConfigError
 from gateway.http.accesslog import AccessLogger
+from gateway.logs import TEXT_FORMAT, use_format
 from gateway.simulator import Simulator
 
 DEMO_BANNER = """\
@@ -65,7 +67,12 @@ async def serve(config: Config, *, demo: bool) -> None:
         simulator = Simulator(call_events=0.2)
         port = await simulator.start("127.0.0.1", 0)
         config = dataclasses.replace(config, ami=dataclasses.replace(config.ami, port=port))
-    runner = web.AppRunner(create_app(config), handle_signals=False, access_log_class=AccessLogger)
+    runner = web.AppRunner(
+        create_app(config),
+        handle_signals=False,
+        access_log_class=AccessLogger,
+        access_log=access_log if config.log.access else None,
+    )
     await runner.setup()
     site = web.TCPSite(runner, config.http.host, config.http.port)
     await site.start()
@@ -86,9 +93,7 @@ async def serve(config: Config, *, demo: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
+    logging.basicConfig(level=args.log_level.upper(), format=TEXT_FORMAT)
     try:
         if args.command == "hash-secret":
             print(hash_secret_cli(sys.stdin.read()))
@@ -101,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         demo = args.demo or args.config is None
         config = demo_config() if args.config is None else load_config(args.config)
+        use_format(config.log.format)
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(_with_overrides(config, args), demo=demo))
     except ConfigError as error:

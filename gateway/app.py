@@ -25,7 +25,9 @@ from gateway.events import EventLog
 from gateway.history.service import HistoryService, install_history
 from gateway.http.ajam import AjamHandler, AjamSettings
 from gateway.http.errors import error_middleware
+from gateway.http.metricsview import metrics_view, status_counter
 from gateway.http.respond import CookiePolicy
+from gateway.metrics import Metrics
 from gateway.security import SecurityEvents
 from gateway.sessions import SessionStore
 from gateway.waitevent import Notifier
@@ -49,6 +51,7 @@ class Gateway:
     facts: AmiFacts
     security: SecurityEvents
     started: float
+    metrics: Metrics
     history: HistoryService
 
 
@@ -71,9 +74,11 @@ def build_gateway(config: Config) -> Gateway:
         max_sessions=config.limits.max_sessions,
     )
     accounts = Accounts(config)
+    metrics = Metrics(action_name=lambda name: accounts.permissions.canonical(name))
     history = HistoryService(config, sessions, accounts)
 
     def on_event(message: Message, owner: str | None) -> None:
+        metrics.events_received += 1
         if message.name == "FullyBooted":
             facts.uptime = int(message.get("Uptime") or 0)
             facts.last_reload = int(message.get("LastReload") or 0)
@@ -108,7 +113,9 @@ def build_gateway(config: Config) -> Gateway:
         login_fail_delay=config.limits.login_fail_delay,
         waitevent_max=waitevent_max,
         facts=facts,
+        metrics=metrics,
     )
+    metrics.watch(sessions, ami)
     return Gateway(
         config,
         log,
@@ -119,6 +126,7 @@ def build_gateway(config: Config) -> Gateway:
         facts,
         security,
         time.monotonic(),
+        metrics,
         history,
     )
 
@@ -171,7 +179,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 def create_app(config: Config) -> web.Application:
     gateway = build_gateway(config)
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(middlewares=[status_counter(gateway.metrics), error_middleware])
     app[GATEWAY] = gateway
     install_history(app, gateway.history, config.http.prefix)  # before AMI and the catch-all
     app.cleanup_ctx.append(_ami_ctx)
@@ -192,5 +200,6 @@ def create_app(config: Config) -> web.Application:
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_view(gateway.metrics))
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app

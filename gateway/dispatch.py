@@ -27,6 +27,7 @@ from gateway.errors import (
     PermissionDenied,
 )
 from gateway.events import EventLog
+from gateway.metrics import Metrics
 from gateway.replies import Peer, Reply, header, response
 from gateway.sessions import EventPredicate, Identity, Session, SessionStore
 from gateway.waitevent import wait_for_events
@@ -110,6 +111,7 @@ class Dispatcher:
         waitevent_max: float = 50.0,
         waitevent_batch: int = 10_000,
         facts: AmiFacts | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.accounts = accounts
         self.ami = ami
@@ -120,6 +122,7 @@ class Dispatcher:
         self.waitevent_max = waitevent_max
         self.waitevent_batch = waitevent_batch
         self.facts = facts or AmiFacts()
+        self.metrics = metrics or Metrics()
         self._local: dict[str, Callable[[Session, list[Field], Peer], Awaitable[Reply]]] = {
             "login": self._login,
             "logoff": self._logoff,
@@ -159,9 +162,12 @@ class Dispatcher:
             fields = [(k, v) for k, v in fields if k.lower() != "async"]
             fields.append(("Async", "true"))
             timeout = _originate_timeout(fields)
+        started = time.monotonic()
         messages = await self.ami.send(
             fields, owner=session.key, sync_originate=sync, timeout=timeout
         )
+        if not sync:  # a sync Originate waits for the call, not for Asterisk
+            self.metrics.ami_roundtrip.observe(time.monotonic() - started)
         return Reply(messages)
 
     async def _login(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
