@@ -181,7 +181,8 @@ def create_app(config: Config) -> web.Application:
     gateway = build_gateway(config)
     app = web.Application(middlewares=[status_counter(gateway.metrics), error_middleware])
     app[GATEWAY] = gateway
-    install_history(app, gateway.history, config.http.prefix)  # before AMI and the catch-all
+    # Before the AMI context (so it stops after AMI) and before the catch-all route.
+    install_history(app, gateway.history, config.http.prefix, gateway.metrics.registry)
     app.cleanup_ctx.append(_ami_ctx)
     app.cleanup_ctx.append(_reaper_ctx)
     app.on_shutdown.append(_end_polls)

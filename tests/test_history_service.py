@@ -338,3 +338,8 @@ async def test_body_limits_and_an_empty_post(
     assert response.status == 413  # no Content-Length: counted while reading
     response = await client.post("/asterisk/history?limit=2", headers=headers)
     assert (await response.json())["count"] == 2  # an empty POST takes the query
+
+
+async def test_metrics_show_the_recorder(client: Client) -> None:
+    response = await client.get("/metrics")
+    assert "ajam_history_recorded_total 5.0" in await response.text()

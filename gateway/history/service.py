@@ -18,6 +18,7 @@ from typing import Final, Protocol
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from gateway.accounts import Accounts
 from gateway.ami.message import Message
@@ -28,6 +29,7 @@ from gateway.history.mysql_source import MysqlSource
 from gateway.history.query import HistoryQuery, parse_query
 from gateway.history.record import CdrRecord, to_json
 from gateway.history.recorder import Recorder
+from gateway.history.stats import RecorderStats
 from gateway.http.params import cookie_session_id
 from gateway.http.respond import NO_CACHE, SERVER_NAME
 from gateway.sessions import Identity, SessionStore
@@ -170,12 +172,17 @@ def _json_object(raw: bytes) -> dict[str, object]:
 HISTORY: Final = web.AppKey("history", HistoryService)
 
 
-def install_history(app: web.Application, service: HistoryService, prefix: str) -> None:
-    """The route and the backend's life; call before the AJAM catch-all route
-    and before the AMI client's context, so that it stops after AMI does."""
+def install_history(
+    app: web.Application, service: HistoryService, prefix: str, registry: CollectorRegistry
+) -> None:
+    """The route, the backend's life and the recorder's metrics; call before
+    the AJAM catch-all route and before the AMI client's context, so that it
+    stops after AMI does."""
     app[HISTORY] = service
     if service.backend is None:
         return
+    if service.recorder is not None:
+        registry.register(RecorderStats(service.recorder))
     app.cleanup_ctx.append(service.ctx)
     app.router.add_get(f"{prefix}/history", service.handle)
     app.router.add_post(f"{prefix}/history", service.handle)
