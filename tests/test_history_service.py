@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -343,3 +344,22 @@ async def test_body_limits_and_an_empty_post(
 async def test_metrics_show_the_recorder(client: Client) -> None:
     response = await client.get("/metrics")
     assert "ajam_history_recorded_total 5.0" in await response.text()
+
+
+async def test_a_slow_lookup_is_503(
+    simulator: Simulator, aiohttp_client: MakeClient, tmp_path: Path
+) -> None:
+    client = await start_history(
+        simulator, aiohttp_client, tmp_path / "t.sqlite3", query_timeout=0.1
+    )
+    recorder = recorder_of(client)
+    gate = threading.Event()
+    busy = asyncio.get_running_loop().run_in_executor(recorder._pool, gate.wait, 10.0)
+    try:
+        session = await login(client)
+        response = await client.get(f"/asterisk/history?mansession_id={session}")
+        assert response.status == 503
+        assert "query_timeout" in (await response.json())["error"]
+    finally:
+        gate.set()
+        await busy

@@ -24,7 +24,13 @@ from gateway.accounts import Accounts
 from gateway.ami.message import Message
 from gateway.classes import CLASS_BITS
 from gateway.config import Config
-from gateway.errors import BodyTooLarge, Forbidden, InvalidField, NotAuthenticated
+from gateway.errors import (
+    BodyTooLarge,
+    Forbidden,
+    HistoryUnavailable,
+    InvalidField,
+    NotAuthenticated,
+)
 from gateway.history.mysql_source import MysqlSource
 from gateway.history.query import HistoryQuery, parse_query
 from gateway.history.record import CdrRecord, to_json
@@ -81,7 +87,11 @@ class HistoryService:
             raise Forbidden("the cdr or reporting read class is required")
         query = parse_query(params, self.settings)
         assert self.backend is not None  # the route exists only with a backend
-        calls = await self.backend.query(query)
+        try:
+            async with asyncio.timeout(self.settings.query_timeout):
+                calls = await self.backend.query(query)
+        except TimeoutError:
+            raise HistoryUnavailable("the lookup took longer than query_timeout") from None
         zone = self.settings.pbx_timezone
         body = {
             "count": len(calls),
