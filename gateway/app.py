@@ -24,12 +24,15 @@ from gateway.dispatch import AmiFacts, Dispatcher
 from gateway.events import EventLog
 from gateway.history.service import HistoryService, install_history
 from gateway.http.ajam import AjamHandler, AjamSettings
+from gateway.http.cors import CorsPolicy, install_cors
+from gateway.http.digestauth import DigestAuth
 from gateway.http.errors import error_middleware
 from gateway.http.metricsview import metrics_view, status_counter
 from gateway.http.respond import CookiePolicy
 from gateway.metrics import Metrics
+from gateway.nonces import NonceStore
 from gateway.security import SecurityEvents
-from gateway.sessions import SessionStore
+from gateway.sessions import Session, SessionStore
 from gateway.waitevent import Notifier
 
 REAP_INTERVAL: Final = 1.0
@@ -56,6 +59,8 @@ class Gateway:
 
 
 GATEWAY: Final = web.AppKey("gateway", Gateway)
+AJAM: Final = web.AppKey("ajam", AjamHandler)
+"""The AJAM handler, whose size limits a SIGHUP reload replaces."""
 
 
 def _link_event(up: bool, reason: str) -> Message:
@@ -75,7 +80,6 @@ def build_gateway(config: Config) -> Gateway:
     )
     accounts = Accounts(config)
     metrics = Metrics(action_name=lambda name: accounts.permissions.canonical(name))
-    history = HistoryService(config, sessions, accounts)
 
     def on_event(message: Message, owner: str | None) -> None:
         metrics.events_received += 1
@@ -116,6 +120,7 @@ def build_gateway(config: Config) -> Gateway:
         metrics=metrics,
     )
     metrics.watch(sessions, ami)
+    history = HistoryService(config, dispatcher, accounts)  # on_event reads it once AMI runs
     return Gateway(
         config,
         log,
@@ -172,9 +177,34 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
+    if gateway.dispatcher.draining:
+        return web.Response(status=503, text="draining: shutting down\n")
     if gateway.ami.ready:
         return web.Response(text="ready\n")
     return web.Response(status=503, text=f"AMI not connected: {gateway.ami.last_error}\n")
+
+
+async def _close_when_draining(request: web.Request, response: web.StreamResponse) -> None:
+    """While draining, every reply closes its connection: nginx then never
+    sends a request down a keep-alive connection that is about to be closed."""
+    if request.app[GATEWAY].dispatcher.draining:
+        response.force_close()
+        response.headers["Connection"] = "close"  # aiohttp has already built its own
+
+
+def _digest_auth(gateway: Gateway) -> DigestAuth:
+    sessions, http = gateway.sessions, gateway.config.http
+
+    def alive(session: Session) -> bool:
+        return sessions.get(session.id, time.monotonic()) is session
+
+    nonces = NonceStore(
+        node_id=http.node_id,
+        lifetime=http.digest_nonce_lifetime,
+        max_pending=gateway.config.limits.digest_pending_nonces,
+        alive=alive,
+    )
+    return DigestAuth(gateway.dispatcher, gateway.accounts, nonces, http.digest_realm)
 
 
 def create_app(config: Config) -> web.Application:
@@ -186,6 +216,7 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(_ami_ctx)
     app.cleanup_ctx.append(_reaper_ctx)
     app.on_shutdown.append(_end_polls)
+    app.on_response_prepare.append(_close_when_draining)
     http = config.http
     handler = AjamHandler(
         AjamSettings(http.prefix, config.limits.max_query, config.limits.max_body),
@@ -198,7 +229,10 @@ def create_app(config: Config) -> web.Application:
             secure=http.cookie_secure,
             httponly=http.cookie_httponly,
         ),
+        digest=_digest_auth(gateway),
     )
+    install_cors(app, CorsPolicy.of(http.cors_origins, http.cors_credentials, http.cors_max_age))
+    app[AJAM] = handler
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view(gateway.metrics))

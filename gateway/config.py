@@ -24,6 +24,7 @@ from gateway.configusers import UserConfig, parse_users
 from gateway.errors import ConfigError
 from gateway.history.config import HistoryConfig, parse_history
 from gateway.logs import FORMATS as LOG_FORMATS
+from gateway.nonces import MAX_PENDING_NONCES, NONCE_LIFETIME
 
 __all__ = [
     "AmiConfig",
@@ -49,6 +50,10 @@ _ORIGIN_RE: Final = re.compile(
     r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$"
 )
 _SAMESITE: Final = {"strict": "Strict", "lax": "Lax", "none": "None"}
+_REALM_RE: Final = re.compile(r'^[^"\\\x00-\x1f\x7f]{1,64}$')
+"""Written inside a quoted WWW-Authenticate parameter: no quote, backslash or control."""
+DIGEST_REALM: Final = "asterisk"
+"""Asterisk's realm; part of every user's digest_ha1, so changing it needs new HA1s."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,10 @@ class AmiConfig:
     username: str = ""
     secret: str = ""
     tls: bool = False
+    tls_verify: bool = True
+    """Check Asterisk's certificate and host name; off only for a lab."""
+    tls_ca: str | None = None
+    """PEM file of the CA (or the self-signed cert) to trust; None: the system's."""
     connect_timeout: float = 5.0
     action_timeout: float = 10.0
     ping_interval: float = 20.0
@@ -79,10 +88,17 @@ class HttpConfig:
     trusted_proxies: tuple[Network, ...] = ()
     cors_origins: tuple[str, ...] = ()
     cors_credentials: bool = False
+    cors_max_age: int = 600
+    """Seconds a browser may cache a preflight answer (Chromium caps it at 7200)."""
     cookie_path: str | None = None
     cookie_samesite: str | None = None
     cookie_secure: bool = False
     cookie_httponly: bool = False
+    drain_time: float = 10.0
+    """On SIGTERM, how long in-flight actions may take to finish before exit."""
+    # HTTP Digest (/arawman, /amxml, /amanager)
+    digest_realm: str = DIGEST_REALM
+    digest_nonce_lifetime: int = NONCE_LIFETIME
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +116,7 @@ class LimitsConfig:
     login_failures_per_address: int = 20
     login_failures_per_user_address: int = 5
     login_failure_window: float = 300.0
+    digest_pending_nonces: int = MAX_PENDING_NONCES
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +161,8 @@ _AMI_READERS: Final[Mapping[str, Reader]] = {
     "secret": cf.nonempty,
     "secret_env": cf.nonempty,
     "tls": cf.boolean,
+    "tls_verify": cf.boolean,
+    "tls_ca": cf.nonempty,
     "connect_timeout": cf.number(0, 3600, open_low=True),
     "action_timeout": cf.number(0, 3600, open_low=True),
     "ping_interval": cf.number(0, 3600, open_low=True),
@@ -161,9 +180,18 @@ def _parse_ami(table: Mapping[str, object], env: Mapping[str, str]) -> AmiConfig
     if "secret_env" in values:
         values["secret"] = cf.env_secret("[ami] secret_env", values.pop("secret_env"), env)
     ami = AmiConfig(**values)
+    _check_tls(ami, values)
     if ami.reconnect_max < ami.reconnect_min:
         raise fail("[ami] reconnect_max", "must not be below reconnect_min")
     return ami
+
+
+def _check_tls(ami: AmiConfig, values: Mapping[str, object]) -> None:
+    for key in ("tls_verify", "tls_ca"):
+        if key in values and not ami.tls:
+            raise fail(f"[ami] {key}", "only means something with tls = true")
+    if ami.tls_ca is not None and not os.path.isfile(ami.tls_ca):
+        raise fail("[ami] tls_ca", f"{ami.tls_ca!r} is not a readable file")
 
 
 def _prefix(where: str, value: object) -> str:
@@ -171,6 +199,11 @@ def _prefix(where: str, value: object) -> str:
     if text and not _PREFIX_RE.match(text):
         raise fail(where, f"{value!r} must start with '/' and hold only URL-safe path segments")
     return text
+
+
+def check_node_id(text: str, where: str = "--node-id") -> str:
+    """A node id from the command line must be routable too."""
+    return _node_id(where, text)
 
 
 def _node_id(where: str, value: object) -> str:
@@ -202,6 +235,13 @@ def _samesite(where: str, value: object) -> str:
     return _SAMESITE[text.lower()]
 
 
+def _realm(where: str, value: object) -> str:
+    text = cf.string(where, value)
+    if not _REALM_RE.match(text):
+        raise fail(where, f"{text!r} must be 1-64 characters, no '\"', '\\' or control")
+    return text
+
+
 _HTTP_READERS: Final[Mapping[str, Reader]] = {
     "host": cf.nonempty,
     "port": cf.integer(0, 65535),
@@ -212,10 +252,14 @@ _HTTP_READERS: Final[Mapping[str, Reader]] = {
     "trusted_proxies": cf.networks,
     "cors_origins": _origins,
     "cors_credentials": cf.boolean,
+    "cors_max_age": cf.integer(0, DAY),
     "cookie_path": _cookie_path,
     "cookie_samesite": _samesite,
     "cookie_secure": cf.boolean,
     "cookie_httponly": cf.boolean,
+    "drain_time": cf.number(0, 3600),
+    "digest_realm": _realm,
+    "digest_nonce_lifetime": cf.integer(1, 3600),
 }
 
 
@@ -240,6 +284,7 @@ _LIMITS_READERS: Final[Mapping[str, Reader]] = {
     "login_failures_per_address": cf.integer(1, 1_000_000),
     "login_failures_per_user_address": cf.integer(1, 1_000_000),
     "login_failure_window": cf.number(0, DAY, open_low=True),
+    "digest_pending_nonces": cf.integer(1, 10_000_000),
 }
 
 

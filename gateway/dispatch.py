@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final, NoReturn, Protocol
 
 from gateway.ami.codec import validate_action
 from gateway.ami.message import Field, Message
@@ -25,6 +25,7 @@ from gateway.errors import (
     MissingAction,
     NotConnected,
     PermissionDenied,
+    ShuttingDown,
 )
 from gateway.events import EventLog
 from gateway.metrics import Metrics
@@ -123,6 +124,8 @@ class Dispatcher:
         self.waitevent_batch = waitevent_batch
         self.facts = facts or AmiFacts()
         self.metrics = metrics or Metrics()
+        self.draining = False
+        """Set on SIGTERM (``gateway.lifecycle``): logins are refused from then on."""
         self._local: dict[str, Callable[[Session, list[Field], Peer], Awaitable[Reply]]] = {
             "login": self._login,
             "logoff": self._logoff,
@@ -174,25 +177,47 @@ class Dispatcher:
         action_id = header(fields, "ActionID")
         if session.authenticated:
             return Reply((response("Success", action_id, ("Message", "Already authenticated")),))
+        if self.draining:
+            raise ShuttingDown
         username = header(fields, "Username") or ""
         md5: tuple[str, str] | None = None
         if (header(fields, "AuthType") or "").lower() == "md5" and session.challenge:
             md5 = (session.challenge, header(fields, "Key") or "")
         secret = None if md5 else (header(fields, "Secret") or "")
+        identity = await self.authenticate(session, peer, username, secret=secret, md5=md5)
+        if not self._room_for(identity.username):
+            await self._fail_login(session, peer, username, "SessionLimit")
+        return self._accept_login(session, identity, header(fields, "Events"), action_id, peer)
+
+    async def authenticate(
+        self,
+        session: Session,
+        peer: Peer,
+        username: str,
+        *,
+        secret: str | None,
+        md5: tuple[str, str] | None = None,
+    ) -> Identity:
+        """A login's credentials (Login action or HTTP Basic) to the user's
+        identity.  A failure removes ``session``, raises a security event,
+        waits the failed-login delay and raises ``AuthenticationFailed``."""
         # A salted hash costs ~50 ms of CPU by design: keep it off the event loop.
         identity, failure = await asyncio.to_thread(
             self.accounts.check_login, username, peer.address, secret=secret, md5=md5
         )
-        if identity is None or not self._room_for(identity.username):
-            await self._fail_login(session, peer, username, failure or "SessionLimit")
-        assert identity is not None
-        return self._accept_login(session, identity, header(fields, "Events"), action_id, peer)
+        if identity is None:
+            await self._fail_login(session, peer, username, failure)
+        if self.draining:  # the drain began while the secret was being checked
+            raise ShuttingDown
+        return identity
 
     def _room_for(self, username: str) -> bool:
         limit = self.accounts.max_sessions(username)
         return limit is None or self.sessions.count_user(username) < limit
 
-    async def _fail_login(self, session: Session, peer: Peer, username: str, event: str) -> None:
+    async def _fail_login(
+        self, session: Session, peer: Peer, username: str, event: str
+    ) -> NoReturn:
         self.sessions.remove(session)
         self.security(event, session, peer, username)
         await asyncio.sleep(self.login_fail_delay)

@@ -66,6 +66,10 @@ class AuthenticationFailed(AmiLevelError):
     message = "Authentication failed"
 
 
+class CredentialsMismatch(AmiLevelError):
+    message = "Authorization names another user than the session"
+
+
 class HttpLevelError(GatewayError):
     """Answered with a real HTTP status code."""
 
@@ -76,6 +80,10 @@ class HttpLevelError(GatewayError):
 class BadRequest(HttpLevelError):
     status = 400
     message = "Bad request"
+
+
+class BadCredentials(BadRequest):
+    message = "Malformed Basic credentials"
 
 
 class BodyTooLarge(HttpLevelError):
@@ -95,6 +103,20 @@ class RateLimited(HttpLevelError):
     def __init__(self, retry_after: int = 1) -> None:
         super().__init__()
         self.retry_after = retry_after
+
+
+class ShuttingDown(HttpLevelError):
+    """A login on a draining instance: 503, so nginx tries the next one."""
+
+    status = 503
+    message = "Gateway is shutting down"
+    retry_after = 1
+
+
+class DigestUriMismatch(BadRequest):
+    """RFC 2617 section 3.2.2.5: the digest's uri must be the request's own."""
+
+    message = "Digest uri does not match the request"
 
 
 class JsonHttpError(HttpLevelError):

@@ -138,6 +138,19 @@ def test_waitevent_cap() -> None:
         ),
         ({"ami": {"username": "gw", "secret": "pw", "tls": 1}}, "[ami] tls: must be true or false"),
         (
+            {"ami": {"username": "gw", "secret": "pw", "tls_verify": False}},
+            "[ami] tls_verify: only means something with tls = true",
+        ),
+        (
+            {"ami": {"username": "gw", "secret": "pw", "tls_ca": "/etc/ca.pem"}},
+            "[ami] tls_ca: only means something with tls = true",
+        ),
+        (
+            {"ami": {"username": "gw", "secret": "pw", "tls": True, "tls_ca": "/nonexistent"}},
+            "[ami] tls_ca: '/nonexistent' is not a readable file",
+        ),
+        (with_(http={"drain_time": -1}), "[http] drain_time: must be at least 0"),
+        (
             {"ami": {"username": "gw", "secret": "pw", "connect_timeout": -1}},
             "[ami] connect_timeout: must be above 0",
         ),
@@ -200,6 +213,16 @@ def test_secret_env_reads_the_environment() -> None:
     assert "not set or empty" in error_of(
         {"ami": {"username": "gw", "secret_env": "AMI"}}, {"AMI": ""}
     )
+
+
+def test_tls_settings(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not checked here: the TLS context reads it\n")
+    ami = {"username": "gw", "secret": "pw", "tls": True, "tls_verify": False, "tls_ca": str(ca)}
+    config = parse_config({"ami": ami}, {})
+    assert config.ami.tls
+    assert not config.ami.tls_verify
+    assert config.ami.tls_ca == str(ca)
 
 
 def test_http_normalisation() -> None:
@@ -272,3 +295,34 @@ def test_demo_config() -> None:
     moved = dataclasses.replace(config, ami=dataclasses.replace(config.ami, port=40000))
     assert isinstance(moved, Config)
     assert moved.ami.port == 40000
+
+
+def test_digest_keys() -> None:
+    default = parse_config(MINIMAL, {})
+    assert (default.http.digest_realm, default.http.digest_nonce_lifetime) == ("asterisk", 60)
+    assert default.limits.digest_pending_nonces == 10_000
+    custom = parse_config(
+        with_(
+            http={"digest_realm": "PBX one", "digest_nonce_lifetime": 30},
+            limits={"digest_pending_nonces": 50},
+        ),
+        {},
+    )
+    assert (custom.http.digest_realm, custom.http.digest_nonce_lifetime) == ("PBX one", 30)
+    assert custom.limits.digest_pending_nonces == 50
+
+
+@pytest.mark.parametrize(
+    ("http", "fragment"),
+    [
+        ({"digest_realm": 'a"b'}, "[http] digest_realm: 'a\"b' must be 1-64 characters"),
+        ({"digest_realm": "a\\b"}, "[http] digest_realm:"),
+        ({"digest_realm": ""}, "[http] digest_realm:"),
+        ({"digest_realm": "x\ny"}, "[http] digest_realm:"),
+        ({"digest_nonce_lifetime": 0}, "[http] digest_nonce_lifetime: must be between 1 and 3600"),
+    ],
+)
+def test_bad_digest_keys(http: dict[str, object], fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(with_(http=http), {})
+    assert fragment in str(info.value)

@@ -14,9 +14,7 @@ import pytest
 from aiohttp import web
 
 from gateway.app import GATEWAY
-from gateway.errors import NotAuthenticated
 from gateway.history.record import COLUMNS
-from gateway.history.service import basic_credentials
 from gateway.simulator import Simulator
 from tests.harness import Client, MakeClient, login, new_app, wait_ready
 from tests.historydata import call, captured_cdrs
@@ -215,11 +213,16 @@ async def test_basic_auth_and_rights(client: Client) -> None:
     assert response.status == 401
 
 
-def test_basic_credentials() -> None:
-    assert basic_credentials("Basic " + base64.b64encode(b"u:p:q").decode()) == ("u", "p:q")
-    for bad in ("Digest x", "Basic !!!", "Basic " + base64.b64encode(b"nocolon").decode()):
-        with pytest.raises(NotAuthenticated):
-            basic_credentials(bad)
+async def test_malformed_basic_and_other_schemes(client: Client) -> None:
+    client.session.cookie_jar.clear()
+    for header, status in (("Basic !!!", 400), ("Bearer abc", 401)):
+        response = await client.get("/asterisk/history", headers={"Authorization": header})
+        assert response.status == status
+    response = await client.get("/asterisk/history", headers={"Authorization": "Basic !!!"})
+    assert await response.json() == {
+        "error": "Malformed Basic credentials",
+        "field": "Authorization",
+    }
 
 
 @pytest.mark.parametrize(

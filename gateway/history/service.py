@@ -9,8 +9,6 @@ read class.  Errors are ``JsonHttpError``s, answered by the HTTP layer.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -24,7 +22,10 @@ from gateway.accounts import Accounts
 from gateway.ami.message import Message
 from gateway.classes import CLASS_BITS
 from gateway.config import Config
+from gateway.dispatch import Dispatcher
 from gateway.errors import (
+    AuthenticationFailed,
+    BadCredentials,
     BodyTooLarge,
     Forbidden,
     HistoryUnavailable,
@@ -36,9 +37,11 @@ from gateway.history.query import HistoryQuery, parse_query
 from gateway.history.record import CdrRecord, to_json
 from gateway.history.recorder import Recorder
 from gateway.history.stats import RecorderStats
+from gateway.http.ajam import request_peer
+from gateway.http.basic import BasicCredentials, parse_basic
 from gateway.http.params import cookie_session_id
 from gateway.http.respond import NO_CACHE, SERVER_NAME
-from gateway.sessions import Identity, SessionStore
+from gateway.sessions import Identity
 
 READ_CLASSES: Final = CLASS_BITS["cdr"] | CLASS_BITS["reporting"]
 """Either class lets a user read CDRs, as Asterisk's cdr_manager events need."""
@@ -55,12 +58,12 @@ class Backend(Protocol):
 
 
 class HistoryService:
-    def __init__(self, config: Config, sessions: SessionStore, accounts: Accounts) -> None:
+    def __init__(self, config: Config, dispatcher: Dispatcher, accounts: Accounts) -> None:
         self.settings = config.history
-        self.sessions = sessions
+        self.dispatcher = dispatcher
         self.accounts = accounts
+        self.sessions = dispatcher.sessions
         self.max_body = config.limits.max_body
-        self.login_fail_delay = config.limits.login_fail_delay
         self.recorder: Recorder | None = None
         self.backend: Backend | None = None
         if self.settings.enabled and self.settings.backend == "sqlite":
@@ -122,9 +125,12 @@ class HistoryService:
         raise InvalidField("the body must be JSON or a form", "body")
 
     async def _identity(self, request: web.Request, params: Mapping[str, object]) -> Identity:
-        header = request.headers.get("Authorization")
-        if header is not None:
-            return await self._basic(request, header)
+        try:
+            credentials = parse_basic(request.headers.get("Authorization"))
+        except BadCredentials as error:
+            raise InvalidField(error.message, "Authorization") from None
+        if credentials is not None:
+            return await self._basic(request, credentials)
         wanted = cookie_session_id(request.headers.get("Cookie")) or params.get("mansession_id")
         now = time.monotonic()
         session = self.sessions.get(wanted, now) if isinstance(wanted, str) else None
@@ -135,28 +141,17 @@ class HistoryService:
             raise Forbidden  # the user was removed by a reload
         return session.identity
 
-    async def _basic(self, request: web.Request, header: str) -> Identity:
-        user, secret = basic_credentials(header)
-        identity, _ = self.accounts.check_login(user, request.remote or "", secret=secret, md5=None)
-        if identity is None:
-            await asyncio.sleep(self.login_fail_delay)  # as a failed AJAM login
-            raise NotAuthenticated("Authentication failed")
-        return identity
-
-
-def basic_credentials(header: str) -> tuple[str, str]:
-    """``Basic dXNlcjpwdw==`` to (user, secret); anything else is refused."""
-    scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "basic":
-        raise NotAuthenticated("only HTTP Basic is accepted here")
-    try:
-        text = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        raise NotAuthenticated("malformed Basic credentials") from None
-    user, colon, secret = text.partition(":")
-    if not colon or not user:
-        raise NotAuthenticated("malformed Basic credentials")
-    return user, secret
+    async def _basic(self, request: web.Request, credentials: BasicCredentials) -> Identity:
+        """Checked as an AJAM Basic request is: permit/deny, the failed-login
+        delay and the security events; no session is kept."""
+        peer = request_peer(request)
+        probe = self.sessions.detached(peer.address, time.monotonic(), 0)
+        try:
+            return await self.dispatcher.authenticate(
+                probe, peer, credentials.username, secret=credentials.password
+            )
+        except AuthenticationFailed:
+            raise NotAuthenticated("Authentication failed") from None
 
 
 def _single(pairs: Iterable[tuple[str, object]]) -> dict[str, object]:
