@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 import threading
 from pathlib import Path
@@ -14,7 +15,9 @@ import pytest
 from aiohttp import web
 
 from gateway.app import GATEWAY
+from gateway.history.config import HistoryConfig
 from gateway.history.record import COLUMNS
+from gateway.lifecycle import reload_config
 from gateway.simulator import Simulator
 from tests.harness import Client, MakeClient, login, new_app, wait_ready
 from tests.historydata import call, captured_cdrs
@@ -366,3 +369,13 @@ async def test_a_slow_lookup_is_503(
     finally:
         gate.set()
         await busy
+
+
+async def test_a_reload_leaves_history_to_a_restart(client: Client) -> None:
+    gateway = client.app[GATEWAY]
+    new = dataclasses.replace(gateway.config, history=HistoryConfig())
+    warnings = reload_config(client.app, new)
+    assert warnings == ["[history] changed: it takes effect only after a restart"]
+    assert gateway.config.history.enabled
+    session = await login(client)
+    assert (await history(client, session))["count"] == 5
