@@ -379,3 +379,20 @@ async def test_a_reload_leaves_history_to_a_restart(client: Client) -> None:
     assert gateway.config.history.enabled
     session = await login(client)
     assert (await history(client, session))["count"] == 5
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+async def test_the_readme_1c_exchange(client: Client, bom: bytes) -> None:
+    """What the README's ИсторияЗвонков sends: ЗаписьJSON's layout, Basic first."""
+    client.session.cookie_jar.clear()
+    body = bom + b'{\r\n\t"number": "+7 912 000-00-00",\r\n\t"limit": 10\r\n}'
+    token = base64.b64encode(b"admin:admin-secret").decode()
+    response = await client.post(
+        "/asterisk/history",
+        data=body,
+        headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"},
+    )
+    assert response.status == 200
+    answer = await response.json()
+    assert answer["limit"] == 10
+    assert dsts(answer) == ["300", "200", "89120000000", "100"]
