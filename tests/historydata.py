@@ -53,3 +53,13 @@ def call(src: str, dst: str, start: str, disposition: str = "ANSWERED") -> tuple
             "UniqueID": f"{src}-{dst}-{start}",
         }
     )
+
+
+CDR_ROWS = (
+    ("2026-11-20 10:00:00", "+79120000000", "100", "ANSWERED", 10),
+    ("2026-11-21 11:00:00", "100", "89120000000", "NO ANSWER", 0),
+    ("2026-11-22 12:00:00", "9120000000", "200", "BUSY", 0),
+    ("2026-11-23 13:00:00", "300", "400", "ANSWERED", 5),
+    ("2026-11-24 14:00:00", "89120000000", "300", "ANSWERED", 7),
+)
+"""Rows for a PBX's own cdr table: (start, src, dst, disposition, billsec)."""

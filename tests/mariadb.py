@@ -6,13 +6,11 @@ tests that need it are skipped (in CI they fail instead: ``CI`` is set).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import socket as socket_module
+import signal
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +18,7 @@ from pathlib import Path
 import pymysql
 import pytest
 
-START_TIMEOUT = 60.0
-"""A cold InnoDB start on a loaded CI machine takes seconds, not minutes."""
+from tests.dbserver import START_TIMEOUT, missing, stop, wait_for_socket
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,19 +51,6 @@ def _as_root() -> list[str]:
     return ["--user=root"] if os.geteuid() == 0 else []
 
 
-def _wait_ready(server: subprocess.Popen[bytes], socket: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"mariadbd exited: {log.read_text(errors='replace')[-2000:]}")
-        # A plain socket, closed at once: pymysql leaks its socket when a connect fails.
-        with contextlib.suppress(OSError), socket_module.socket(socket_module.AF_UNIX) as probe:
-            probe.connect(socket)
-            return
-        time.sleep(0.1)
-    raise RuntimeError("mariadbd did not start in time")
-
-
 def _provision(socket: str, db: MariaDb) -> None:
     root = pymysql.connect(unix_socket=socket, user="root", password="", autocommit=True)
     with root.cursor() as cursor:
@@ -80,9 +64,7 @@ def _provision(socket: str, db: MariaDb) -> None:
 def mariadb() -> Iterator[MariaDb]:
     found = _binaries()
     if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("mariadb-server is not installed (.ci/run installs it)")
-        pytest.skip("mariadb-server is not installed")
+        missing("mariadb-server")
     server_bin, install_bin = found
     # A short directory of our own: a unix socket path must stay under 108 bytes.
     home = Path(tempfile.mkdtemp(prefix="ajam-mdb-"))
@@ -99,15 +81,10 @@ def mariadb() -> Iterator[MariaDb]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        _wait_ready(server, socket, log)
+        wait_for_socket(server, socket, log)
         db = MariaDb(socket)
         _provision(socket, db)
         yield db
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, signal.SIGTERM)
         shutil.rmtree(home, ignore_errors=True)

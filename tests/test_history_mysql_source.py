@@ -3,17 +3,18 @@ Asterisk's cdr table in both layouts, read through /history."""
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import pytest
 
-from gateway.errors import HistoryUnavailable
-from gateway.history.config import HistoryConfig, MysqlConfig
-from gateway.history.mysql_source import MysqlSource, select_list
+from gateway.history.config import DatabaseConfig, HistoryConfig
+from gateway.history.mysql_source import MysqlSource
 from gateway.history.query import HistoryQuery
+from gateway.history.sqlplan import MYSQL, table_shape
 from gateway.simulator import Simulator
-from tests.harness import Client, MakeClient, new_app, wait_ready
+from tests.dbserver import ask, check_filters, check_unreachable, start_gateway
+from tests.harness import MakeClient
+from tests.historydata import CDR_ROWS as ROWS
 from tests.mariadb import MariaDb, mariadb
 
 __all__ = ["mariadb"]  # the fixture, imported for pytest
@@ -46,14 +47,6 @@ CREATE TABLE cdr_adaptive (
 ) CHARACTER SET utf8mb4
 """
 """Asterisk's alembic table, which cdr_adaptive_odbc fills: start/answer/end, linkedid."""
-
-ROWS = (
-    ("2026-11-20 10:00:00", "+79120000000", "100", "ANSWERED", 10),
-    ("2026-11-21 11:00:00", "100", "89120000000", "NO ANSWER", 0),
-    ("2026-11-22 12:00:00", "9120000000", "200", "BUSY", 0),
-    ("2026-11-23 13:00:00", "300", "400", "ANSWERED", 5),
-    ("2026-11-24 14:00:00", "89120000000", "300", "ANSWERED", 7),
-)
 
 
 @pytest.fixture(scope="module")
@@ -96,45 +89,11 @@ def history_section(db: MariaDb, **mysql: Any) -> dict[str, Any]:
     }
 
 
-async def start(simulator: Simulator, aiohttp_client: MakeClient, section: Any) -> Client:
-    app = new_app(simulator.port, history=section)
-    client = await aiohttp_client(app)
-    await wait_ready(app)
-    return client
-
-
-AUTH = {"Authorization": "Basic " + base64.b64encode(b"admin:admin-secret").decode()}
-
-
-async def ask(client: Client, status: int = 200, **params: Any) -> Any:
-    response = await client.post("/asterisk/history", json=params, headers=AUTH)
-    assert response.status == status, await response.text()
-    return await response.json()
-
-
-def starts(answer: Any) -> list[str]:
-    return [c["start"][:10] for c in answer["calls"]]
-
-
 async def test_cdr_mysql_layout(
     simulator: Simulator, aiohttp_client: MakeClient, tables: MariaDb
 ) -> None:
-    client = await start(simulator, aiohttp_client, history_section(tables))
-    assert (await ask(client))["count"] == 5
-    for spelling in ("+7 912 000-00-00", "89120000000", "9120000000"):
-        found = await ask(client, number=spelling)
-        assert starts(found) == ["2026-11-24", "2026-11-22", "2026-11-21", "2026-11-20"]
-    assert starts(await ask(client, caller="9120000000")) == [
-        "2026-11-24",
-        "2026-11-22",
-        "2026-11-20",
-    ]
-    assert starts(await ask(client, callee="9120000000")) == ["2026-11-21"]
-    assert starts(await ask(client, caller="100", callee="+79120000000")) == ["2026-11-21"]
-    assert starts(await ask(client, number="9120000000", limit=1)) == ["2026-11-24"]
-    window = await ask(client, number="9120000000", since="2026-11-21", until="2026-11-22T12:00")
-    assert starts(window) == ["2026-11-21"]
-    assert starts(await ask(client, number="9120000000", disposition="BUSY")) == ["2026-11-22"]
+    client = await start_gateway(simulator, aiohttp_client, history_section(tables))
+    await check_filters(client)
     call = (await ask(client, number="9120000000"))["calls"][-1]
     assert call["start"] == "2026-11-20T10:00:00+03:00"
     assert (call["answer"], call["end"], call["linkedid"]) == (None, None, "")
@@ -149,7 +108,7 @@ async def test_adaptive_layout(
     simulator: Simulator, aiohttp_client: MakeClient, tables: MariaDb
 ) -> None:
     section = history_section(tables, table="cdr_adaptive", layout="adaptive")
-    client = await start(simulator, aiohttp_client, section)
+    client = await start_gateway(simulator, aiohttp_client, section)
     calls = (await ask(client, number="89120000000"))["calls"]
     assert [c["linkedid"] for c in calls] == ["L4", "L2", "L1", "L0"]
     assert calls[0]["answer"] == calls[0]["end"] == "2026-11-24T14:00:00+03:00"
@@ -158,10 +117,8 @@ async def test_adaptive_layout(
 
 
 def config_for(db: MariaDb, **mysql: Any) -> HistoryConfig:
-    base = MysqlConfig(unix_socket=db.socket, user=db.user, password=db.password)
-    return HistoryConfig(enabled=True, backend="mysql", mysql=MysqlConfig(**{
-        **{f: getattr(base, f) for f in ("unix_socket", "user", "password")}, **mysql
-    }))  # fmt: skip
+    where = {"unix_socket": db.socket, "user": db.user, "password": db.password, **mysql}
+    return HistoryConfig(enabled=True, backend="mysql", mysql=DatabaseConfig(**where))
 
 
 async def test_lookups_use_the_indexes(tables: MariaDb) -> None:
@@ -177,7 +134,7 @@ async def test_lookups_use_the_indexes(tables: MariaDb) -> None:
         cursor.fetchall()
         columns = {"calldate", "src", "dst", "disposition"}
         query = HistoryQuery(limit=5, number="9120000000")
-        sql, params = source.plan(query, *select_list(columns, "auto"))
+        sql, params = source.plan(query, table_shape(columns, "auto", MYSQL))
         cursor.execute("EXPLAIN " + sql, params)
         keys = {row[5] for row in cursor.fetchall() if row[2] == "cdr_big"}
     conn.close()
@@ -188,24 +145,7 @@ async def test_database_failures_are_503(
     simulator: Simulator, aiohttp_client: MakeClient, tables: MariaDb, tmp_path: Any
 ) -> None:
     section = history_section(tables, table="nosuch")
-    client = await start(simulator, aiohttp_client, section)
+    client = await start_gateway(simulator, aiohttp_client, section)
     assert "no table 'nosuch'" in (await ask(client, 503))["error"]
-    source = MysqlSource(config_for(tables, unix_socket=str(tmp_path / "none.sock")))
-    await source.start()
-    try:
-        with pytest.raises(HistoryUnavailable, match="not reachable"):
-            await source.query(HistoryQuery(limit=1))
-    finally:
-        await source.close()
-    with pytest.raises(HistoryUnavailable):
-        await MysqlSource(config_for(tables)).query(HistoryQuery(limit=1))
-
-
-def test_select_list_follows_the_layout() -> None:
-    columns, order = select_list({"calldate", "src", "start"}, "auto")
-    assert order == "`calldate`"
-    assert "`src`" in columns
-    assert "''" in columns  # absent text columns read as empty
-    assert select_list({"start"}, "adaptive")[1] == "`start`"
-    with pytest.raises(HistoryUnavailable, match="'calldate'"):
-        select_list({"start"}, "cdr_mysql")
+    down = MysqlSource(config_for(tables, unix_socket=str(tmp_path / "none.sock")))
+    await check_unreachable(down, MysqlSource(config_for(tables)))

@@ -4,14 +4,12 @@ socket into the gateway, are recorded, and are read back over HTTP."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import dataclasses
 import json
 import threading
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import web
 
 from gateway.app import GATEWAY
@@ -19,77 +17,19 @@ from gateway.history.config import HistoryConfig
 from gateway.history.record import COLUMNS
 from gateway.lifecycle import reload_config
 from gateway.simulator import Simulator
-from tests.harness import Client, MakeClient, login, new_app, wait_ready
-from tests.historydata import call, captured_cdrs
-
-CALLS = (
-    call("+7 912 000-00-00", "100", "2026-11-20 10:00:00"),
-    call("100", "89120000000", "2026-11-21 11:00:00", "NO ANSWER"),
-    call("9120000000", "200", "2026-11-22 12:00:00", "BUSY"),
-    call("300", "400", "2026-11-23 13:00:00"),
-    call("8 (912) 000 00 00", "300", "2026-11-24 14:00:00"),
+from tests.harness import Client, MakeClient, login, new_app
+from tests.historyapp import (
+    CALLS,
+    client,
+    dsts,
+    fed,
+    history,
+    recorder_of,
+    start_history,
 )
-"""Three spellings of one client's number, in five calls on five days."""
+from tests.historydata import captured_cdrs
 
-
-def history_section(path: Path, **extra: Any) -> dict[str, Any]:
-    return {
-        "enabled": True,
-        "path": str(path),
-        "pbx_timezone": "Europe/Moscow",
-        "flush_interval": 0.02,
-        "limit_max": 50,
-        **extra,
-    }
-
-
-async def start_history(
-    simulator: Simulator, aiohttp_client: MakeClient, path: Path, **extra: Any
-) -> Client:
-    app = new_app(simulator.port, history=history_section(path, **extra))
-    client = await aiohttp_client(app)
-    await wait_ready(app)
-    return client
-
-
-def recorder_of(client: Client) -> Any:
-    recorder = client.app[GATEWAY].history.recorder
-    assert recorder is not None
-    return recorder
-
-
-async def wait_written(client: Client, count: int) -> None:
-    recorder = recorder_of(client)
-    async with asyncio.timeout(5):
-        while recorder.written < count:
-            await asyncio.sleep(0.01)
-
-
-async def fed(simulator: Simulator, client: Client, calls: Any = CALLS) -> None:
-    before = recorder_of(client).written
-    for fields in calls:
-        simulator.emit(fields)
-    await wait_written(client, before + len(calls))
-
-
-async def history(client: Client, session: str, **params: Any) -> Any:
-    client.session.cookie_jar.clear()
-    response = await client.post(
-        "/asterisk/history", json=params, headers={"Cookie": f'mansession_id="{session}"'}
-    )
-    assert response.status == 200, await response.text()
-    return await response.json()
-
-
-def dsts(answer: Any) -> list[str]:
-    return [c["dst"] for c in answer["calls"]]
-
-
-@pytest.fixture
-async def client(simulator: Simulator, aiohttp_client: MakeClient, tmp_path: Path) -> Client:
-    client = await start_history(simulator, aiohttp_client, tmp_path / "h.sqlite3")
-    await fed(simulator, client)
-    return client
+__all__ = ["client"]  # the fixture, imported for pytest
 
 
 async def test_every_filter(client: Client) -> None:
@@ -193,82 +133,6 @@ async def test_a_simulated_call_is_recorded(simulator: Simulator, client: Client
     assert found[0]["dst"] == "100"
 
 
-async def test_basic_auth_and_rights(client: Client) -> None:
-    client.session.cookie_jar.clear()
-    token = base64.b64encode(b"admin:admin-secret").decode()
-    response = await client.get(
-        "/asterisk/history?number=9120000000", headers={"Authorization": f"Basic {token}"}
-    )
-    assert response.status == 200
-    assert (await response.json())["count"] == 4
-    token = base64.b64encode(b"reader:reader-secret").decode()
-    response = await client.get("/asterisk/history", headers={"Authorization": f"Basic {token}"})
-    assert response.status == 403
-    assert "cdr or reporting" in (await response.json())["error"]
-    token = base64.b64encode(b"admin:wrong").decode()
-    response = await client.get("/asterisk/history", headers={"Authorization": f"Basic {token}"})
-    assert response.status == 401
-    assert response.headers["WWW-Authenticate"].startswith("Basic ")
-    response = await client.get("/asterisk/history")
-    assert response.status == 401
-    assert (await response.json())["error"].startswith("log in first")
-    response = await client.get('/asterisk/history?mansession_id="nope"')
-    assert response.status == 401
-
-
-async def test_malformed_basic_and_other_schemes(client: Client) -> None:
-    client.session.cookie_jar.clear()
-    for header, status in (("Basic !!!", 400), ("Bearer abc", 401)):
-        response = await client.get("/asterisk/history", headers={"Authorization": header})
-        assert response.status == status
-    response = await client.get("/asterisk/history", headers={"Authorization": "Basic !!!"})
-    assert await response.json() == {
-        "error": "Malformed Basic credentials",
-        "field": "Authorization",
-    }
-
-
-@pytest.mark.parametrize(
-    ("params", "field"),
-    [
-        ({"since": "yesterday"}, "since"),
-        ({"until": "2026-13-01"}, "until"),
-        ({"limit": -1}, "limit"),
-        ({"limit": "ten"}, "limit"),
-        ({"limit": True}, "limit"),
-        ({"number": "1" * 33}, "number"),
-        ({"number": ["100"]}, "number"),
-        ({"number": "abc"}, "number"),
-        ({"disposition": "LOST"}, "disposition"),
-        ({"colour": "red"}, "colour"),
-        ({"number": "100", "caller": "200"}, "number"),
-        ({"since": "2026-11-02", "until": "2026-11-01"}, "until"),
-    ],
-)
-async def test_bad_input_names_the_field(
-    client: Client, params: dict[str, Any], field: str
-) -> None:
-    session = await login(client)
-    response = await client.post(
-        "/asterisk/history", json=params, headers={"Cookie": f'mansession_id="{session}"'}
-    )
-    assert response.status == 400
-    assert (await response.json())["field"] == field
-
-
-async def test_bad_bodies(client: Client) -> None:
-    session = await login(client)
-    headers = {"Cookie": f'mansession_id="{session}"'}
-    for body, kind in (("[1]", "application/json"), ("{", "application/json"), ("x", "text/xml")):
-        response = await client.post(
-            "/asterisk/history", data=body, headers={**headers, "Content-Type": kind}
-        )
-        assert response.status == 400
-        assert (await response.json())["field"] == "body"
-    response = await client.get("/asterisk/history?limit=1&limit=2", headers=headers)
-    assert (await response.json())["field"] == "limit"
-
-
 async def test_a_restart_loses_no_recorded_call(
     simulator: Simulator, aiohttp_client: MakeClient, tmp_path: Path
 ) -> None:
@@ -316,37 +180,6 @@ async def test_answers_follow_the_readme_schema(client: Client) -> None:
         assert list(found) == call_schema["required"]
 
 
-async def test_body_limits_and_an_empty_post(
-    simulator: Simulator, aiohttp_client: MakeClient, tmp_path: Path
-) -> None:
-    app = new_app(
-        simulator.port,
-        history=history_section(tmp_path / "b.sqlite3"),
-        limits={"max_body": 64},
-    )
-    client = await aiohttp_client(app)
-    await wait_ready(app)
-    await fed(simulator, client)
-    session = await login(client)
-    headers = {"Cookie": f'mansession_id="{session}"'}
-    response = await client.post("/asterisk/history", json={"number": "1" * 80}, headers=headers)
-    assert response.status == 413
-    chunks = (b"{" + b" " * 40, b" " * 40 + b"}")
-
-    async def stream() -> Any:
-        for chunk in chunks:
-            yield chunk
-
-    response = await client.post(
-        "/asterisk/history",
-        data=stream(),
-        headers={**headers, "Content-Type": "application/json"},
-    )
-    assert response.status == 413  # no Content-Length: counted while reading
-    response = await client.post("/asterisk/history?limit=2", headers=headers)
-    assert (await response.json())["count"] == 2  # an empty POST takes the query
-
-
 async def test_metrics_show_the_recorder(client: Client) -> None:
     response = await client.get("/metrics")
     assert "ajam_history_recorded_total 5.0" in await response.text()
@@ -379,20 +212,3 @@ async def test_a_reload_leaves_history_to_a_restart(client: Client) -> None:
     assert gateway.config.history.enabled
     session = await login(client)
     assert (await history(client, session))["count"] == 5
-
-
-@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
-async def test_the_readme_1c_exchange(client: Client, bom: bytes) -> None:
-    """What the README's ИсторияЗвонков sends: ЗаписьJSON's layout, Basic first."""
-    client.session.cookie_jar.clear()
-    body = bom + b'{\r\n\t"number": "+7 912 000-00-00",\r\n\t"limit": 10\r\n}'
-    token = base64.b64encode(b"admin:admin-secret").decode()
-    response = await client.post(
-        "/asterisk/history",
-        data=body,
-        headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"},
-    )
-    assert response.status == 200
-    answer = await response.json()
-    assert answer["limit"] == 10
-    assert dsts(answer) == ["300", "200", "89120000000", "100"]

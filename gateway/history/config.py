@@ -1,4 +1,4 @@
-"""``[history]`` and ``[history.mysql]`` to frozen dataclasses.
+"""``[history]``, ``[history.mysql]`` and ``[history.postgresql]`` to frozen dataclasses.
 
 Every problem is a ``ConfigError`` naming the key, as in ``gateway.config``.
 """
@@ -15,9 +15,9 @@ from gateway import configfields as cf
 from gateway.configfields import Reader, fail
 
 DAY: Final = 86_400
-BACKENDS: Final = ("sqlite", "mysql")
+BACKENDS: Final = ("sqlite", "mysql", "postgresql")
 LAYOUTS: Final = ("auto", "cdr_mysql", "adaptive")
-"""cdr_mysql has ``calldate``; the alembic (cdr_adaptive_odbc) table has ``start``."""
+"""cdr_mysql/cdr_pgsql have ``calldate``; the alembic (cdr_adaptive_odbc) table ``start``."""
 _IDENT_RE: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _PREFIX_RE: Final = re.compile(r"^\+?[0-9]{1,6}$")
 
@@ -36,10 +36,14 @@ class NumberRules:
 
 
 @dataclass(frozen=True, slots=True)
-class MysqlConfig:
+class DatabaseConfig:
+    """``[history.mysql]`` or ``[history.postgresql]``: the PBX's CDR database."""
+
     host: str = "127.0.0.1"
-    port: int = 3306
+    port: int = 0
+    """0: the server's usual port, 3306 or 5432."""
     unix_socket: str = ""
+    """MySQL: the socket file; PostgreSQL: the directory that holds it."""
     user: str = "asterisk"
     password: str = ""
     database: str = "asterisk"
@@ -71,7 +75,8 @@ class HistoryConfig:
     prune_interval: float = 300.0
     query_timeout: float = 5.0
     numbers: NumberRules = field(default_factory=NumberRules)
-    mysql: MysqlConfig = field(default_factory=MysqlConfig)
+    mysql: DatabaseConfig = field(default_factory=DatabaseConfig)
+    postgresql: DatabaseConfig = field(default_factory=DatabaseConfig)
 
 
 def _zone(where: str, value: object) -> zoneinfo.ZoneInfo:
@@ -107,9 +112,9 @@ def _prefixes(where: str, value: object) -> tuple[str, ...]:
     return items
 
 
-_MYSQL_READERS: Final[Mapping[str, Reader]] = {
+_DATABASE_READERS: Final[Mapping[str, Reader]] = {
     "host": cf.nonempty,
-    "port": cf.integer(1, 65535),
+    "port": cf.integer(0, 65535),
     "unix_socket": cf.string,
     "user": cf.nonempty,
     "password": cf.string,
@@ -150,23 +155,31 @@ _READERS: Final[Mapping[str, Reader]] = {
 }
 
 
-def _parse_mysql(table: Mapping[str, object], env: Mapping[str, str]) -> MysqlConfig:
-    values = cf.read_section("[history.mysql]", table, _MYSQL_READERS)
+_DATABASES: Final = ("mysql", "postgresql")
+
+
+def _parse_database(name: str, table: object, env: Mapping[str, str]) -> DatabaseConfig:
+    where = f"[history.{name}]"
+    values = cf.read_section(where, cf.table_of(where, table), _DATABASE_READERS)
     if "password" in values and "password_env" in values:
-        raise fail("[history.mysql]", "give at most one of 'password' and 'password_env'")
+        raise fail(where, "give at most one of 'password' and 'password_env'")
     if "password_env" in values:
-        where = "[history.mysql] password_env"
-        values["password"] = cf.env_secret(where, values.pop("password_env"), env)
-    return MysqlConfig(**values)
+        secret = cf.env_secret(f"{where} password_env", values.pop("password_env"), env)
+        values["password"] = secret
+    return DatabaseConfig(**values)
 
 
 def parse_history(table: Mapping[str, object], env: Mapping[str, str]) -> HistoryConfig:
-    """The ``[history]`` table (with its ``mysql`` sub-table) to a ``HistoryConfig``."""
-    plain = {key: value for key, value in table.items() if key != "mysql"}
+    """``[history]`` (with its ``mysql`` and ``postgresql`` sub-tables) to a ``HistoryConfig``."""
+    plain = {key: value for key, value in table.items() if key not in _DATABASES}
     values = cf.read_section("[history]", plain, _READERS)
     numbers = {_NUMBER_KEYS[k]: values.pop(k) for k in list(values) if k in _NUMBER_KEYS}
-    mysql = _parse_mysql(cf.table_of("[history.mysql]", table.get("mysql", {})), env)
-    config = HistoryConfig(**values, numbers=NumberRules(**numbers), mysql=mysql)
+    config = HistoryConfig(
+        **values,
+        numbers=NumberRules(**numbers),
+        mysql=_parse_database("mysql", table.get("mysql", {}), env),
+        postgresql=_parse_database("postgresql", table.get("postgresql", {}), env),
+    )
     if config.limit_default > config.limit_max:
         raise fail("[history] limit_default", "must not exceed limit_max")
     return config

@@ -27,12 +27,13 @@ from gateway.errors import (
     AuthenticationFailed,
     BadCredentials,
     BodyTooLarge,
+    ConfigError,
     Forbidden,
     HistoryUnavailable,
     InvalidField,
     NotAuthenticated,
 )
-from gateway.history.mysql_source import MysqlSource
+from gateway.history.config import HistoryConfig
 from gateway.history.query import HistoryQuery, parse_query
 from gateway.history.record import CdrRecord, to_json
 from gateway.history.recorder import Recorder
@@ -66,10 +67,12 @@ class HistoryService:
         self.max_body = config.limits.max_body
         self.recorder: Recorder | None = None
         self.backend: Backend | None = None
-        if self.settings.enabled and self.settings.backend == "sqlite":
+        if not self.settings.enabled:
+            return
+        if self.settings.backend == "sqlite":
             self.recorder = self.backend = Recorder(self.settings)
-        elif self.settings.enabled:
-            self.backend = MysqlSource(self.settings)
+        else:
+            self.backend = database_source(self.settings)
 
     def on_event(self, message: Message) -> None:
         if self.recorder is not None:
@@ -152,6 +155,23 @@ class HistoryService:
             )
         except AuthenticationFailed:
             raise NotAuthenticated("Authentication failed") from None
+
+
+def database_source(settings: HistoryConfig) -> Backend:
+    """The PBX-table backend; its driver is an optional extra, imported only when used."""
+    try:
+        if settings.backend == "mysql":
+            from gateway.history.mysql_source import MysqlSource
+
+            return MysqlSource(settings)
+        from gateway.history.pg_source import PgSource
+
+        return PgSource(settings)
+    except ImportError as exc:
+        extra = settings.backend
+        raise ConfigError(
+            f"[history] backend: {extra!r} needs its driver: pip install 'ajam-gateway[{extra}]'"
+        ) from exc
 
 
 def _single(pairs: Iterable[tuple[str, object]]) -> dict[str, object]:
