@@ -120,7 +120,7 @@ def build_gateway(config: Config) -> Gateway:
         metrics=metrics,
     )
     metrics.watch(sessions, ami)
-    history = HistoryService(config, dispatcher, accounts)  # on_event reads it once AMI runs
+    history = HistoryService(config, dispatcher)  # on_event reads it only once AMI runs
     return Gateway(
         config,
         log,

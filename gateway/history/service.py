@@ -18,7 +18,6 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from gateway.accounts import Accounts
 from gateway.ami.message import Message
 from gateway.classes import CLASS_BITS
 from gateway.config import Config
@@ -59,10 +58,9 @@ class Backend(Protocol):
 
 
 class HistoryService:
-    def __init__(self, config: Config, dispatcher: Dispatcher, accounts: Accounts) -> None:
+    def __init__(self, config: Config, dispatcher: Dispatcher) -> None:
         self.settings = config.history
         self.dispatcher = dispatcher
-        self.accounts = accounts
         self.sessions = dispatcher.sessions
         self.max_body = config.limits.max_body
         self.recorder: Recorder | None = None
@@ -140,9 +138,7 @@ class HistoryService:
         if session is None or session.identity is None:
             raise NotAuthenticated("log in first, or send HTTP Basic credentials")
         self.sessions.touch(session, now)
-        if self.accounts.user(session.identity.username) is None:
-            raise Forbidden  # the user was removed by a reload
-        return session.identity
+        return session.identity  # a reload that removes its user ends the session
 
     async def _basic(self, request: web.Request, credentials: BasicCredentials) -> Identity:
         """Checked as an AJAM Basic request is: permit/deny, the failed-login
