@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import base64
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import ClientSession
 
 from gateway.errors import ConfigError
 from gateway.history.config import HistoryConfig
 from gateway.history.service import database_source
 from gateway.simulator import Simulator
-from tests.harness import Client, MakeClient, login, new_app, wait_ready
+from tests.harness import Client, MakeClient, login, new_app, served, wait_ready
 from tests.historyapp import (
     client,
     dsts,
@@ -159,3 +161,18 @@ def test_a_missing_driver_is_a_config_error(monkeypatch: pytest.MonkeyPatch, bac
     settings = HistoryConfig(enabled=True, backend=backend)
     with pytest.raises(ConfigError, match=rf"pip install 'ajam-gateway\[{backend}\]'"):
         database_source(settings)
+
+
+async def test_the_access_log_names_user_and_history(
+    simulator: Simulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = new_app(simulator.port, history=history_section(tmp_path / "a.sqlite3"))
+    async with served(app) as url, ClientSession() as http:
+        with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+            token = base64.b64encode(b"admin:admin-secret").decode()
+            headers = {"Authorization": f"Basic {token}"}
+            answer = await http.get(f"{url}/asterisk/history?number=100", headers=headers)
+            assert answer.status == 200
+    [line] = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert line.startswith('127.0.0.1 admin "GET /asterisk/history?number=100" 200 ')
+    assert line.endswith(" history")

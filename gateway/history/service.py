@@ -37,6 +37,7 @@ from gateway.history.query import HistoryQuery, parse_query
 from gateway.history.record import CdrRecord, to_json
 from gateway.history.recorder import Recorder
 from gateway.history.stats import RecorderStats
+from gateway.http.accesslog import note_request
 from gateway.http.ajam import request_peer
 from gateway.http.basic import BasicCredentials, parse_basic
 from gateway.http.params import cookie_session_id
@@ -87,6 +88,7 @@ class HistoryService:
     async def handle(self, request: web.Request) -> web.Response:
         params = await self._params(request)
         identity = await self._identity(request, params)
+        note_request(request, identity.username, "history")
         if identity.read & READ_CLASSES == 0:
             raise Forbidden("the cdr or reporting read class is required")
         query = parse_query(params, self.settings)
