@@ -22,6 +22,7 @@ from gateway.cli_tools import check_config_report, hash_secret_cli
 from gateway.config import Config, demo_config, load_config
 from gateway.errors import ConfigError
 from gateway.http.accesslog import AccessLogger
+from gateway.http.server import GatewayRunner
 from gateway.simulator import Simulator
 
 DEMO_BANNER = """\
@@ -64,7 +65,12 @@ async def serve(config: Config, *, demo: bool) -> None:
         simulator = Simulator(call_events=0.2)
         port = await simulator.start("127.0.0.1", 0)
         config = dataclasses.replace(config, ami=dataclasses.replace(config.ami, port=port))
-    runner = web.AppRunner(create_app(config), handle_signals=False, access_log_class=AccessLogger)
+    runner = GatewayRunner(
+        create_app(config),
+        max_connections=config.limits.max_connections,
+        handle_signals=False,
+        access_log_class=AccessLogger,
+    )
     await runner.setup()
     site = web.TCPSite(runner, config.http.host, config.http.port)
     await site.start()

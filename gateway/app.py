@@ -12,7 +12,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -23,8 +23,11 @@ from gateway.config import Config
 from gateway.dispatch import AmiFacts, Dispatcher
 from gateway.events import EventLog
 from gateway.http.ajam import AjamHandler, AjamSettings
+from gateway.http.client import client_middleware
 from gateway.http.errors import error_middleware
 from gateway.http.respond import CookiePolicy
+from gateway.http.server import server_limits
+from gateway.ratelimit import LoginGuard, TokenBuckets
 from gateway.security import SecurityEvents
 from gateway.sessions import SessionStore
 from gateway.waitevent import Notifier
@@ -104,10 +107,24 @@ def build_gateway(config: Config) -> Gateway:
         login_fail_delay=config.limits.login_fail_delay,
         waitevent_max=waitevent_max,
         facts=facts,
+        **_defences(config),
     )
     return Gateway(
         config, log, sessions, accounts, ami, dispatcher, facts, security, time.monotonic()
     )
+
+
+def _defences(config: Config) -> dict[str, Any]:
+    """The dispatcher's login guard and per-session rate (security section)."""
+    limits = config.limits
+    return {
+        "login_guard": LoginGuard(
+            limits.login_failures_per_address,
+            limits.login_failures_per_user_address,
+            limits.login_failure_window,
+        ),
+        "session_rate": TokenBuckets[str](limits.rate_per_session),
+    }
 
 
 async def _ami_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -158,7 +175,13 @@ async def readyz(request: web.Request) -> web.Response:
 
 def create_app(config: Config) -> web.Application:
     gateway = build_gateway(config)
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(
+        middlewares=[
+            error_middleware,
+            client_middleware(config.http.trusted_proxies, config.limits.rate_per_address),
+        ],
+        handler_args=server_limits(config.limits),
+    )
     app[GATEWAY] = gateway
     app.cleanup_ctx.append(_ami_ctx)
     app.cleanup_ctx.append(_reaper_ctx)

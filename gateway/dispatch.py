@@ -25,8 +25,11 @@ from gateway.errors import (
     MissingAction,
     NotConnected,
     PermissionDenied,
+    RateLimited,
+    TooManySessions,
 )
 from gateway.events import EventLog
+from gateway.ratelimit import LoginGuard, TokenBuckets, retry_after
 from gateway.replies import Peer, Reply, header, response
 from gateway.sessions import EventPredicate, Identity, Session, SessionStore
 from gateway.waitevent import wait_for_events
@@ -110,6 +113,8 @@ class Dispatcher:
         waitevent_max: float = 50.0,
         waitevent_batch: int = 10_000,
         facts: AmiFacts | None = None,
+        login_guard: LoginGuard | None = None,
+        session_rate: TokenBuckets[str] | None = None,
     ) -> None:
         self.accounts = accounts
         self.ami = ami
@@ -120,6 +125,8 @@ class Dispatcher:
         self.waitevent_max = waitevent_max
         self.waitevent_batch = waitevent_batch
         self.facts = facts or AmiFacts()
+        self.login_guard = login_guard
+        self.session_rate = session_rate
         self._local: dict[str, Callable[[Session, list[Field], Peer], Awaitable[Reply]]] = {
             "login": self._login,
             "logoff": self._logoff,
@@ -130,6 +137,7 @@ class Dispatcher:
         }
 
     async def handle(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
+        self._check_rate(session)
         fields = [(k, v) for k, v in fields if k.lower() not in STRIPPED_PARAMS]
         validate_action(fields)
         action = (header(fields, "Action") or "").strip()
@@ -164,11 +172,23 @@ class Dispatcher:
         )
         return Reply(messages)
 
+    def _check_rate(self, session: Session) -> None:
+        """Requests per second per session: over it, 429 and nothing is sent."""
+        if self.session_rate is not None:
+            wait = self.session_rate.take(session.key, time.monotonic())
+            if wait:
+                raise RateLimited(retry_after(wait))
+
     async def _login(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
         action_id = header(fields, "ActionID")
         if session.authenticated:
             return Reply((response("Success", action_id, ("Message", "Already authenticated")),))
+        started = time.monotonic()
         username = header(fields, "Username") or ""
+        guard = self.login_guard
+        if guard is not None and guard.blocked(username, peer.address, started):
+            # Same answer, same delay, secret not even looked at: no oracle.
+            await self._fail_login(session, peer, username, "LoginRateLimited", started)
         md5: tuple[str, str] | None = None
         if (header(fields, "AuthType") or "").lower() == "md5" and session.challenge:
             md5 = (session.challenge, header(fields, "Key") or "")
@@ -177,19 +197,30 @@ class Dispatcher:
         identity, failure = await asyncio.to_thread(
             self.accounts.check_login, username, peer.address, secret=secret, md5=md5
         )
-        if identity is None or not self._room_for(identity.username):
-            await self._fail_login(session, peer, username, failure or "SessionLimit")
+        if identity is None:
+            if guard is not None:
+                guard.failed(username, peer.address, started)
+            await self._fail_login(session, peer, username, failure, started)
         assert identity is not None
+        if guard is not None:
+            guard.succeeded(username, peer.address)
+        if not self._room_for(identity.username):
+            self.security("SessionLimit", session, peer, identity.username)
+            raise TooManySessions
         return self._accept_login(session, identity, header(fields, "Events"), action_id, peer)
 
     def _room_for(self, username: str) -> bool:
         limit = self.accounts.max_sessions(username)
         return limit is None or self.sessions.count_user(username) < limit
 
-    async def _fail_login(self, session: Session, peer: Peer, username: str, event: str) -> None:
+    async def _fail_login(
+        self, session: Session, peer: Peer, username: str, event: str, started: float
+    ) -> None:
+        """Every failure answers alike, ``login_fail_delay`` after the request
+        came: a slow hash or an unknown user must not show in the timing."""
         self.sessions.remove(session)
         self.security(event, session, peer, username)
-        await asyncio.sleep(self.login_fail_delay)
+        await asyncio.sleep(max(0.0, started + self.login_fail_delay - time.monotonic()))
         raise AuthenticationFailed
 
     def _accept_login(

@@ -13,6 +13,8 @@ from typing import Final
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from gateway.http.client import client_of
+
 SECRET_PARAMS: Final = re.compile(r"(?i)(^|[?&])((?:secret|key|mansession_id|password)=)[^&]*")
 
 
@@ -24,7 +26,7 @@ class AccessLogger(AbstractAccessLogger):
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info(
             '%s "%s %s" %s %s %.1fms',
-            request.remote,
+            client_of(request),
             request.method,
             redact(request.raw_path),
             response.status,
