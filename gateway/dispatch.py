@@ -205,6 +205,7 @@ class Dispatcher:
         if guard is not None:
             guard.succeeded(username, peer.address)
         if not self._room_for(identity.username):
+            self.sessions.remove(session)
             self.security("SessionLimit", session, peer, identity.username)
             raise TooManySessions
         return self._accept_login(session, identity, header(fields, "Events"), action_id, peer)

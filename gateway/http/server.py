@@ -24,6 +24,7 @@ from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 from aiohttp.web_protocol import RequestHandler
 
 from gateway.config import LimitsConfig
+from gateway.http.accesslog import AccessLogger
 from gateway.http.errors import error_page
 
 SERVER_LOGGER: Final = "gateway.http.server"
@@ -139,9 +140,11 @@ class GatewayServer(web.Server):
 
 
 class GatewayRunner(web.AppRunner):
-    """``web.AppRunner`` whose server is a ``GatewayServer``."""
+    """``web.AppRunner`` whose server is a ``GatewayServer`` and whose access
+    log is the redacting ``AccessLogger`` unless told otherwise."""
 
     def __init__(self, app: web.Application, *, max_connections: int, **kwargs: Any) -> None:
+        kwargs.setdefault("access_log_class", AccessLogger)  # aiohttp's logs secrets
         super().__init__(app, **kwargs)
         self.max_connections = max_connections
 
