@@ -193,10 +193,7 @@ class Dispatcher:
         if (header(fields, "AuthType") or "").lower() == "md5" and session.challenge:
             md5 = (session.challenge, header(fields, "Key") or "")
         secret = None if md5 else (header(fields, "Secret") or "")
-        # A salted hash costs ~50 ms of CPU by design: keep it off the event loop.
-        identity, failure = await asyncio.to_thread(
-            self.accounts.check_login, username, peer.address, secret=secret, md5=md5
-        )
+        identity, failure = await self._check_login(username, peer.address, secret, md5)
         if identity is None:
             if guard is not None:
                 guard.failed(username, peer.address, started)
@@ -209,6 +206,21 @@ class Dispatcher:
             self.security("SessionLimit", session, peer, identity.username)
             raise TooManySessions
         return self._accept_login(session, identity, header(fields, "Events"), action_id, peer)
+
+    async def _check_login(
+        self, username: str, address: str, secret: str | None, md5: tuple[str, str] | None
+    ) -> tuple[Identity | None, str]:
+        guard = self.login_guard
+        if guard is not None:
+            guard.checking(username, address, busy=True)
+        try:
+            # A salted hash costs ~50 ms of CPU by design: keep it off the event loop.
+            return await asyncio.to_thread(
+                self.accounts.check_login, username, address, secret=secret, md5=md5
+            )
+        finally:
+            if guard is not None:
+                guard.checking(username, address, busy=False)
 
     def _room_for(self, username: str) -> bool:
         limit = self.accounts.max_sessions(username)

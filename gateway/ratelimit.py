@@ -16,7 +16,7 @@ only for keys idle long enough to be the oldest of many thousands.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass
 from typing import Final, Generic, TypeVar
 
@@ -87,6 +87,13 @@ class FailureWindow(Generic[K]):
     def __len__(self) -> int:
         return len(self._times)
 
+    def count(self, key: K, now: float) -> int:
+        """Failures of ``key`` within the window that ends at ``now``."""
+        times = self._times.get(key)
+        if times is None:
+            return 0
+        return sum(1 for t in times if t > now - self.window)
+
     def blocked_for(self, key: K, now: float) -> float:
         """0.0 when another attempt is allowed, else seconds until it is."""
         times = self._times.get(key)
@@ -111,7 +118,12 @@ class FailureWindow(Generic[K]):
 
 
 class LoginGuard:
-    """Failed logins limited per address and per (username, address)."""
+    """Failed logins limited per address and per (username, address).
+
+    Attempts still being checked count as failures until they are decided,
+    so a thousand guesses sent at once cannot all slip past the limit and
+    queue a thousand slow hash checks.
+    """
 
     def __init__(
         self,
@@ -124,13 +136,21 @@ class LoginGuard:
         self.by_user: FailureWindow[tuple[str, str]] = FailureWindow(
             per_user_address, window, max_keys
         )
+        self._checking: Counter[str | tuple[str, str]] = Counter()
 
     def blocked(self, username: str, address: str, now: float) -> bool:
         """True when this attempt must fail without looking at the secret."""
-        return bool(
-            self.by_address.blocked_for(address, now)
-            or self.by_user.blocked_for((username.lower(), address), now)
-        )
+        pair = (username.lower(), address)
+        by_address = self.by_address.count(address, now) + self._checking[address]
+        by_user = self.by_user.count(pair, now) + self._checking[pair]
+        return by_address >= self.by_address.limit or by_user >= self.by_user.limit
+
+    def checking(self, username: str, address: str, busy: bool) -> None:
+        """Mark an attempt as being checked (``busy``) or decided."""
+        for key in (address, (username.lower(), address)):
+            self._checking[key] += 1 if busy else -1
+            if self._checking[key] <= 0:
+                del self._checking[key]
 
     def failed(self, username: str, address: str, now: float) -> None:
         self.by_address.record(address, now)

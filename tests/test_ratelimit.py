@@ -135,3 +135,27 @@ def test_success_clears_only_that_user_at_that_address() -> None:
 @pytest.mark.parametrize(("seconds", "header"), [(0.0, 1), (0.01, 1), (1.0, 1), (1.2, 2)])
 def test_retry_after_is_whole_seconds_at_least_one(seconds: float, header: int) -> None:
     assert retry_after(seconds) == header
+
+
+def test_failure_count_is_within_the_window() -> None:
+    window: FailureWindow[str] = FailureWindow(limit=5, window=10)
+    for t in (0.0, 5.0, 9.0):
+        window.record("a", t)
+    assert window.count("a", 9.5) == 3
+    assert window.count("a", 12.0) == 2
+    assert window.count("b", 12.0) == 0
+
+
+def test_attempts_being_checked_count_until_decided() -> None:
+    guard = LoginGuard(per_address=3, per_user_address=2, window=300)
+    guard.checking("alice", "192.0.2.1", busy=True)
+    guard.checking("alice", "192.0.2.1", busy=True)
+    assert guard.blocked("alice", "192.0.2.1", 0.0)  # two in flight for alice
+    assert not guard.blocked("alice", "192.0.2.2", 0.0)
+    assert not guard.blocked("carol", "192.0.2.1", 0.0)
+    guard.checking("carol", "192.0.2.1", busy=True)
+    assert guard.blocked("dave", "192.0.2.1", 0.0)  # three in flight from there
+    for name in ("alice", "alice", "carol"):
+        guard.checking(name, "192.0.2.1", busy=False)
+    assert not guard.blocked("alice", "192.0.2.1", 0.0)
+    assert not guard._checking  # nothing left behind
