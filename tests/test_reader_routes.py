@@ -73,7 +73,7 @@ async def test_reader_cannot_act_or_read_secrets_by_any_route(
     # Asking for the classes does not grant them: the user's read classes rule.
     await ask(client, route, "action=events&eventmask=security,cdr,call", reader, in_query)
 
-    log = client.server.app[GATEWAY].log  # type: ignore[union-attr]
+    log = client.app[GATEWAY].log
     for event in (*SECRET_EVENTS, VISIBLE):
         log.append(event)
     wait = "action=waitevent&timeout=0"
