@@ -30,22 +30,30 @@ def login_query(user: str, secret: str) -> str:
     return f"action=login&username={user}&secret={secret}"
 
 
+QUICK = 12
+"""Requests sent back to back: far more than a burst of 3 plus what refills
+while they run, however slow the machine (no timing is asserted)."""
+
+
 async def test_session_rate_answers_429_and_nothing_reaches_asterisk(
     simulator: Simulator, aiohttp_client: MakeClient
 ) -> None:
     client = await start(simulator, aiohttp_client, limits={"rate_per_session": 3})
     session = await login(client)  # the login is the session's first request
     sent = len(simulator.received)
-    for _ in range(2):
-        assert (await rawman(client, session, "action=ping")).startswith("Response: Success")
-    response = await client.get(
-        "/asterisk/rawman?action=ping", headers={"Cookie": f'mansession_id="{session}"'}
-    )
-    assert response.status == 429
-    assert await response.text() == TOO_MANY
-    assert response.headers["Retry-After"] == "1"
-    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
-    assert len(simulator.received) == sent + 2
+    cookie = {"Cookie": f'mansession_id="{session}"'}
+    statuses = []
+    for _ in range(QUICK):
+        response = await client.get("/asterisk/rawman?action=ping", headers=cookie)
+        statuses.append(response.status)
+        if response.status == 429:
+            assert await response.text() == TOO_MANY
+            assert response.headers["Retry-After"] == "1"
+            assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert statuses[:2] == [200, 200]  # the burst: 3, one spent on the login
+    assert 429 in statuses
+    assert set(statuses) == {200, 429}
+    assert len(simulator.received) == sent + statuses.count(200)
     other = await login(client, "reader")  # another session has its own bucket
     assert (await rawman(client, other, "action=ping")).startswith("Response: Success")
 
@@ -54,9 +62,9 @@ async def test_address_rate_is_per_forwarded_address_behind_a_trusted_proxy(
     simulator: Simulator, aiohttp_client: MakeClient
 ) -> None:
     client = await start(simulator, aiohttp_client, http=TRUSTED, limits={"rate_per_address": 3})
-    for _ in range(3):
-        assert (await from_address(client, "192.0.2.1", "action=ping")).startswith("200 ")
-    assert await from_address(client, "192.0.2.1", "action=ping") == f"429 {TOO_MANY}"
+    answers = [await from_address(client, "192.0.2.1", "action=ping") for _ in range(QUICK)]
+    assert all(a.startswith("200 ") for a in answers[:3])
+    assert f"429 {TOO_MANY}" in answers
     assert (await from_address(client, "192.0.2.2", "action=ping")).startswith("200 ")
     health = await client.get("/healthz", headers={"X-Forwarded-For": "192.0.2.1"})
     assert health.status == 200  # probes are never limited
@@ -66,9 +74,10 @@ async def test_forwarded_for_from_an_untrusted_peer_is_ignored(
     simulator: Simulator, aiohttp_client: MakeClient
 ) -> None:
     client = await start(simulator, aiohttp_client, limits={"rate_per_address": 2})
-    for spoofed in ("192.0.2.1", "192.0.2.2"):
-        assert (await from_address(client, spoofed, "action=ping")).startswith("200 ")
-    assert await from_address(client, "192.0.2.3", "action=ping") == f"429 {TOO_MANY}"
+    answers = [
+        await from_address(client, f"192.0.2.{n}", "action=ping") for n in range(1, QUICK + 1)
+    ]
+    assert f"429 {TOO_MANY}" in answers  # every spoofed address shared one bucket
 
 
 async def test_permit_deny_and_security_log_use_the_forwarded_address(
