@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from aiohttp import web
+from aiohttp.log import access_logger as access_log
 
 from gateway.app import create_app
 from gateway.cli_tools import check_config_report, hash_secret_cli
@@ -23,6 +24,7 @@ from gateway.config import Config, demo_config, load_config
 from gateway.errors import ConfigError
 from gateway.http.accesslog import AccessLogger
 from gateway.http.server import GatewayRunner
+from gateway.logs import TEXT_FORMAT, use_format
 from gateway.simulator import Simulator
 
 DEMO_BANNER = """\
@@ -70,6 +72,7 @@ async def serve(config: Config, *, demo: bool) -> None:
         max_connections=config.limits.max_connections,
         handle_signals=False,
         access_log_class=AccessLogger,
+        access_log=access_log if config.log.access else None,
     )
     await runner.setup()
     site = web.TCPSite(runner, config.http.host, config.http.port)
@@ -91,9 +94,7 @@ async def serve(config: Config, *, demo: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
+    logging.basicConfig(level=args.log_level.upper(), format=TEXT_FORMAT)
     try:
         if args.command == "hash-secret":
             print(hash_secret_cli(sys.stdin.read()))
@@ -106,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         demo = args.demo or args.config is None
         config = demo_config() if args.config is None else load_config(args.config)
+        use_format(config.log.format)
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(_with_overrides(config, args), demo=demo))
     except ConfigError as error:

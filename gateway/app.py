@@ -25,8 +25,10 @@ from gateway.events import EventLog
 from gateway.http.ajam import AjamHandler, AjamSettings
 from gateway.http.client import client_middleware
 from gateway.http.errors import error_middleware
+from gateway.http.metricsview import metrics_view, status_counter
 from gateway.http.respond import CookiePolicy
 from gateway.http.server import server_limits
+from gateway.metrics import Metrics
 from gateway.ratelimit import LoginGuard, TokenBuckets
 from gateway.security import SecurityEvents
 from gateway.sessions import SessionStore
@@ -51,6 +53,7 @@ class Gateway:
     facts: AmiFacts
     security: SecurityEvents
     started: float
+    metrics: Metrics
 
 
 GATEWAY: Final = web.AppKey("gateway", Gateway)
@@ -72,8 +75,10 @@ def build_gateway(config: Config) -> Gateway:
         max_sessions=config.limits.max_sessions,
     )
     accounts = Accounts(config)
+    metrics = Metrics(action_name=lambda name: accounts.permissions.canonical(name))
 
     def on_event(message: Message, owner: str | None) -> None:
+        metrics.events_received += 1
         if message.name == "FullyBooted":
             facts.uptime = int(message.get("Uptime") or 0)
             facts.last_reload = int(message.get("LastReload") or 0)
@@ -108,9 +113,11 @@ def build_gateway(config: Config) -> Gateway:
         waitevent_max=waitevent_max,
         facts=facts,
         **_defences(config),
+        metrics=metrics,
     )
+    metrics.watch(sessions, ami)
     return Gateway(
-        config, log, sessions, accounts, ami, dispatcher, facts, security, time.monotonic()
+        config, log, sessions, accounts, ami, dispatcher, facts, security, time.monotonic(), metrics
     )
 
 
@@ -177,6 +184,7 @@ def create_app(config: Config) -> web.Application:
     gateway = build_gateway(config)
     app = web.Application(
         middlewares=[
+            status_counter(gateway.metrics),
             error_middleware,
             client_middleware(config.http.trusted_proxies, config.limits.rate_per_address),
         ],
@@ -201,5 +209,6 @@ def create_app(config: Config) -> web.Application:
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_view(gateway.metrics))
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app

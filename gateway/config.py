@@ -22,6 +22,7 @@ from gateway.classes import ALL, parse_classes
 from gateway.configfields import Network, Reader, fail
 from gateway.configusers import UserConfig, parse_users
 from gateway.errors import ConfigError
+from gateway.logs import FORMATS as LOG_FORMATS
 
 __all__ = [
     "AmiConfig",
@@ -29,6 +30,7 @@ __all__ = [
     "EventsConfig",
     "HttpConfig",
     "LimitsConfig",
+    "LogConfig",
     "UserConfig",
     "demo_config",
     "load_config",
@@ -117,11 +119,20 @@ class EventsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LogConfig:
+    format: str = "text"
+    """``text`` lines, or ``json``: one object per line (``gateway/logs.py``)."""
+    access: bool = True
+    """One access log line per request; off for benchmarks."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     ami: AmiConfig = field(default_factory=AmiConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     events: EventsConfig = field(default_factory=EventsConfig)
+    log: LogConfig = field(default_factory=LogConfig)
     users: Mapping[str, UserConfig] = field(default_factory=lambda: MappingProxyType({}))
     """Keyed by lower-cased name: AMI user names are case-insensitive."""
     history: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
@@ -258,7 +269,19 @@ def _parse_events(table: Mapping[str, object]) -> EventsConfig:
     return EventsConfig(**cf.read_section("[events]", table, readers))
 
 
-_TABLES: Final = ("ami", "http", "limits", "events", "history", "users")
+def _log_format(where: str, value: object) -> str:
+    text = cf.string(where, value)
+    if text not in LOG_FORMATS:
+        raise fail(where, f"{text!r} must be one of {', '.join(LOG_FORMATS)}")
+    return text
+
+
+def _parse_log(table: Mapping[str, object]) -> LogConfig:
+    readers: Mapping[str, Reader] = {"format": _log_format, "access": cf.boolean}
+    return LogConfig(**cf.read_section("[log]", table, readers))
+
+
+_TABLES: Final = ("ami", "http", "limits", "events", "log", "history", "users")
 
 
 def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
@@ -273,6 +296,7 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
         http=http,
         limits=_parse_limits(tables["limits"], http),
         events=_parse_events(tables["events"]),
+        log=_parse_log(tables["log"]),
         users=parse_users(tables["users"], env),
         history=cf.frozen_table(tables["history"]),
     )

@@ -29,6 +29,7 @@ from gateway.errors import (
     TooManySessions,
 )
 from gateway.events import EventLog
+from gateway.metrics import Metrics
 from gateway.ratelimit import LoginGuard, TokenBuckets, retry_after
 from gateway.replies import Peer, Reply, header, response
 from gateway.sessions import EventPredicate, Identity, Session, SessionStore
@@ -115,6 +116,7 @@ class Dispatcher:
         facts: AmiFacts | None = None,
         login_guard: LoginGuard | None = None,
         session_rate: TokenBuckets[str] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.accounts = accounts
         self.ami = ami
@@ -127,6 +129,7 @@ class Dispatcher:
         self.facts = facts or AmiFacts()
         self.login_guard = login_guard
         self.session_rate = session_rate
+        self.metrics = metrics or Metrics()
         self._local: dict[str, Callable[[Session, list[Field], Peer], Awaitable[Reply]]] = {
             "login": self._login,
             "logoff": self._logoff,
@@ -167,9 +170,12 @@ class Dispatcher:
             fields = [(k, v) for k, v in fields if k.lower() != "async"]
             fields.append(("Async", "true"))
             timeout = _originate_timeout(fields)
+        started = time.monotonic()
         messages = await self.ami.send(
             fields, owner=session.key, sync_originate=sync, timeout=timeout
         )
+        if not sync:  # a sync Originate waits for the call, not for Asterisk
+            self.metrics.ami_roundtrip.observe(time.monotonic() - started)
         return Reply(messages)
 
     def _check_rate(self, session: Session) -> None:

@@ -182,6 +182,9 @@ class SessionStore:
             if s.identity is not None and s.identity.username == username
         )
 
+    def authenticated_count(self) -> int:
+        return sum(1 for s in self._by_id.values() if s.identity is not None)
+
     def reap(self, now: float) -> list[Session]:
         """Drop expired sessions that hold no poll; returns them."""
         dead = [s for s in self._by_id.values() if s.expires <= now and s.waiter is None]

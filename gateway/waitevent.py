@@ -16,6 +16,7 @@ from typing import Final, Protocol
 from gateway.ami.message import Field, Message
 from gateway.errors import AmiLevelError
 from gateway.events import EventLog, StoredEvent
+from gateway.metrics import Metrics
 from gateway.replies import Reply, header, response
 from gateway.sessions import Session, SessionStore
 
@@ -27,6 +28,7 @@ class PollContext(Protocol):
     sessions: SessionStore
     waitevent_max: float
     waitevent_batch: int
+    metrics: Metrics
 
 
 _LEADING_INT: Final = re.compile(r"\s*([+-]?\d+)")
@@ -128,6 +130,8 @@ async def wait_for_events(dispatcher: PollContext, session: Session, fields: lis
             if waiter.kicked:
                 return _reply(session, header(fields, "ActionID"), 0, [])
             lost, events, new_cursor = session.pending(log, dispatcher.waitevent_batch)
+        # Every event between the cursors was delivered, lost from the ring or filtered out.
+        dispatcher.metrics.skipped(lost, new_cursor - session.cursor - lost - len(events))
         session.cursor = new_cursor
         return _reply(session, header(fields, "ActionID"), lost, events)
     finally:

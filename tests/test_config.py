@@ -16,6 +16,7 @@ from gateway.config import (
     Config,
     HttpConfig,
     LimitsConfig,
+    LogConfig,
     demo_config,
     load_config,
     parse_config,
@@ -48,6 +49,7 @@ def test_example_round_trip() -> None:
     )
     assert config.limits == LimitsConfig()
     assert config.events.ring_size == 100_000
+    assert config.log == LogConfig()
     assert set(config.users) == {"admin", "crm", "ops", "wallboard"}
     admin = config.users["admin"]
     assert admin.secret == "admin-pw"
@@ -69,7 +71,13 @@ def test_example_round_trip() -> None:
 
 def test_example_documents_every_key() -> None:
     text = EXAMPLE.read_text()
-    for cls, table in ((AmiConfig, "ami"), (HttpConfig, "http"), (LimitsConfig, "limits")):
+    tables = (
+        (AmiConfig, "ami"),
+        (HttpConfig, "http"),
+        (LimitsConfig, "limits"),
+        (LogConfig, "log"),
+    )
+    for cls, table in tables:
         for f in dataclasses.fields(cls):
             assert f"{f.name} =" in text, f"[{table}] {f.name} missing from the example"
     for key in ("secret_hash", "secret_env", "digest_ha1", "permit", "deny", "eventfilter"):
@@ -173,10 +181,17 @@ def test_waitevent_cap() -> None:
         (with_(events={"ring_size": 0}), "[events] ring_size"),
         (with_(events={"size": 1}), "[events]: unknown key 'size'"),
         (with_(history=[1]), "[history]: must be a table"),
+        (with_(log={"format": "xml"}), "[log] format: 'xml' must be one of text, json"),
+        (with_(log={"access": "no"}), "[log] access: must be true or false"),
     ],
 )
 def test_errors_name_the_key(data: dict[str, Any], fragment: str) -> None:
     assert fragment in error_of(data)
+
+
+def test_log_table() -> None:
+    config = parse_config(with_(log={"format": "json", "access": False}), {})
+    assert config.log == LogConfig(format="json", access=False)
 
 
 def test_secret_env_reads_the_environment() -> None:

@@ -163,3 +163,13 @@ def test_count_user_and_iteration() -> None:
     assert store.count_user("admin") == 1
     assert len(store) == 2
     assert len(list(store)) == 2
+
+
+def test_authenticated_count() -> None:
+    store = SessionStore()
+    store.create("a", 0.0, 0)
+    logged_in = store.create("b", 0.0, 0)
+    assert store.authenticated_count() == 0
+    logged_in.identity = Identity("admin", ALL, ALL)
+    assert store.authenticated_count() == 1
+    assert len(store) == 2

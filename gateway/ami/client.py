@@ -81,6 +81,7 @@ class AmiClient:
         self.banner = ""
         self._was_up = False
         self.reconnects = 0
+        self.login_failures = 0
         self.last_error = ""
 
     @property
@@ -202,6 +203,7 @@ class AmiClient:
             fields = [("Action", "Login"), ("Username", s.username), ("Secret", s.secret)]
         answer = await self._call(fields, timeout)
         if answer[0].name != "Success":
+            self.login_failures += 1
             message = answer[0].get("Message") or "login refused"
             raise LinkLost(f"AMI login as {s.username!r} failed: {message}")
 

@@ -19,6 +19,7 @@ from gateway.ami.codec import validate_action
 from gateway.ami.message import Field
 from gateway.dispatch import Dispatcher
 from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge, TooManySessions
+from gateway.http.accesslog import note_request
 from gateway.http.client import client_of
 from gateway.http.errors import error_page
 from gateway.http.params import cookie_session_id, parse_form, split_target
@@ -93,11 +94,13 @@ class AjamHandler:
             session = self._session(request, fields, peer)
         except TooManySessions as error:
             reply = Reply((error_message(error.message, safe_action_id(fields)),))
+            self._account(request, fields, None, reply)
             return ajam_response(fmt, render_reply(fmt, reply, opts), cookie=None)
         try:
             reply = await self.dispatcher.handle(session, fields, peer)
         except AmiLevelError as error:
             reply = Reply((error_message(error.message, safe_action_id(fields)),))
+        self._account(request, fields, session, reply)
         if reply.login_session is not None:
             opts = RenderOptions(opts.ajaxdest, opts.ajaxobjtype, reply.login_session)
         return self._respond(fmt, reply, opts, session)
@@ -106,7 +109,17 @@ class AjamHandler:
         self, fmt: Format, reply: Reply, opts: RenderOptions, session: Session
     ) -> web.Response:
         body = render_reply(fmt, reply, opts)
+        self.dispatcher.metrics.delivered(reply.events)
         return ajam_response(fmt, body, cookie=self.cookie.header(session.id))
+
+    def _account(
+        self, request: web.Request, fields: list[Field], session: Session | None, reply: Reply
+    ) -> None:
+        """The action's metric and the access log's user and action."""
+        action = (header(fields, "Action") or "").strip()
+        self.dispatcher.metrics.action(action, reply)
+        identity = session.identity if session is not None else None
+        note_request(request, identity.username if identity else "", action)
 
     async def _params(self, request: web.Request, query: bytes) -> list[Field]:
         if len(query) > self.settings.max_query:
