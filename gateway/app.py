@@ -24,6 +24,7 @@ from gateway.dispatch import AmiFacts, Dispatcher
 from gateway.events import EventLog
 from gateway.http.ajam import AjamHandler, AjamSettings
 from gateway.http.client import client_middleware
+from gateway.http.cors import CorsPolicy, install_cors
 from gateway.http.errors import error_middleware
 from gateway.http.metricsview import metrics_view, status_counter
 from gateway.http.respond import CookiePolicy
@@ -207,6 +208,7 @@ def create_app(config: Config) -> web.Application:
             httponly=http.cookie_httponly,
         ),
     )
+    install_cors(app, CorsPolicy.of(http.cors_origins, http.cors_credentials, http.cors_max_age))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view(gateway.metrics))

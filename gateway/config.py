@@ -77,6 +77,8 @@ class HttpConfig:
     trusted_proxies: tuple[Network, ...] = ()
     cors_origins: tuple[str, ...] = ()
     cors_credentials: bool = False
+    cors_max_age: int = 600
+    """Seconds a browser may cache a preflight answer (Chromium caps it at 7200)."""
     cookie_path: str | None = None
     cookie_samesite: str | None = None
     cookie_secure: bool = False
@@ -224,6 +226,7 @@ _HTTP_READERS: Final[Mapping[str, Reader]] = {
     "trusted_proxies": cf.networks,
     "cors_origins": _origins,
     "cors_credentials": cf.boolean,
+    "cors_max_age": cf.integer(0, DAY),
     "cookie_path": _cookie_path,
     "cookie_samesite": _samesite,
     "cookie_secure": cf.boolean,

@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final, NoReturn, Protocol
 
 from gateway.ami.codec import validate_action
 from gateway.ami.message import Field, Message
@@ -189,29 +189,45 @@ class Dispatcher:
         action_id = header(fields, "ActionID")
         if session.authenticated:
             return Reply((response("Success", action_id, ("Message", "Already authenticated")),))
-        started = time.monotonic()
         username = header(fields, "Username") or ""
-        guard = self.login_guard
-        if guard is not None and guard.blocked(username, peer.address, started):
-            # Same answer, same delay, secret not even looked at: no oracle.
-            await self._fail_login(session, peer, username, "LoginRateLimited", started)
         md5: tuple[str, str] | None = None
         if (header(fields, "AuthType") or "").lower() == "md5" and session.challenge:
             md5 = (session.challenge, header(fields, "Key") or "")
         secret = None if md5 else (header(fields, "Secret") or "")
-        identity, failure = await self._check_login(username, peer.address, secret, md5)
-        if identity is None:
-            if guard is not None:
-                guard.failed(username, peer.address, started)
-            await self._fail_login(session, peer, username, failure, started)
-        assert identity is not None
-        if guard is not None:
-            guard.succeeded(username, peer.address)
+        identity = await self.authenticate(session, peer, username, secret=secret, md5=md5)
         if not self._room_for(identity.username):
             self.sessions.remove(session)
             self.security("SessionLimit", session, peer, identity.username)
             raise TooManySessions
         return self._accept_login(session, identity, header(fields, "Events"), action_id, peer)
+
+    async def authenticate(
+        self,
+        session: Session,
+        peer: Peer,
+        username: str,
+        *,
+        secret: str | None,
+        md5: tuple[str, str] | None = None,
+    ) -> Identity:
+        """A login's credentials (Login action or HTTP Basic) to the user's
+        identity.  A failure, or an attempt over the login limits, removes
+        ``session``, raises a security event, waits until the failed-login
+        delay has passed since the attempt began and raises
+        ``AuthenticationFailed``: one answer, one timing, whatever failed."""
+        started = time.monotonic()
+        guard = self.login_guard
+        if guard is not None and guard.blocked(username, peer.address, started):
+            # The secret is not even looked at: no oracle on a locked login.
+            await self._fail_login(session, peer, username, "LoginRateLimited", started)
+        identity, failure = await self._check_login(username, peer.address, secret, md5)
+        if identity is None:
+            if guard is not None:
+                guard.failed(username, peer.address, started)
+            await self._fail_login(session, peer, username, failure, started)
+        if guard is not None:
+            guard.succeeded(username, peer.address)
+        return identity
 
     async def _check_login(
         self, username: str, address: str, secret: str | None, md5: tuple[str, str] | None
@@ -234,9 +250,7 @@ class Dispatcher:
 
     async def _fail_login(
         self, session: Session, peer: Peer, username: str, event: str, started: float
-    ) -> None:
-        """Every failure answers alike, ``login_fail_delay`` after the request
-        came: a slow hash or an unknown user must not show in the timing."""
+    ) -> NoReturn:
         self.sessions.remove(session)
         self.security(event, session, peer, username)
         await asyncio.sleep(max(0.0, started + self.login_fail_delay - time.monotonic()))

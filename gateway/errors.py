@@ -65,6 +65,10 @@ class AuthenticationFailed(AmiLevelError):
     message = "Authentication failed"
 
 
+class CredentialsMismatch(AmiLevelError):
+    message = "Authorization names another user than the session"
+
+
 class HttpLevelError(GatewayError):
     """Answered with a real HTTP status code."""
 
@@ -75,6 +79,10 @@ class HttpLevelError(GatewayError):
 class BadRequest(HttpLevelError):
     status = 400
     message = "Bad request"
+
+
+class BadCredentials(BadRequest):
+    message = "Malformed Basic credentials"
 
 
 class BodyTooLarge(HttpLevelError):

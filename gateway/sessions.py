@@ -149,6 +149,17 @@ class SessionStore:
         self._by_id[session.id] = session
         return session
 
+    def detached(self, address: str, now: float, cursor: int) -> Session:
+        """A session for one request only (HTTP Basic without a session): it
+        is never stored, so no id can name it and nothing outlives the answer."""
+        return Session(
+            id="",
+            key=str(next(self._keys)),
+            address=address,
+            expires=now,
+            cursor=cursor,
+        )
+
     def get(self, session_id: str, now: float) -> Session | None:
         session = self._by_id.get(session_id)
         if session is None:

@@ -27,6 +27,7 @@ from gateway.ami.message import Message, encode
 from gateway.http.params import parse_form
 from tests.fakeami import FakeAmi, Peer
 from tests.harness import COOKIE, new_app, wait_ready
+from tests.test_actionperms import listcommands_response
 
 T = TypeVar("T")
 
@@ -34,12 +35,14 @@ LITERAL = frozenset((string.ascii_letters + string.digits + "-._~!$'()*,;:@/?").
 """Bytes a client may write unescaped in a query (RFC 3986, minus & = + %)."""
 ACTION_NAMES = [b"ping", b"Ping", b"userevent", b"getvar", b"command", b"status", b"x"]
 HEADER_NAMES = [b"action", b"Action", b"ActionID", b"actionid", b"channel", b"Variable", b"h"]
+SKIPPED = frozenset({"Response", "ActionID"})
 BROKEN = [b"%", b"%G", b"%4", b"%%", b"%zz", b"+", b"%0D%0A", b"%0a", b"%00", b"%3A"]
 
 
-def fail_listcommands(peer: Peer, action: Message) -> None:
-    """The gateway then keeps its built-in table, where admin may send anything."""
-    peer.reply(action, "Error", ("Message", "Permission denied"))
+def captured_listcommands(peer: Peer, action: Message) -> None:
+    """Asterisk 22's own list: the gateway learns the 100 captured actions."""
+    fields = listcommands_response().fields
+    peer.reply(action, "Success", *((k, v) for k, v in fields if k not in SKIPPED))
 
 
 class Rig:
@@ -48,7 +51,7 @@ class Rig:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.fake = FakeAmi(secret="admin-secret", on={"listcommands": fail_listcommands})
+        self.fake = FakeAmi(secret="admin-secret", on={"listcommands": captured_listcommands})
         self.runner: web.AppRunner | None = None
         self.port = 0
 

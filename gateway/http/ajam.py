@@ -4,7 +4,8 @@ Paths match case-insensitively with an optional trailing ``/``, as in
 Asterisk.  Parameters come from the raw query (GET) or a form body (POST,
 which replaces the query), decoded byte-wise.  The session comes from the
 cookie (quoted or not) or a ``mansession_id`` parameter; an unknown one gets
-a fresh unauthenticated session silently.
+a fresh unauthenticated session silently.  A request with HTTP Basic
+credentials follows ``gateway.oneshot`` instead (one action, no cookie).
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from aiohttp import web
 from gateway.ami.codec import validate_action
 from gateway.ami.message import Field
 from gateway.dispatch import Dispatcher
-from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge, TooManySessions
+from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge
 from gateway.http.accesslog import note_request
+from gateway.http.basic import BasicCredentials, parse_basic
 from gateway.http.client import client_of
 from gateway.http.errors import error_page
 from gateway.http.params import cookie_session_id, parse_form, split_target
 from gateway.http.respond import CookiePolicy, ajam_response, render_reply
+from gateway.oneshot import action_name, basic_session, login_fields
 from gateway.render import FORMATS, Format, RenderOptions
 from gateway.replies import Peer, Reply, error_message, header
 from gateway.sessions import Session, SessionStore
@@ -90,27 +93,25 @@ class AjamHandler:
         fmt = FORMATS[name]
         opts = _options(name, fields)
         peer = _peer(request)
+        session: Session | None = None  # the session the action runs in
+        stored: Session | None = None  # the session whose cookie is sent back
         try:
-            session = self._session(request, fields, peer)
-        except TooManySessions as error:
-            reply = Reply((error_message(error.message, safe_action_id(fields)),))
-            self._account(request, fields, None, reply)
-            return ajam_response(fmt, render_reply(fmt, reply, opts), cookie=None)
-        try:
+            fields, session, stored = await self._resolve(request, fields, peer)
             reply = await self.dispatcher.handle(session, fields, peer)
         except AmiLevelError as error:
             reply = Reply((error_message(error.message, safe_action_id(fields)),))
         self._account(request, fields, session, reply)
         if reply.login_session is not None:
             opts = RenderOptions(opts.ajaxdest, opts.ajaxobjtype, reply.login_session)
-        return self._respond(fmt, reply, opts, session)
+        return self._respond(fmt, reply, opts, stored)
 
     def _respond(
-        self, fmt: Format, reply: Reply, opts: RenderOptions, session: Session
+        self, fmt: Format, reply: Reply, opts: RenderOptions, session: Session | None
     ) -> web.Response:
         body = render_reply(fmt, reply, opts)
         self.dispatcher.metrics.delivered(reply.events)
-        return ajam_response(fmt, body, cookie=self.cookie.header(session.id))
+        cookie = None if session is None else self.cookie.header(session.id)
+        return ajam_response(fmt, body, cookie=cookie)
 
     def _account(
         self, request: web.Request, fields: list[Field], session: Session | None, reply: Reply
@@ -136,15 +137,44 @@ class AjamHandler:
             raise BodyTooLarge
         return parse_form(body)
 
+    def _existing(self, request: web.Request, fields: list[Field], now: float) -> Session | None:
+        """The session named by the cookie or a ``mansession_id`` parameter."""
+        wanted = cookie_session_id(request.headers.get("Cookie")) or header(fields, "mansession_id")
+        return self.sessions.get(wanted, now) if wanted else None
+
     def _session(self, request: web.Request, fields: list[Field], peer: Peer) -> Session:
         now = time.monotonic()
-        wanted = cookie_session_id(request.headers.get("Cookie")) or header(fields, "mansession_id")
-        session = self.sessions.get(wanted, now) if wanted else None
+        session = self._existing(request, fields, now)
         if session is None:
             session = self.sessions.create(peer.address, now, self.dispatcher.log.last_seq)
         else:
             self.sessions.touch(session, now)
         return session
+
+    async def _resolve(
+        self, request: web.Request, fields: list[Field], peer: Peer
+    ) -> tuple[list[Field], Session, Session | None]:
+        """(fields, session to run in, session whose cookie is sent back)."""
+        credentials = parse_basic(request.headers.get("Authorization"))
+        if credentials is not None and action_name(fields) == "login":
+            existing = self._existing(request, fields, time.monotonic())
+            fields, credentials = login_fields(fields, credentials, existing), None
+        if credentials is None:
+            session = self._session(request, fields, peer)
+            return fields, session, session
+        session, stored = await self._basic(request, fields, peer, credentials)
+        return fields, session, stored
+
+    async def _basic(
+        self, request: web.Request, fields: list[Field], peer: Peer, credentials: BasicCredentials
+    ) -> tuple[Session, Session | None]:
+        """HTTP Basic (``gateway.oneshot``): (session to run in, stored session)."""
+        existing = self._existing(request, fields, time.monotonic())
+        found = await basic_session(self.dispatcher, credentials, existing, fields, peer)
+        if found.stored:
+            self.sessions.touch(found.session, time.monotonic())
+            return found.session, found.session
+        return found.session, None
 
 
 def _options(name: str, fields: list[Field]) -> RenderOptions:
