@@ -4,6 +4,7 @@ as Asterisk, client addresses set through X-Forwarded-For from a trusted
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 
@@ -167,3 +168,21 @@ async def test_security_lines_are_single_fail2ban_lines_without_secrets(
     ]
     gateway_logs = [r.getMessage() for r in caplog.records if r.name.startswith("gateway")]
     assert all("S3cr3t" not in line for line in gateway_logs)
+
+
+async def test_basic_auth_guesses_are_limited_like_logins(
+    simulator: Simulator, aiohttp_client: MakeClient
+) -> None:
+    limits = {"login_failures_per_user_address": 2, "login_failures_per_address": 100}
+    client = await start(simulator, aiohttp_client, http=TRUSTED, limits=limits)
+
+    async def basic_ping(address: str, secret: str) -> str:
+        token = base64.b64encode(f"admin:{secret}".encode()).decode()
+        headers = {"Authorization": f"Basic {token}", "X-Forwarded-For": address}
+        client.session.cookie_jar.clear()
+        response = await client.get("/asterisk/rawman?action=ping", headers=headers)
+        return await response.text()
+
+    assert [await basic_ping("192.0.2.66", f"g{n}") for n in range(2)] == [FAILED, FAILED]
+    assert await basic_ping("192.0.2.66", "admin-secret") == FAILED  # locked, same answer
+    assert (await basic_ping("198.51.100.2", "admin-secret")).startswith("Response: Success")
