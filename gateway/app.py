@@ -58,6 +58,8 @@ class Gateway:
 
 
 GATEWAY: Final = web.AppKey("gateway", Gateway)
+AJAM: Final = web.AppKey("ajam", AjamHandler)
+"""The AJAM handler, whose size limits a SIGHUP reload replaces."""
 
 
 def _link_event(up: bool, reason: str) -> Message:
@@ -176,9 +178,19 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
+    if gateway.dispatcher.draining:
+        return web.Response(status=503, text="draining: shutting down\n")
     if gateway.ami.ready:
         return web.Response(text="ready\n")
     return web.Response(status=503, text=f"AMI not connected: {gateway.ami.last_error}\n")
+
+
+async def _close_when_draining(request: web.Request, response: web.StreamResponse) -> None:
+    """While draining, every reply closes its connection: nginx then never
+    sends a request down a keep-alive connection that is about to be closed."""
+    if request.app[GATEWAY].dispatcher.draining:
+        response.force_close()
+        response.headers["Connection"] = "close"  # aiohttp has already built its own
 
 
 def create_app(config: Config) -> web.Application:
@@ -195,6 +207,7 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(_ami_ctx)
     app.cleanup_ctx.append(_reaper_ctx)
     app.on_shutdown.append(_end_polls)
+    app.on_response_prepare.append(_close_when_draining)
     http = config.http
     handler = AjamHandler(
         AjamSettings(http.prefix, config.limits.max_query, config.limits.max_body),
@@ -209,6 +222,7 @@ def create_app(config: Config) -> web.Application:
         ),
     )
     install_cors(app, CorsPolicy.of(http.cors_origins, http.cors_credentials, http.cors_max_age))
+    app[AJAM] = handler
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view(gateway.metrics))

@@ -58,6 +58,10 @@ class AmiConfig:
     username: str = ""
     secret: str = ""
     tls: bool = False
+    tls_verify: bool = True
+    """Check Asterisk's certificate and host name; off only for a lab."""
+    tls_ca: str | None = None
+    """PEM file of the CA (or the self-signed cert) to trust; None: the system's."""
     connect_timeout: float = 5.0
     action_timeout: float = 10.0
     ping_interval: float = 20.0
@@ -83,6 +87,8 @@ class HttpConfig:
     cookie_samesite: str | None = None
     cookie_secure: bool = False
     cookie_httponly: bool = False
+    drain_time: float = 10.0
+    """On SIGTERM, how long in-flight actions may take to finish before exit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +164,8 @@ _AMI_READERS: Final[Mapping[str, Reader]] = {
     "secret": cf.nonempty,
     "secret_env": cf.nonempty,
     "tls": cf.boolean,
+    "tls_verify": cf.boolean,
+    "tls_ca": cf.nonempty,
     "connect_timeout": cf.number(0, 3600, open_low=True),
     "action_timeout": cf.number(0, 3600, open_low=True),
     "ping_interval": cf.number(0, 3600, open_low=True),
@@ -175,9 +183,18 @@ def _parse_ami(table: Mapping[str, object], env: Mapping[str, str]) -> AmiConfig
     if "secret_env" in values:
         values["secret"] = cf.env_secret("[ami] secret_env", values.pop("secret_env"), env)
     ami = AmiConfig(**values)
+    _check_tls(ami, values)
     if ami.reconnect_max < ami.reconnect_min:
         raise fail("[ami] reconnect_max", "must not be below reconnect_min")
     return ami
+
+
+def _check_tls(ami: AmiConfig, values: Mapping[str, object]) -> None:
+    for key in ("tls_verify", "tls_ca"):
+        if key in values and not ami.tls:
+            raise fail(f"[ami] {key}", "only means something with tls = true")
+    if ami.tls_ca is not None and not os.path.isfile(ami.tls_ca):
+        raise fail("[ami] tls_ca", f"{ami.tls_ca!r} is not a readable file")
 
 
 def _prefix(where: str, value: object) -> str:
@@ -185,6 +202,11 @@ def _prefix(where: str, value: object) -> str:
     if text and not _PREFIX_RE.match(text):
         raise fail(where, f"{value!r} must start with '/' and hold only URL-safe path segments")
     return text
+
+
+def check_node_id(text: str, where: str = "--node-id") -> str:
+    """A node id from the command line must be routable too."""
+    return _node_id(where, text)
 
 
 def _node_id(where: str, value: object) -> str:
@@ -231,6 +253,7 @@ _HTTP_READERS: Final[Mapping[str, Reader]] = {
     "cookie_samesite": _samesite,
     "cookie_secure": cf.boolean,
     "cookie_httponly": cf.boolean,
+    "drain_time": cf.number(0, 3600),
 }
 
 

@@ -26,6 +26,7 @@ from gateway.errors import (
     NotConnected,
     PermissionDenied,
     RateLimited,
+    ShuttingDown,
     TooManySessions,
 )
 from gateway.events import EventLog
@@ -130,6 +131,8 @@ class Dispatcher:
         self.login_guard = login_guard
         self.session_rate = session_rate
         self.metrics = metrics or Metrics()
+        self.draining = False
+        """Set on SIGTERM (``gateway.lifecycle``): logins are refused from then on."""
         self._local: dict[str, Callable[[Session, list[Field], Peer], Awaitable[Reply]]] = {
             "login": self._login,
             "logoff": self._logoff,
@@ -189,6 +192,8 @@ class Dispatcher:
         action_id = header(fields, "ActionID")
         if session.authenticated:
             return Reply((response("Success", action_id, ("Message", "Already authenticated")),))
+        if self.draining:
+            raise ShuttingDown
         username = header(fields, "Username") or ""
         md5: tuple[str, str] | None = None
         if (header(fields, "AuthType") or "").lower() == "md5" and session.challenge:
@@ -227,6 +232,8 @@ class Dispatcher:
             await self._fail_login(session, peer, username, failure, started)
         if guard is not None:
             guard.succeeded(username, peer.address)
+        if self.draining:  # the drain began while the secret was being checked
+            raise ShuttingDown
         return identity
 
     async def _check_login(

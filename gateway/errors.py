@@ -104,6 +104,14 @@ class RateLimited(HttpLevelError):
         self.retry_after = retry_after
 
 
+class ShuttingDown(HttpLevelError):
+    """A login on a draining instance: 503, so nginx tries the next one."""
+
+    status = 503
+    message = "Gateway is shutting down"
+    retry_after = 1
+
+
 class ProtocolError(GatewayError):
     """Asterisk's byte stream broke a rule or a limit of the codec."""
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import time
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -79,12 +80,17 @@ class Simulator:
 
     # -- life cycle --------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Listen and return the port; after ``stop()`` port 0 means the same port again."""
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None
+    ) -> int:
+        """Listen and return the port; after ``stop()`` port 0 means the same port again.
+
+        ``tls`` serves the TLS manager port (manager.conf tlsenable) instead.
+        """
         if self._server is not None:
             raise RuntimeError("the simulator is already running")
         self._server = await asyncio.start_server(
-            self._serve, host, port or self._port, reuse_address=True
+            self._serve, host, port or self._port, reuse_address=True, ssl=tls
         )
         self._port = self._server.sockets[0].getsockname()[1]
         self._booted = time.monotonic()

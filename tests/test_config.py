@@ -136,6 +136,19 @@ def test_waitevent_cap() -> None:
         ),
         ({"ami": {"username": "gw", "secret": "pw", "tls": 1}}, "[ami] tls: must be true or false"),
         (
+            {"ami": {"username": "gw", "secret": "pw", "tls_verify": False}},
+            "[ami] tls_verify: only means something with tls = true",
+        ),
+        (
+            {"ami": {"username": "gw", "secret": "pw", "tls_ca": "/etc/ca.pem"}},
+            "[ami] tls_ca: only means something with tls = true",
+        ),
+        (
+            {"ami": {"username": "gw", "secret": "pw", "tls": True, "tls_ca": "/nonexistent"}},
+            "[ami] tls_ca: '/nonexistent' is not a readable file",
+        ),
+        (with_(http={"drain_time": -1}), "[http] drain_time: must be at least 0"),
+        (
             {"ami": {"username": "gw", "secret": "pw", "connect_timeout": -1}},
             "[ami] connect_timeout: must be above 0",
         ),
@@ -200,6 +213,16 @@ def test_secret_env_reads_the_environment() -> None:
     assert "not set or empty" in error_of(
         {"ami": {"username": "gw", "secret_env": "AMI"}}, {"AMI": ""}
     )
+
+
+def test_tls_settings(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not checked here: the TLS context reads it\n")
+    ami = {"username": "gw", "secret": "pw", "tls": True, "tls_verify": False, "tls_ca": str(ca)}
+    config = parse_config({"ami": ami}, {})
+    assert config.ami.tls
+    assert not config.ami.tls_verify
+    assert config.ami.tls_ca == str(ca)
 
 
 def test_http_normalisation() -> None:

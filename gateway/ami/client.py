@@ -59,6 +59,17 @@ def backoff_delay(attempt: int, low: float, high: float) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
+def tls_context(settings: AmiConfig) -> ssl.SSLContext | None:
+    """The context for Asterisk's TLS manager port (manager.conf tlsenable)."""
+    if not settings.tls:
+        return None
+    context = ssl.create_default_context(cafile=settings.tls_ca)
+    if not settings.tls_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 class AmiClient:
     def __init__(
         self,
@@ -75,6 +86,9 @@ class AmiClient:
         self._on_login = on_login
         self._correlator = Correlator(node_id, secrets.token_hex(4))
         self._futures: dict[str, asyncio.Future[tuple[Message, ...]]] = {}
+        self._idle = asyncio.Event()
+        """Set while no action waits for its answer (what a drain waits for)."""
+        self._idle.set()
         self._writer: asyncio.StreamWriter | None = None
         self._ready = False
         self._closing = False
@@ -92,6 +106,10 @@ class AmiClient:
     @property
     def pending(self) -> int:
         return len(self._futures)
+
+    async def wait_idle(self) -> None:
+        """Until no action is waiting for its answer."""
+        await self._idle.wait()
 
     async def run(self) -> None:
         """Connect, serve, reconnect; until cancelled or ``close()``d."""
@@ -125,7 +143,7 @@ class AmiClient:
     async def _connect_and_serve(self) -> None:
         self._was_up = False
         s = self.settings
-        context = ssl.create_default_context() if s.tls else None
+        context = tls_context(s)
         async with asyncio.timeout(s.connect_timeout):
             reader, writer = await asyncio.open_connection(s.host, s.port, ssl=context)
         self._writer = writer
@@ -248,6 +266,7 @@ class AmiClient:
         )
         future: asyncio.Future[tuple[Message, ...]] = asyncio.get_running_loop().create_future()
         self._futures[gateway_id] = future
+        self._idle.clear()
         try:
             writer.write(encode_action(wire_fields))
             async with asyncio.timeout(timeout):
@@ -256,6 +275,8 @@ class AmiClient:
             raise ActionTimeout from None
         finally:
             del self._futures[gateway_id]
+            if not self._futures:
+                self._idle.set()
             # Forget a timed-out or abandoned action (a no-op once answered).
             self._correlator.cancel(gateway_id)
 

@@ -13,7 +13,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from gateway.errors import HttpLevelError, RateLimited
+from gateway.errors import HttpLevelError
 from gateway.http.respond import NO_CACHE, SERVER_NAME
 
 log = logging.getLogger("gateway.http")
@@ -39,10 +39,10 @@ def error_page(status: int, title: str, text: str) -> web.Response:
 
 
 def http_error_response(error: HttpLevelError) -> web.Response:
-    if isinstance(error, RateLimited):
+    if error.retry_after is not None:  # 429 and 503: a client should try again
         body = f"Response: Error\r\nMessage: {error.message}\r\n\r\n"
         return web.Response(
-            status=429,
+            status=error.status,
             text=body,
             content_type="text/plain",
             charset="utf-8",
