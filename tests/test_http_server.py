@@ -173,3 +173,21 @@ async def test_connections_beyond_the_limit_get_503_and_are_closed(
         for _, writer in held:
             writer.close()
             await writer.wait_closed()
+
+
+async def test_other_errors_keep_aiohttps_handling(caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("bug")
+
+    app = web.Application()
+    app.router.add_get("/broken", broken)
+    runner = GatewayRunner(app, max_connections=10, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        answer = await exchange(runner.addresses[0][1], get(b"/broken", b"Connection: close"))
+    finally:
+        await runner.cleanup()
+    assert answer.startswith(b"HTTP/1.1 500 Internal Server Error")
+    assert any(r.exc_info and "bug" in str(r.exc_info[1]) for r in caplog.records)
