@@ -25,14 +25,16 @@ from gateway.events import EventLog
 from gateway.http.ajam import AjamHandler, AjamSettings
 from gateway.http.client import client_middleware
 from gateway.http.cors import CorsPolicy, install_cors
+from gateway.http.digestauth import DigestAuth
 from gateway.http.errors import error_middleware
 from gateway.http.metricsview import metrics_view, status_counter
 from gateway.http.respond import CookiePolicy
 from gateway.http.server import server_limits
 from gateway.metrics import Metrics
+from gateway.nonces import NonceStore
 from gateway.ratelimit import LoginGuard, TokenBuckets
 from gateway.security import SecurityEvents
-from gateway.sessions import SessionStore
+from gateway.sessions import Session, SessionStore
 from gateway.waitevent import Notifier
 
 REAP_INTERVAL: Final = 1.0
@@ -193,6 +195,21 @@ async def _close_when_draining(request: web.Request, response: web.StreamRespons
         response.headers["Connection"] = "close"  # aiohttp has already built its own
 
 
+def _digest_auth(gateway: Gateway) -> DigestAuth:
+    sessions, http = gateway.sessions, gateway.config.http
+
+    def alive(session: Session) -> bool:
+        return sessions.get(session.id, time.monotonic()) is session
+
+    nonces = NonceStore(
+        node_id=http.node_id,
+        lifetime=http.digest_nonce_lifetime,
+        max_pending=gateway.config.limits.digest_pending_nonces,
+        alive=alive,
+    )
+    return DigestAuth(gateway.dispatcher, gateway.accounts, nonces, http.digest_realm)
+
+
 def create_app(config: Config) -> web.Application:
     gateway = build_gateway(config)
     app = web.Application(
@@ -220,6 +237,7 @@ def create_app(config: Config) -> web.Application:
             secure=http.cookie_secure,
             httponly=http.cookie_httponly,
         ),
+        digest=_digest_auth(gateway),
     )
     install_cors(app, CorsPolicy.of(http.cors_origins, http.cors_credentials, http.cors_max_age))
     app[AJAM] = handler

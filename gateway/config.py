@@ -23,6 +23,7 @@ from gateway.configfields import Network, Reader, fail
 from gateway.configusers import UserConfig, parse_users
 from gateway.errors import ConfigError
 from gateway.logs import FORMATS as LOG_FORMATS
+from gateway.nonces import MAX_PENDING_NONCES, NONCE_LIFETIME
 
 __all__ = [
     "AmiConfig",
@@ -47,6 +48,10 @@ _ORIGIN_RE: Final = re.compile(
     r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$"
 )
 _SAMESITE: Final = {"strict": "Strict", "lax": "Lax", "none": "None"}
+_REALM_RE: Final = re.compile(r'^[^"\\\x00-\x1f\x7f]{1,64}$')
+"""Written inside a quoted WWW-Authenticate parameter: no quote, backslash or control."""
+DIGEST_REALM: Final = "asterisk"
+"""Asterisk's realm; part of every user's digest_ha1, so changing it needs new HA1s."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,9 @@ class HttpConfig:
     cookie_httponly: bool = False
     drain_time: float = 10.0
     """On SIGTERM, how long in-flight actions may take to finish before exit."""
+    # HTTP Digest (/arawman, /amxml, /amanager)
+    digest_realm: str = DIGEST_REALM
+    digest_nonce_lifetime: int = NONCE_LIFETIME
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +127,7 @@ class LimitsConfig:
     """Failed logins per (username, address) per window; then that pair fails."""
     login_failure_window: float = 300.0
     """Seconds over which failed logins are counted (sliding)."""
+    digest_pending_nonces: int = MAX_PENDING_NONCES
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +247,13 @@ def _samesite(where: str, value: object) -> str:
     return _SAMESITE[text.lower()]
 
 
+def _realm(where: str, value: object) -> str:
+    text = cf.string(where, value)
+    if not _REALM_RE.match(text):
+        raise fail(where, f"{text!r} must be 1-64 characters, no '\"', '\\' or control")
+    return text
+
+
 _HTTP_READERS: Final[Mapping[str, Reader]] = {
     "host": cf.nonempty,
     "port": cf.integer(0, 65535),
@@ -254,6 +270,8 @@ _HTTP_READERS: Final[Mapping[str, Reader]] = {
     "cookie_secure": cf.boolean,
     "cookie_httponly": cf.boolean,
     "drain_time": cf.number(0, 3600),
+    "digest_realm": _realm,
+    "digest_nonce_lifetime": cf.integer(1, 3600),
 }
 
 
@@ -280,6 +298,7 @@ _LIMITS_READERS: Final[Mapping[str, Reader]] = {
     "login_failures_per_address": cf.integer(1, 1_000_000),
     "login_failures_per_user_address": cf.integer(1, 1_000_000),
     "login_failure_window": cf.number(0, DAY, open_low=True),
+    "digest_pending_nonces": cf.integer(1, 10_000_000),
 }
 
 

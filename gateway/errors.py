@@ -112,6 +112,12 @@ class ShuttingDown(HttpLevelError):
     retry_after = 1
 
 
+class DigestUriMismatch(BadRequest):
+    """RFC 2617 section 3.2.2.5: the digest's uri must be the request's own."""
+
+    message = "Digest uri does not match the request"
+
+
 class ProtocolError(GatewayError):
     """Asterisk's byte stream broke a rule or a limit of the codec."""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass
-from typing import Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 K = TypeVar("K")
 
@@ -120,9 +120,11 @@ class FailureWindow(Generic[K]):
 class LoginGuard:
     """Failed logins limited per address and per (username, address).
 
-    Attempts still being checked count as failures until they are decided,
-    so a thousand guesses sent at once cannot all slip past the limit and
-    queue a thousand slow hash checks.
+    Once a key has failed at least once in the window, its attempts still
+    being checked count as failures until they are decided: a flood of
+    guesses sent at once cannot all slip past the limit and queue slow hash
+    checks.  A key with no failure lets any number through at once, so a
+    farm of clients behind one address can all log in together.
     """
 
     def __init__(
@@ -141,9 +143,12 @@ class LoginGuard:
     def blocked(self, username: str, address: str, now: float) -> bool:
         """True when this attempt must fail without looking at the secret."""
         pair = (username.lower(), address)
-        by_address = self.by_address.count(address, now) + self._checking[address]
-        by_user = self.by_user.count(pair, now) + self._checking[pair]
-        return by_address >= self.by_address.limit or by_user >= self.by_user.limit
+        return self._over(self.by_address, address, now) or self._over(self.by_user, pair, now)
+
+    def _over(self, window: FailureWindow[Any], key: str | tuple[str, str], now: float) -> bool:
+        failures = window.count(key, now)
+        pending = self._checking[key] if failures else 0
+        return failures + pending >= window.limit
 
     def checking(self, username: str, address: str, busy: bool) -> None:
         """Mark an attempt as being checked (``busy``) or decided."""

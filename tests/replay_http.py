@@ -3,11 +3,14 @@
 Each captured request is written as raw bytes on its own loopback TCP
 connection (or on the captured one, where ``conn=`` repeats), at its
 captured ``t_sent`` scaled by ``scale``, after every exchange that had
-finished before it in the capture.  Two things are rewritten on the way,
+finished before it in the capture.  Three things are rewritten on the way,
 because the capture could not know them: the session ids in ``Cookie:``
 (a capture id seen in a ``Set-Cookie`` maps to the id the gateway returned
-at the same point) and the MD5 ``key=`` (recomputed from the challenge the
-gateway issued).  Nothing else changes: same method, target, headers, body.
+at the same point), the MD5 ``key=`` (recomputed from the challenge the
+gateway issued), and a Digest ``Authorization``'s nonce, opaque and response
+(the nonce mapped as the session ids are, the response recomputed when the
+capture's is right for the user's known secret, left wrong when it is wrong).
+Nothing else changes: same method, target, headers, body.
 
 Both sides are then reduced to a ``View`` (tests/httpmask.py): the status,
 the headers that are compared, and the body with the values that change from
@@ -121,9 +124,15 @@ async def closes_within(reader: asyncio.StreamReader, seconds: float) -> bool:
 
 # -- what the capture could not know ------------------------------------------
 
-_CHALLENGE = re.compile(rb"(?m)^Challenge: (\d+)\r$")
+_CHALLENGE = re.compile(
+    rb"(?m)^Challenge: (\d+)\r$|challenge='(\d+)'|<td>Challenge</td><td>(\d+)</td>"
+)
+"""The MD5 challenge in a rawman, mxml or manager body."""
 _KEY = re.compile(rb"([?&]key=)([0-9a-f]{32})")
 _USERNAME = re.compile(rb"[?&]username=([^&\s]+)")
+_AUTHORIZATION = re.compile(rb"(?im)^Authorization: Digest ([^\r\n]*)")
+_DIGEST_PARAM = re.compile(rb'(\w+)=("[^"]*"|[^,\s]*)')
+_NONCE = re.compile(r'\bnonce="([^"]*)"')
 
 
 def set_cookie_id(raw_response: bytes) -> str | None:
@@ -137,6 +146,34 @@ def md5_key(challenge: bytes, secret: str) -> bytes:
     return hashlib.md5(challenge + secret.encode()).hexdigest().encode()
 
 
+def challenge_of(raw_response: bytes) -> bytes | None:
+    match = _CHALLENGE.search(raw_response)
+    return next((group for group in match.groups() if group), None) if match else None
+
+
+def www_nonce(raw_response: bytes) -> str | None:
+    _, headers, _ = split_response(raw_response)
+    match = _NONCE.search(header(headers, "WWW-Authenticate") or "")
+    return match.group(1) if match else None
+
+
+def _md5(*parts: bytes) -> bytes:
+    return hashlib.md5(b":".join(parts)).hexdigest().encode()
+
+
+def digest_response(method: bytes, params: Mapping[bytes, bytes], secret: str) -> bytes:
+    """RFC 2617 (qop=auth) or RFC 2069, written out here from the RFCs."""
+    ha1 = _md5(params[b"username"], params[b"realm"], secret.encode())
+    ha2 = _md5(method, params[b"uri"])
+    if b"qop" in params:
+        return _md5(ha1, params[b"nonce"], params[b"nc"], params[b"cnonce"], b"auth", ha2)
+    return _md5(ha1, params[b"nonce"], ha2)
+
+
+def digest_params(line: bytes) -> dict[bytes, bytes]:
+    return {m.group(1): m.group(2).strip(b'"') for m in _DIGEST_PARAM.finditer(line)}
+
+
 @dataclass
 class Rewriter:
     """Capture session ids and challenges to the gateway's."""
@@ -144,11 +181,31 @@ class Rewriter:
     ids: dict[str, str] = field(default_factory=dict)
     challenges: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
     """capture id -> (challenge in the capture, challenge from the gateway)."""
+    nonces: dict[str, str] = field(default_factory=dict)
+    """Digest nonce in the capture -> the one the gateway gave at the same point."""
 
     def request(self, raw: bytes) -> bytes:
         head, sep, body = raw.partition(b"\r\n\r\n")
         head = COOKIE_LINE.sub(lambda m: COOKIE_ID.sub(self._cookie, m.group(1)), head)
+        head = _AUTHORIZATION.sub(lambda m: self._digest(head, m), head)
         return self._key(raw, head + sep + body)
+
+    def _digest(self, head: bytes, match: re.Match[bytes]) -> bytes:
+        params = digest_params(match.group(1))
+        theirs = params[b"nonce"].decode("latin-1")
+        ours = self.nonces.get(theirs, theirs).encode("latin-1")
+        method = head.split(b" ", 1)[0]
+        user = TEST_USERS.get(params[b"username"].decode())
+        right = (
+            user is not None
+            and digest_response(method, params, user["secret"]) == (params[b"response"])
+        )
+        line = match.group(0).replace(b'"' + params[b"nonce"] + b'"', b'"' + ours + b'"')
+        if right and user is not None:
+            params[b"nonce"] = ours
+            answer = digest_response(method, params, user["secret"])
+            line = line.replace(b'response="' + params[b"response"], b'response="' + answer)
+        return line
 
     def _cookie(self, match: re.Match[bytes]) -> bytes:
         old = match.group(3).decode("latin-1")
@@ -165,13 +222,16 @@ class Rewriter:
         return _KEY.sub(lambda m: m.group(1) + md5_key(ours, secret), raw)
 
     def learn(self, captured: bytes, received: bytes) -> None:
+        nonce_theirs, nonce_ours = www_nonce(captured), www_nonce(received)
+        if nonce_theirs and nonce_ours:
+            self.nonces.setdefault(nonce_theirs, nonce_ours)
         theirs, ours = set_cookie_id(captured), set_cookie_id(received)
         if theirs is None or ours is None:
             return
         self.ids[theirs] = ours
-        challenge_theirs, challenge_ours = _CHALLENGE.search(captured), _CHALLENGE.search(received)
+        challenge_theirs, challenge_ours = challenge_of(captured), challenge_of(received)
         if challenge_theirs and challenge_ours:
-            self.challenges[theirs] = (challenge_theirs.group(1), challenge_ours.group(1))
+            self.challenges[theirs] = (challenge_theirs, challenge_ours)
 
 
 # -- running a case ------------------------------------------------------------
@@ -205,6 +265,20 @@ async def running_gateway(scale: float, **sections: Mapping[str, Any]) -> AsyncI
         await sim.stop()
 
 
+HELD: Final = 0.5
+"""A response that took longer than this was a held poll."""
+
+
+def _done_before(before: Step, step: Step) -> bool:
+    """Whether ``before`` had finished when ``step`` was sent.  The capture's
+    times are whole milliseconds: a held poll that ended in the very
+    millisecond ``step`` was sent was ended by it (a newer waitevent kicks
+    the older, as in manager_waitevent_concurrent), so it is not waited for."""
+    if before.t_done == step.t_sent and before.duration > HELD:
+        return False
+    return before.t_done <= step.t_sent
+
+
 class Replay:
     """Runs the steps of one capture against a gateway port."""
 
@@ -235,7 +309,7 @@ class Replay:
         """The scaled t_sent, and never before the captured gap after what it waited for."""
         at = start + step.t_sent * self.scale
         for before in self.steps:
-            if before.number < step.number and before.t_done <= step.t_sent:
+            if before.number < step.number and _done_before(before, step):
                 await self._done[before.number].wait()
                 gap = (step.t_sent - before.t_done) * self.scale
                 at = max(at, self._finished[before.number] + gap)

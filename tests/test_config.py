@@ -298,3 +298,34 @@ def test_demo_config() -> None:
     moved = dataclasses.replace(config, ami=dataclasses.replace(config.ami, port=40000))
     assert isinstance(moved, Config)
     assert moved.ami.port == 40000
+
+
+def test_digest_keys() -> None:
+    default = parse_config(MINIMAL, {})
+    assert (default.http.digest_realm, default.http.digest_nonce_lifetime) == ("asterisk", 60)
+    assert default.limits.digest_pending_nonces == 10_000
+    custom = parse_config(
+        with_(
+            http={"digest_realm": "PBX one", "digest_nonce_lifetime": 30},
+            limits={"digest_pending_nonces": 50},
+        ),
+        {},
+    )
+    assert (custom.http.digest_realm, custom.http.digest_nonce_lifetime) == ("PBX one", 30)
+    assert custom.limits.digest_pending_nonces == 50
+
+
+@pytest.mark.parametrize(
+    ("http", "fragment"),
+    [
+        ({"digest_realm": 'a"b'}, "[http] digest_realm: 'a\"b' must be 1-64 characters"),
+        ({"digest_realm": "a\\b"}, "[http] digest_realm:"),
+        ({"digest_realm": ""}, "[http] digest_realm:"),
+        ({"digest_realm": "x\ny"}, "[http] digest_realm:"),
+        ({"digest_nonce_lifetime": 0}, "[http] digest_nonce_lifetime: must be between 1 and 3600"),
+    ],
+)
+def test_bad_digest_keys(http: dict[str, object], fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(with_(http=http), {})
+    assert fragment in str(info.value)

@@ -12,6 +12,7 @@ import pytest
 
 from gateway.simulator import Simulator
 from tests.harness import Client, MakeClient, login, rawman, start
+from tests.test_http_digestauth import Digest, begin, security_events
 
 TRUSTED = {"trusted_proxies": ["127.0.0.1/32", "::1/128"]}
 FAILED = "Response: Error\r\nMessage: Authentication failed\r\n\r\n"
@@ -186,3 +187,18 @@ async def test_basic_auth_guesses_are_limited_like_logins(
     assert [await basic_ping("192.0.2.66", f"g{n}") for n in range(2)] == [FAILED, FAILED]
     assert await basic_ping("192.0.2.66", "admin-secret") == FAILED  # locked, same answer
     assert (await basic_ping("198.51.100.2", "admin-secret")).startswith("Response: Success")
+
+
+async def test_digest_guesses_are_limited_like_logins(
+    simulator: Simulator, aiohttp_client: MakeClient
+) -> None:
+    limits = {"login_failures_per_user_address": 2, "login_failures_per_address": 100}
+    client = await begin(simulator, aiohttp_client, limits=limits)
+    guesser = Digest(client, "admin", "wrong")
+    assert (await guesser.get()).status == 401  # the first 401 is no failure
+    for _ in range(2):
+        assert (await guesser.get()).status == 401
+    right = Digest(client, "admin", "admin-secret")
+    assert (await right.get()).status == 401
+    assert (await right.get()).status == 401  # locked from here, same 401
+    assert "LoginRateLimited" in security_events(client)

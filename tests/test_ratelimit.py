@@ -146,16 +146,22 @@ def test_failure_count_is_within_the_window() -> None:
     assert window.count("b", 12.0) == 0
 
 
-def test_attempts_being_checked_count_until_decided() -> None:
+def test_attempts_being_checked_count_once_a_failure_is_seen() -> None:
     guard = LoginGuard(per_address=3, per_user_address=2, window=300)
-    guard.checking("alice", "192.0.2.1", busy=True)
-    guard.checking("alice", "192.0.2.1", busy=True)
-    assert guard.blocked("alice", "192.0.2.1", 0.0)  # two in flight for alice
-    assert not guard.blocked("alice", "192.0.2.2", 0.0)
-    assert not guard.blocked("carol", "192.0.2.1", 0.0)
-    guard.checking("carol", "192.0.2.1", busy=True)
-    assert guard.blocked("dave", "192.0.2.1", 0.0)  # three in flight from there
-    for name in ("alice", "alice", "carol"):
-        guard.checking(name, "192.0.2.1", busy=False)
+    for _ in range(10):  # a farm of clients logging in at once: no failure yet
+        guard.checking("alice", "192.0.2.1", busy=True)
     assert not guard.blocked("alice", "192.0.2.1", 0.0)
+    for _ in range(10):
+        guard.checking("alice", "192.0.2.1", busy=False)
+    guard.failed("alice", "192.0.2.1", 0.0)
+    assert not guard.blocked("alice", "192.0.2.1", 1.0)
+    guard.checking("alice", "192.0.2.1", busy=True)
+    assert guard.blocked("alice", "192.0.2.1", 1.0)  # one failed, one in flight
+    assert not guard.blocked("alice", "192.0.2.2", 1.0)
+    assert not guard.blocked("carol", "192.0.2.1", 1.0)  # address: 1 + 1 < 3
+    guard.checking("carol", "192.0.2.1", busy=True)
+    assert guard.blocked("dave", "192.0.2.1", 1.0)  # address: 1 failed + 2 in flight
+    for name in ("alice", "carol"):
+        guard.checking(name, "192.0.2.1", busy=False)
+    assert not guard.blocked("carol", "192.0.2.1", 1.0)
     assert not guard._checking  # nothing left behind

@@ -2,9 +2,8 @@
 Command, or see ``security`` or ``cdr`` events, by any route.
 
 Routes covered: /rawman, /mxml, /manager, /json, with the session in the
-cookie, in ``mansession_id``, and through HTTP Basic (one-shot, and Basic
-with the session it opened).  Digest is being built on another branch; see
-the TODO below.
+cookie, in ``mansession_id``, through HTTP Basic (one-shot, and Basic with
+the session it opened), and Digest on /arawman, /amxml, /amanager.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from gateway.ami.message import Message
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
 from tests.harness import Client, MakeClient, start
+from tests.test_http_digestauth import Digest, begin
 
 ROUTES = ("rawman", "mxml", "manager", "json")
 FORBIDDEN = (
@@ -26,7 +26,7 @@ FORBIDDEN = (
     "action=command&command=core%20show%20version",
     "action=Command&Command=module%20load%20foo.so",
     "action=COMMAND&command=core+show+channels&actionid=x",
-    "action=filter&operation=add&filter=Event: Cdr",
+    "action=filter&operation=add&filter=Cdr",
     "action=updateconfig&srcfilename=manager.conf&dstfilename=manager.conf",
     "action=getconfig&filename=../../etc/passwd",
 )
@@ -144,5 +144,23 @@ async def test_reader_over_basic_cannot_act_or_read_secrets(
     assert len(simulator.received) == sent
 
 
-# TODO(security): extend to Digest (/arawman, /amxml, /amanager, branch
-# `digest`) once it lands on main.
+@pytest.mark.parametrize("route", ["arawman", "amxml", "amanager"])
+async def test_reader_over_digest_cannot_act_or_read_secrets(
+    simulator: Simulator, aiohttp_client: MakeClient, route: str
+) -> None:
+    client = await begin(simulator, aiohttp_client)
+    digest = Digest(client, "reader", "reader-secret")
+    await digest.login()
+    sent = len(simulator.received)
+    for query in FORBIDDEN:
+        response = await digest.get(f"/asterisk/{route}?{query}")
+        assert response.status == 200
+        assert "Permission denied" in await response.text(), query
+    assert len(simulator.received) == sent
+    log = client.app[GATEWAY].log
+    for event in (*SECRET_EVENTS, VISIBLE):
+        log.append(event)
+    response = await digest.get(f"/asterisk/{route}?action=waitevent&timeout=0")
+    body = await response.text()
+    assert "Seen" in body
+    assert all(event.name not in body for event in SECRET_EVENTS)

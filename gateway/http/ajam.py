@@ -1,4 +1,6 @@
-"""The AJAM endpoints: ``{prefix}/rawman``, ``/mxml``, ``/manager``, ``/json``.
+"""The AJAM endpoints: ``{prefix}/rawman``, ``/mxml``, ``/manager``, ``/json``,
+and their HTTP Digest variants ``/arawman``, ``/amxml``, ``/amanager``
+(``gateway.http.digestauth``: the nonce names the session, no cookie).
 
 Paths match case-insensitively with an optional trailing ``/``, as in
 Asterisk.  Parameters come from the raw query (GET) or a form body (POST,
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final
 
 from aiohttp import web
@@ -23,6 +26,7 @@ from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge
 from gateway.http.accesslog import note_request
 from gateway.http.basic import BasicCredentials, parse_basic
 from gateway.http.client import client_of
+from gateway.http.digestauth import DigestAuth
 from gateway.http.errors import error_page
 from gateway.http.params import cookie_session_id, parse_form, split_target
 from gateway.http.respond import CookiePolicy, ajam_response, render_reply
@@ -34,6 +38,10 @@ from gateway.sessions import Session, SessionStore
 AJAM_FORMATS: Final = ("rawman", "mxml", "manager", "json")
 ALLOWED_METHODS: Final = frozenset({"GET", "HEAD", "POST"})
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
+DIGEST_FORMATS: Final = MappingProxyType(
+    {"arawman": "rawman", "amxml": "mxml", "amanager": "amanager"}
+)
+"""The Digest paths and the format each answers in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +60,7 @@ def match_format(prefix: str, path: str) -> str | None:
     if not lowered.startswith(head):
         return None
     name = lowered[len(head) :]
-    return name if name in AJAM_FORMATS else None
+    return name if name in AJAM_FORMATS or name in DIGEST_FORMATS else None
 
 
 def safe_action_id(fields: list[Field]) -> str | None:
@@ -74,29 +82,38 @@ class AjamHandler:
         dispatcher: Dispatcher,
         sessions: SessionStore,
         cookie: CookiePolicy,
+        digest: DigestAuth | None = None,
     ) -> None:
         self.settings = settings
         self.dispatcher = dispatcher
         self.sessions = sessions
         self.cookie = cookie
+        self.digest = digest
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         path, query = split_target(request.raw_path)
         name = match_format(self.settings.prefix, path)
-        if name is None:
+        digest = DIGEST_FORMATS.get(name or "")
+        if name is None or (digest and self.digest is None):
             return error_page(404, "Not Found", "The requested URL was not found on this server.")
         if request.method not in ALLOWED_METHODS:
             return error_page(
                 501, "Not Implemented", "Attempt to use unimplemented / unsupported method"
             )
         fields = await self._params(request, query)
-        fmt = FORMATS[name]
-        opts = _options(name, fields)
+        fmt = FORMATS[digest or name]
+        opts = _options(digest or name, fields)
         peer = _peer(request)
         session: Session | None = None  # the session the action runs in
         stored: Session | None = None  # the session whose cookie is sent back
         try:
-            fields, session, stored = await self._resolve(request, fields, peer)
+            if digest and self.digest is not None:
+                found = await self.digest.session(request, peer)
+                if isinstance(found, web.Response):
+                    return found  # a 401 challenge
+                session = found  # digest answers carry no cookie: stored stays None
+            else:
+                fields, session, stored = await self._resolve(request, fields, peer)
             reply = await self.dispatcher.handle(session, fields, peer)
         except AmiLevelError as error:
             reply = Reply((error_message(error.message, safe_action_id(fields)),))
