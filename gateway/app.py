@@ -12,7 +12,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
 
@@ -105,6 +105,7 @@ def build_gateway(config: Config) -> Gateway:
         on_login=on_login,
     )
     security = SecurityEvents(log)
+    limits = config.limits
     waitevent_max = config.limits.waitevent_max
     if waitevent_max is None:
         waitevent_max = max(0, config.http.httptimeout - WAITEVENT_MARGIN)
@@ -117,26 +118,18 @@ def build_gateway(config: Config) -> Gateway:
         login_fail_delay=config.limits.login_fail_delay,
         waitevent_max=waitevent_max,
         facts=facts,
-        **_defences(config),
+        login_guard=LoginGuard(
+            limits.login_failures_per_address,
+            limits.login_failures_per_user_address,
+            limits.login_failure_window,
+        ),
+        session_rate=TokenBuckets[str](limits.rate_per_session),
         metrics=metrics,
     )
     metrics.watch(sessions, ami)
     return Gateway(
         config, log, sessions, accounts, ami, dispatcher, facts, security, time.monotonic(), metrics
     )
-
-
-def _defences(config: Config) -> dict[str, Any]:
-    """The dispatcher's login guard and per-session rate (security section)."""
-    limits = config.limits
-    return {
-        "login_guard": LoginGuard(
-            limits.login_failures_per_address,
-            limits.login_failures_per_user_address,
-            limits.login_failure_window,
-        ),
-        "session_rate": TokenBuckets[str](limits.rate_per_session),
-    }
 
 
 async def _ami_ctx(app: web.Application) -> AsyncIterator[None]:
