@@ -104,18 +104,31 @@ class HttpConfig:
 @dataclass(frozen=True, slots=True)
 class LimitsConfig:
     max_query: int = 65536
+    """Bytes of query string; over it, 414 (Asterisk has no limit of its own)."""
     max_body: int = MIB
+    """Bytes of form body; over it, 413."""
+    max_header_size: int = 8190
+    """Bytes of one request header (aiohttp's default); over it, 431."""
+    max_headers: int = 100
+    """Request headers per request (Asterisk's http.c takes 100); over it, 431."""
     max_connections: int = 10000
+    """Open HTTP connections; beyond it a new one gets 503 and is closed."""
     max_sessions: int = 20000
+    """HTTP sessions in total, logged in or not; beyond it, ``Too many sessions``."""
     waitevent_max: int | None = None
     """Cap on a waitevent's wait; None means httptimeout - 10, as Asterisk."""
     login_fail_delay: float = 1.0
     """Asterisk answers a failed login after 1.0 s (ami/login_fail)."""
     rate_per_session: float = 50.0
+    """Requests per second per session (burst of one second's worth); over it, 429."""
     rate_per_address: float = 200.0
+    """Requests per second per client address; over it, 429."""
     login_failures_per_address: int = 20
+    """Failed logins per address per window; then every login from it fails."""
     login_failures_per_user_address: int = 5
+    """Failed logins per (username, address) per window; then that pair fails."""
     login_failure_window: float = 300.0
+    """Seconds over which failed logins are counted (sliding)."""
     digest_pending_nonces: int = MAX_PENDING_NONCES
 
 
@@ -275,6 +288,8 @@ def _parse_http(table: Mapping[str, object]) -> HttpConfig:
 _LIMITS_READERS: Final[Mapping[str, Reader]] = {
     "max_query": cf.integer(1, 64 * MIB),
     "max_body": cf.integer(1, 1024 * MIB),
+    "max_header_size": cf.integer(256, 1 * MIB),
+    "max_headers": cf.integer(8, 10_000),
     "max_connections": cf.integer(1, 10_000_000),
     "max_sessions": cf.integer(1, 10_000_000),
     "waitevent_max": cf.integer(0, DAY),

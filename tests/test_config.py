@@ -189,6 +189,8 @@ def test_waitevent_cap() -> None:
         (with_(limits={"max_body": 0}), "[limits] max_body: must be between 1"),
         (with_(limits={"login_fail_delay": -0.5}), "[limits] login_fail_delay: must be at least 0"),
         (with_(limits={"rate_per_session": 0}), "[limits] rate_per_session: must be above 0"),
+        (with_(limits={"max_headers": 2}), "[limits] max_headers: must be between 8"),
+        (with_(limits={"max_header_size": 10}), "[limits] max_header_size: must be between 256"),
         (with_(limits={"waitevent_max": 61}), "[limits] waitevent_max: must not exceed"),
         (with_(limits={"login_fail_delay": float("nan")}), "[limits] login_fail_delay"),
         (with_(events={"ring_size": 0}), "[events] ring_size"),

@@ -58,7 +58,11 @@ def http_error_response(error: HttpLevelError) -> web.Response:
             text=body,
             content_type="text/plain",
             charset="utf-8",
-            headers={"Retry-After": str(error.retry_after or 1), "Server": SERVER_NAME},
+            headers={
+                "Retry-After": str(error.retry_after or 1),
+                "Server": SERVER_NAME,
+                "Cache-Control": NO_CACHE,
+            },
         )
     return error_page(error.status, error.message, error.message)
 
