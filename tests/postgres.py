@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from glob import glob
@@ -41,6 +42,20 @@ def _as_postgres() -> dict[str, Any]:
     return {"user": "postgres", "group": "postgres"} if os.geteuid() == 0 else {}
 
 
+def _wait_accepting(bin_dir: Path, home: Path) -> None:
+    """The socket opens before recovery ends ("the database system is starting
+    up"): ask pg_isready until the server takes connections."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        probe = subprocess.run(
+            [bin_dir / "pg_isready", "-q", "-h", home, "-p", "5432"], check=False, timeout=10
+        )
+        if probe.returncode == 0:
+            return
+        time.sleep(0.1)
+    raise RuntimeError("postgres did not accept connections in time")
+
+
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[Postgres]:
     bin_dir = _bin_dir()
@@ -66,6 +81,7 @@ def postgres() -> Iterator[Postgres]:
         )  # fmt: skip
     try:
         wait_for_socket(server, str(home / ".s.PGSQL.5432"), log)
+        _wait_accepting(bin_dir, home)
         yield db
     finally:
         stop(server, signal.SIGINT)  # fast shutdown: open sessions are ended
