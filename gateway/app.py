@@ -59,6 +59,7 @@ class Gateway:
     started: float
     metrics: Metrics
     history: HistoryService
+    address_rate: TokenBuckets[str]
 
 
 GATEWAY: Final = web.AppKey("gateway", Gateway)
@@ -143,6 +144,7 @@ def build_gateway(config: Config) -> Gateway:
         time.monotonic(),
         metrics,
         history,
+        TokenBuckets[str](limits.rate_per_address),
     )
 
 
@@ -223,7 +225,7 @@ def create_app(config: Config) -> web.Application:
         middlewares=[
             status_counter(gateway.metrics),
             error_middleware,
-            client_middleware(config.http.trusted_proxies, config.limits.rate_per_address),
+            client_middleware(config.http.trusted_proxies, gateway.address_rate),
         ],
         handler_args=server_limits(config.limits),
     )

@@ -85,6 +85,15 @@ def _apply_limits(app: web.Application, config: Config) -> None:
     gateway.sessions.max_sessions = limits.max_sessions
     gateway.dispatcher.login_fail_delay = limits.login_fail_delay
     gateway.dispatcher.waitevent_max = config.waitevent_cap()
+    gateway.address_rate.configure(limits.rate_per_address)
+    if gateway.dispatcher.session_rate is not None:
+        gateway.dispatcher.session_rate.configure(limits.rate_per_session)
+    if gateway.dispatcher.login_guard is not None:
+        gateway.dispatcher.login_guard.configure(
+            limits.login_failures_per_address,
+            limits.login_failures_per_user_address,
+            limits.login_failure_window,
+        )
     handler = app[AJAM]
     handler.settings = dataclasses.replace(
         handler.settings, max_query=limits.max_query, max_body=limits.max_body

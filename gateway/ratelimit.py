@@ -65,6 +65,13 @@ class TokenBuckets(Generic[K]):
             return 0.0
         return (1.0 - bucket.tokens) / self.rate
 
+    def configure(self, rate: float, burst: float | None = None) -> None:
+        """A new rate (SIGHUP): keys keep their tokens, capped at the new burst."""
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.burst = max(1.0, burst if burst is not None else rate)
+
     def forget(self, key: K) -> None:
         self._buckets.pop(key, None)
 
@@ -116,6 +123,14 @@ class FailureWindow(Generic[K]):
     def clear(self, key: K) -> None:
         self._times.pop(key, None)
 
+    def configure(self, limit: int, window: float) -> None:
+        """New limits (SIGHUP): the failures already counted are kept."""
+        if limit < 1 or window <= 0:
+            raise ValueError("limit and window must be positive")
+        self.limit, self.window = limit, window
+        for key, times in self._times.items():
+            self._times[key] = deque(times, maxlen=limit)
+
 
 class LoginGuard:
     """Failed logins limited per address and per (username, address).
@@ -139,6 +154,10 @@ class LoginGuard:
             per_user_address, window, max_keys
         )
         self._checking: Counter[str | tuple[str, str]] = Counter()
+
+    def configure(self, per_address: int, per_user_address: int, window: float) -> None:
+        self.by_address.configure(per_address, window)
+        self.by_user.configure(per_user_address, window)
 
     def blocked(self, username: str, address: str, now: float) -> bool:
         """True when this attempt must fail without looking at the secret."""

@@ -9,6 +9,7 @@ from aiohttp.test_utils import make_mocked_request
 
 from gateway.http.client import CLIENT_KEY, client_middleware, client_of, peer_address
 from gateway.http.errors import error_middleware
+from gateway.ratelimit import TokenBuckets
 from tests.harness import MakeClient
 
 
@@ -18,7 +19,8 @@ async def echo(request: web.Request) -> web.Response:
 
 def app_with(trusted: tuple[str, ...], rate: float) -> web.Application:
     networks = tuple(ipaddress.ip_network(t) for t in trusted)
-    app = web.Application(middlewares=[error_middleware, client_middleware(networks, rate)])
+    limiter = client_middleware(networks, TokenBuckets(rate))
+    app = web.Application(middlewares=[error_middleware, limiter])
     app.router.add_get("/echo", echo)
     app.router.add_get("/healthz", echo)
     return app

@@ -165,3 +165,29 @@ def test_attempts_being_checked_count_once_a_failure_is_seen() -> None:
         guard.checking(name, "192.0.2.1", busy=False)
     assert not guard.blocked("carol", "192.0.2.1", 1.0)
     assert not guard._checking  # nothing left behind
+
+
+def test_reconfigured_buckets_keep_spent_tokens_under_the_new_rate() -> None:
+    buckets: TokenBuckets[str] = TokenBuckets(10)
+    for _ in range(10):
+        assert buckets.take("a", 0.0) == 0.0
+    buckets.configure(2)
+    assert buckets.take("a", 0.0) == pytest.approx(0.5)  # still empty; refills at 2/s
+    assert buckets.take("a", 10.0) == 0.0
+    assert buckets.burst == 2
+    with pytest.raises(ValueError, match="positive"):
+        buckets.configure(0)
+
+
+def test_reconfigured_guard_keeps_counted_failures() -> None:
+    guard = LoginGuard(per_address=10, per_user_address=5, window=60)
+    for _ in range(3):
+        guard.failed("bob", "10.0.0.1", 0.0)
+    assert not guard.blocked("bob", "10.0.0.1", 1.0)
+    guard.configure(per_address=10, per_user_address=3, window=60)
+    assert guard.blocked("bob", "10.0.0.1", 1.0)  # the three failures already counted
+    assert not guard.blocked("bob", "10.0.0.2", 1.0)
+    guard.configure(per_address=10, per_user_address=3, window=0.5)
+    assert not guard.blocked("bob", "10.0.0.1", 1.0)  # a shorter window forgets them
+    with pytest.raises(ValueError, match="positive"):
+        guard.configure(per_address=0, per_user_address=3, window=1)

@@ -42,8 +42,7 @@ def client_of(request: web.BaseRequest) -> str:
     return request.get(CLIENT_KEY) or peer_address(request)
 
 
-def client_middleware(trusted: Sequence[Network], rate: float) -> Middleware:
-    buckets: TokenBuckets[str] = TokenBuckets(rate)
+def client_middleware(trusted: Sequence[Network], buckets: TokenBuckets[str]) -> Middleware:
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
