@@ -24,6 +24,7 @@ from gateway.cli_tools import check_config_report, hash_secret_cli
 from gateway.config import Config, check_node_id, demo_config, load_config
 from gateway.errors import ConfigError
 from gateway.http.accesslog import AccessLogger
+from gateway.http.server import GatewayRunner
 from gateway.lifecycle import drain, reload_config
 from gateway.logs import TEXT_FORMAT, use_format
 from gateway.simulator import Simulator
@@ -35,6 +36,7 @@ ajam-gateway demo: a simulated Asterisk is running in-process.
   users: admin/admin (read=all, write=all), reader/reader (read=call,system)
   try:   curl -c /tmp/ajam.txt 'http://{host}:{port}{prefix}/rawman?action=login&username=admin&secret=admin'
          curl -b /tmp/ajam.txt 'http://{host}:{port}{prefix}/rawman?action=ping'
+         curl -u admin:admin 'http://{host}:{port}{prefix}/history?number=2001&limit=5'
 """
 
 
@@ -84,8 +86,9 @@ async def serve(config: Config, *, demo: bool, reload: ConfigSource | None = Non
         port = await simulator.start("127.0.0.1", 0)
         config = dataclasses.replace(config, ami=dataclasses.replace(config.ami, port=port))
     app = create_app(config)
-    runner = web.AppRunner(
+    runner = GatewayRunner(
         app,
+        max_connections=config.limits.max_connections,
         handle_signals=False,
         access_log_class=AccessLogger,
         access_log=access_log if config.log.access else None,

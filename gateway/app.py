@@ -22,14 +22,18 @@ from gateway.ami.message import Message
 from gateway.config import Config
 from gateway.dispatch import AmiFacts, Dispatcher
 from gateway.events import EventLog
+from gateway.history.service import HistoryService, install_history
 from gateway.http.ajam import AjamHandler, AjamSettings
+from gateway.http.client import client_middleware
 from gateway.http.cors import CorsPolicy, install_cors
 from gateway.http.digestauth import DigestAuth
 from gateway.http.errors import error_middleware
 from gateway.http.metricsview import metrics_view, status_counter
 from gateway.http.respond import CookiePolicy
+from gateway.http.server import server_limits
 from gateway.metrics import Metrics
 from gateway.nonces import NonceStore
+from gateway.ratelimit import LoginGuard, TokenBuckets
 from gateway.security import SecurityEvents
 from gateway.sessions import Session, SessionStore
 from gateway.waitevent import Notifier
@@ -54,6 +58,8 @@ class Gateway:
     security: SecurityEvents
     started: float
     metrics: Metrics
+    history: HistoryService
+    address_rate: TokenBuckets[str]
 
 
 GATEWAY: Final = web.AppKey("gateway", Gateway)
@@ -86,6 +92,7 @@ def build_gateway(config: Config) -> Gateway:
             facts.last_reload = int(message.get("LastReload") or 0)
             facts.at = time.monotonic()
         log.append(message, owner)
+        history.on_event(message)
 
     def on_link(up: bool, reason: str) -> None:
         log.append(_link_event(up, reason))
@@ -102,6 +109,7 @@ def build_gateway(config: Config) -> Gateway:
         on_login=on_login,
     )
     security = SecurityEvents(log)
+    limits = config.limits
     waitevent_max = config.limits.waitevent_max
     if waitevent_max is None:
         waitevent_max = max(0, config.http.httptimeout - WAITEVENT_MARGIN)
@@ -114,11 +122,29 @@ def build_gateway(config: Config) -> Gateway:
         login_fail_delay=config.limits.login_fail_delay,
         waitevent_max=waitevent_max,
         facts=facts,
+        login_guard=LoginGuard(
+            limits.login_failures_per_address,
+            limits.login_failures_per_user_address,
+            limits.login_failure_window,
+        ),
+        session_rate=TokenBuckets[str](limits.rate_per_session),
         metrics=metrics,
     )
     metrics.watch(sessions, ami)
+    history = HistoryService(config, dispatcher)  # on_event reads it only once AMI runs
     return Gateway(
-        config, log, sessions, accounts, ami, dispatcher, facts, security, time.monotonic(), metrics
+        config,
+        log,
+        sessions,
+        accounts,
+        ami,
+        dispatcher,
+        facts,
+        security,
+        time.monotonic(),
+        metrics,
+        history,
+        TokenBuckets[str](limits.rate_per_address),
     )
 
 
@@ -195,8 +221,17 @@ def _digest_auth(gateway: Gateway) -> DigestAuth:
 
 def create_app(config: Config) -> web.Application:
     gateway = build_gateway(config)
-    app = web.Application(middlewares=[status_counter(gateway.metrics), error_middleware])
+    app = web.Application(
+        middlewares=[
+            status_counter(gateway.metrics),
+            error_middleware,
+            client_middleware(config.http.trusted_proxies, gateway.address_rate),
+        ],
+        handler_args=server_limits(config.limits),
+    )
     app[GATEWAY] = gateway
+    # Before the AMI context (so it stops after AMI) and before the catch-all route.
+    install_history(app, gateway.history, config.http.prefix, gateway.metrics.registry)
     app.cleanup_ctx.append(_ami_ctx)
     app.cleanup_ctx.append(_reaper_ctx)
     app.on_shutdown.append(_end_polls)

@@ -22,6 +22,7 @@ from gateway.classes import ALL, parse_classes
 from gateway.configfields import Network, Reader, fail
 from gateway.configusers import UserConfig, parse_users
 from gateway.errors import ConfigError
+from gateway.history.config import HistoryConfig, parse_history
 from gateway.logs import FORMATS as LOG_FORMATS
 from gateway.nonces import MAX_PENDING_NONCES, NONCE_LIFETIME
 
@@ -29,6 +30,7 @@ __all__ = [
     "AmiConfig",
     "Config",
     "EventsConfig",
+    "HistoryConfig",
     "HttpConfig",
     "LimitsConfig",
     "LogConfig",
@@ -102,18 +104,31 @@ class HttpConfig:
 @dataclass(frozen=True, slots=True)
 class LimitsConfig:
     max_query: int = 65536
+    """Bytes of query string; over it, 414 (Asterisk has no limit of its own)."""
     max_body: int = MIB
+    """Bytes of form body; over it, 413."""
+    max_header_size: int = 8190
+    """Bytes of one request header (aiohttp's default); over it, 431."""
+    max_headers: int = 100
+    """Request headers per request (Asterisk's http.c takes 100); over it, 431."""
     max_connections: int = 10000
+    """Open HTTP connections; beyond it a new one gets 503 and is closed."""
     max_sessions: int = 20000
+    """HTTP sessions in total, logged in or not; beyond it, ``Too many sessions``."""
     waitevent_max: int | None = None
     """Cap on a waitevent's wait; None means httptimeout - 10, as Asterisk."""
     login_fail_delay: float = 1.0
     """Asterisk answers a failed login after 1.0 s (ami/login_fail)."""
     rate_per_session: float = 50.0
+    """Requests per second per session (burst of one second's worth); over it, 429."""
     rate_per_address: float = 200.0
+    """Requests per second per client address; over it, 429."""
     login_failures_per_address: int = 20
+    """Failed logins per address per window; then every login from it fails."""
     login_failures_per_user_address: int = 5
+    """Failed logins per (username, address) per window; then that pair fails."""
     login_failure_window: float = 300.0
+    """Seconds over which failed logins are counted (sliding)."""
     digest_pending_nonces: int = MAX_PENDING_NONCES
 
 
@@ -139,8 +154,7 @@ class Config:
     log: LogConfig = field(default_factory=LogConfig)
     users: Mapping[str, UserConfig] = field(default_factory=lambda: MappingProxyType({}))
     """Keyed by lower-cased name: AMI user names are case-insensitive."""
-    history: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    """The raw ``[history]`` table, for the history feature to parse."""
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     demo: bool = False
 
     def user(self, name: str) -> UserConfig | None:
@@ -274,6 +288,8 @@ def _parse_http(table: Mapping[str, object]) -> HttpConfig:
 _LIMITS_READERS: Final[Mapping[str, Reader]] = {
     "max_query": cf.integer(1, 64 * MIB),
     "max_body": cf.integer(1, 1024 * MIB),
+    "max_header_size": cf.integer(256, 1 * MIB),
+    "max_headers": cf.integer(8, 10_000),
     "max_connections": cf.integer(1, 10_000_000),
     "max_sessions": cf.integer(1, 10_000_000),
     "waitevent_max": cf.integer(0, DAY),
@@ -328,7 +344,7 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
         events=_parse_events(tables["events"]),
         log=_parse_log(tables["log"]),
         users=parse_users(tables["users"], env),
-        history=cf.frozen_table(tables["history"]),
+        history=parse_history(tables["history"], env),
     )
 
 
@@ -356,5 +372,6 @@ def demo_config() -> Config:
     return Config(
         ami=AmiConfig(host="127.0.0.1", username="admin", secret="admin-secret"),
         users=MappingProxyType({user.name.lower(): user for user in users}),
+        history=HistoryConfig(enabled=True, path=":memory:"),  # the simulator's calls
         demo=True,
     )

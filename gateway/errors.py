@@ -6,7 +6,8 @@ layer translates them to responses in one place (``gateway.http.errors``):
 * ``AmiLevelError``: HTTP 200 with ``Response: Error`` and ``Message: <text>``,
   exactly as Asterisk reports its own failures.  The texts are a contract
   (docs/design.md, Contracts).
-* ``HttpLevelError``: a real HTTP status (400, 413, 414, 429, 503).
+* ``HttpLevelError``: a real HTTP status (400, 413, 414, 429, 503);
+  ``JsonHttpError`` ones carry a JSON body naming the bad field.
 * ``ProtocolError``: Asterisk sent something the codec cannot accept.
 * ``ConfigError``: a bad configuration file, reported at start-up.
 """
@@ -116,6 +117,38 @@ class DigestUriMismatch(BadRequest):
     """RFC 2617 section 3.2.2.5: the digest's uri must be the request's own."""
 
     message = "Digest uri does not match the request"
+
+
+class JsonHttpError(HttpLevelError):
+    """Answered as JSON, ``{"error": message, "field": field}`` (the history service)."""
+
+    field: str | None = None
+
+    def __init__(self, message: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidField(JsonHttpError):
+    """A bad request parameter; ``field`` names it."""
+
+    status = 400
+    message = "Invalid parameter"
+
+
+class NotAuthenticated(JsonHttpError):
+    status = 401
+    message = "Authentication required"
+
+
+class Forbidden(JsonHttpError):
+    status = 403
+    message = "Permission denied"
+
+
+class HistoryUnavailable(JsonHttpError):
+    status = 503
+    message = "Call history is unavailable"
 
 
 class ProtocolError(GatewayError):

@@ -32,8 +32,9 @@ LINGER: Final = 1.0
 drain_time): a client whose poll was just ended gets its ``Permission
 denied`` and its refused login (which nginx passes on) here, not a reset."""
 
-RESTART_ONLY: Final = ("ami", "http", "events", "log")
-"""Tables a reload cannot change: the AMI link, the listener, the ring, the logs."""
+RESTART_ONLY: Final = ("ami", "http", "events", "log", "history")
+"""Tables a reload cannot change: the AMI link, the listener, the ring, the logs,
+the call-history backend (its store or database pool lives as long as the app)."""
 
 
 def begin_drain(gateway: Gateway) -> int:
@@ -70,7 +71,7 @@ def reload_config(app: web.Application, new: Config) -> list[str]:
         for name in RESTART_ONLY
         if getattr(old, name) != getattr(new, name)
     ]
-    config = dataclasses.replace(old, users=new.users, limits=new.limits, history=new.history)
+    config = dataclasses.replace(old, users=new.users, limits=new.limits)
     gateway.config = config
     gateway.accounts.replace_config(config)
     _apply_limits(app, config)
@@ -84,6 +85,15 @@ def _apply_limits(app: web.Application, config: Config) -> None:
     gateway.sessions.max_sessions = limits.max_sessions
     gateway.dispatcher.login_fail_delay = limits.login_fail_delay
     gateway.dispatcher.waitevent_max = config.waitevent_cap()
+    gateway.address_rate.configure(limits.rate_per_address)
+    if gateway.dispatcher.session_rate is not None:
+        gateway.dispatcher.session_rate.configure(limits.rate_per_session)
+    if gateway.dispatcher.login_guard is not None:
+        gateway.dispatcher.login_guard.configure(
+            limits.login_failures_per_address,
+            limits.login_failures_per_user_address,
+            limits.login_failure_window,
+        )
     handler = app[AJAM]
     handler.settings = dataclasses.replace(
         handler.settings, max_query=limits.max_query, max_body=limits.max_body

@@ -75,6 +75,8 @@ class FakeAmi:
     on: dict[str, Handler] = field(default_factory=dict)
     peers: list[Peer] = field(default_factory=list)
     received: list[Message] = field(default_factory=list)
+    raw: bytearray = field(default_factory=bytearray)
+    """Every byte any client wrote, in arrival order."""
     ping_times: list[float] = field(default_factory=list)
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -112,6 +114,7 @@ class FakeAmi:
         parser = Parser(expect_banner=False, accept_actions=True)
         try:
             while data := await reader.read(65536):
+                self.raw.extend(data)
                 for item in parser.feed(data):
                     if isinstance(item, Message):
                         self._on_action(peer, item)

@@ -65,7 +65,9 @@ def test_example_round_trip() -> None:
     ops = config.users["ops"]
     assert ops.permit == (ipaddress.ip_network("192.0.2.0/24"),)
     assert ops.digest_ha1 == "f12027a4cd4bd3c05bca9cc6685d4224"
-    assert dict(config.history) == {}
+    assert config.history.enabled
+    assert config.history.pbx_timezone.key == "Europe/Moscow"
+    assert config.history.mysql.table == "cdr"
     assert not config.demo
 
 
@@ -187,6 +189,8 @@ def test_waitevent_cap() -> None:
         (with_(limits={"max_body": 0}), "[limits] max_body: must be between 1"),
         (with_(limits={"login_fail_delay": -0.5}), "[limits] login_fail_delay: must be at least 0"),
         (with_(limits={"rate_per_session": 0}), "[limits] rate_per_session: must be above 0"),
+        (with_(limits={"max_headers": 2}), "[limits] max_headers: must be between 8"),
+        (with_(limits={"max_header_size": 10}), "[limits] max_header_size: must be between 256"),
         (with_(limits={"waitevent_max": 61}), "[limits] waitevent_max: must not exceed"),
         (with_(limits={"login_fail_delay": float("nan")}), "[limits] login_fail_delay"),
         (with_(events={"ring_size": 0}), "[events] ring_size"),
@@ -236,15 +240,12 @@ def test_http_normalisation() -> None:
     assert parse_config(with_(http={"cookie_path": "/ajam"}), {}).http.cookie_path == "/ajam"
 
 
-def test_history_is_kept_raw_and_frozen() -> None:
-    config = parse_config(
-        with_(history={"path": "/var/lib/x.db", "keep": {"days": 7}, "tags": [1, 2]}), {}
-    )
-    assert config.history["path"] == "/var/lib/x.db"
-    assert config.history["keep"]["days"] == 7
-    assert config.history["tags"] == (1, 2)
-    with pytest.raises(TypeError):
-        config.history["keep"]["days"] = 8
+def test_history_is_parsed_and_checked() -> None:
+    config = parse_config(with_(history={"path": "/var/lib/x.db", "retention_days": 7}), {})
+    assert config.history.path == "/var/lib/x.db"
+    assert config.history.retention_days == 7
+    with pytest.raises(ConfigError, match=r"\[history\]: unknown key 'keep'"):
+        parse_config(with_(history={"keep": 1}), {})
 
 
 def test_users_are_found_case_insensitively() -> None:

@@ -20,6 +20,12 @@ def test_redact_hides_every_credential() -> None:
     )
     assert redact("/x?secret=a") == "/x?secret=***"
     assert redact("/x?action=ping") == "/x?action=ping"
+    assert redact("/x") == "/x"
+
+
+def test_redact_matches_names_as_asterisk_decodes_them() -> None:
+    target = "/x?s%65cret=a&SECRET=b&+key=c&secret&keys=d&my%20secret=e"
+    assert redact(target) == "/x?s%65cret=***&SECRET=***&+key=***&secret&keys=d&my%20secret=e"
 
 
 async def test_access_log_line_has_no_secret(caplog: pytest.LogCaptureFixture) -> None:

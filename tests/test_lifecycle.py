@@ -161,6 +161,22 @@ async def test_reload_applies_limits_and_warns_about_restart_only_tables(
     assert long_query.status == 414
 
 
+async def test_reload_applies_request_and_login_rates(
+    simulator: Simulator, aiohttp_client: MakeClient
+) -> None:
+    client = await start(simulator, aiohttp_client)
+    limits = {"rate_per_address": 2, "rate_per_session": 3, "login_failures_per_address": 4}
+    reload_config(client.app, reloaded(simulator, limits=limits))
+    gateway = client.app[GATEWAY]
+    assert gateway.address_rate.rate == 2
+    assert gateway.dispatcher.session_rate is not None
+    assert gateway.dispatcher.session_rate.rate == 3
+    assert gateway.dispatcher.login_guard is not None
+    assert gateway.dispatcher.login_guard.by_address.limit == 4
+    answers = [await client.get("/asterisk/rawman?action=ping") for _ in range(3)]
+    assert [a.status for a in answers] == [200, 200, 429]  # the new per-address rate
+
+
 async def test_reload_ends_a_session_whose_address_is_now_denied(
     simulator: Simulator, aiohttp_client: MakeClient
 ) -> None:

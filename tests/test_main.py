@@ -86,6 +86,9 @@ async def test_demo_serves_the_readme_walkthrough(capsys: pytest.CaptureFixture[
             )
             ping = await client.get(f"{base}?action=ping")
             assert (await ping.text()).startswith("Response: Success\r\nPing: Pong\r\n")
+            history = await client.get(f"http://127.0.0.1:{port}/asterisk/history?limit=5")
+            assert history.status == 200
+            assert (await history.json())["limit"] == 5
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

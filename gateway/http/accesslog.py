@@ -23,7 +23,12 @@ from typing import Final
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-SECRET_PARAMS: Final = re.compile(r"(?i)(^|[?&])((?:secret|key|mansession_id|password)=)[^&]*")
+from gateway.http.client import client_of
+from gateway.http.params import unquote
+
+SECRET_PARAMS: Final = frozenset({"secret", "key", "mansession_id", "password"})
+"""Names whose values never reach a log, matched as Asterisk decodes names
+(``s%65cret`` and ``SECRET`` are ``secret`` too)."""
 UNSAFE: Final = re.compile(r'[^\x21-\x7e]|["\\]')
 """Client text in a log line: no spaces, controls or quotes (no forged lines)."""
 MAX_TOKEN: Final = 64
@@ -46,7 +51,16 @@ def note_request(request: web.Request, user: str, action: str) -> None:
 
 
 def redact(target: str) -> str:
-    return SECRET_PARAMS.sub(r"\1\2***", target)
+    path, sep, query = target.partition("?")
+    if not sep:
+        return target
+    parts = []
+    for part in query.split("&"):
+        name, eq, _ = part.partition("=")
+        decoded = unquote(name.encode("utf-8", "surrogateescape")).strip().lower()
+        secret = decoded.decode("latin-1") in SECRET_PARAMS
+        parts.append(f"{name}{eq}***" if secret and eq else part)
+    return f"{path}?{'&'.join(parts)}"
 
 
 def token(text: str) -> str:
@@ -59,12 +73,13 @@ def token(text: str) -> str:
 class AccessLogger(AbstractAccessLogger):
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         note = request.get(ACCESS) or AccessNote()
+        client = client_of(request)
         target = redact(request.raw_path)
         user, action = token(note.user), token(note.action)
         millis = time * 1000
         self.logger.info(
             '%s %s "%s %s" %s %s %.1fms %s',
-            request.remote,
+            client,
             user,
             request.method,
             target,
@@ -73,7 +88,7 @@ class AccessLogger(AbstractAccessLogger):
             millis,
             action,
             extra={
-                "remote": request.remote,
+                "remote": client,
                 "user": note.user,
                 "method": request.method,
                 "path": target,

@@ -25,6 +25,7 @@ from gateway.dispatch import Dispatcher
 from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge
 from gateway.http.accesslog import note_request
 from gateway.http.basic import BasicCredentials, parse_basic
+from gateway.http.client import client_of
 from gateway.http.digestauth import DigestAuth
 from gateway.http.errors import error_page
 from gateway.http.params import cookie_session_id, parse_form, split_target
@@ -102,7 +103,7 @@ class AjamHandler:
         fields = await self._params(request, query)
         fmt = FORMATS[digest or name]
         opts = _options(digest or name, fields)
-        peer = _peer(request)
+        peer = request_peer(request)
         session: Session | None = None  # the session the action runs in
         stored: Session | None = None  # the session whose cookie is sent back
         try:
@@ -202,14 +203,17 @@ def _options(name: str, fields: list[Field]) -> RenderOptions:
     )
 
 
-def _peer(request: web.Request) -> Peer:
+def request_peer(request: web.Request) -> Peer:
+    """Who sent the request, as the dispatcher and the security events see it."""
     transport = request.transport
     remote = transport.get_extra_info("peername") if transport else None
     local = transport.get_extra_info("sockname") if transport else None
-    address = request.remote or (remote[0] if remote else "")
+    address = client_of(request)
+    # Behind a proxy the TCP port is the proxy's, not the client's.
+    port = int(remote[1]) if remote and str(remote[0]) == address else 0
     return Peer(
         address=address,
-        port=int(remote[1]) if remote else 0,
+        port=port,
         local_address=str(local[0]) if local else "127.0.0.1",
         local_port=int(local[1]) if local else 0,
     )

@@ -7,7 +7,8 @@ user's own rights; on a used-up, replayed or old nonce they get a 401 with
 ``stale=true`` and the nonce to use (the client retries without asking the
 user).  Wrong credentials take the same path as a failed login: a security
 event (``InvalidAccountID``, ``ChallengeResponseFailed``, ``FailedACL``,
-``SessionLimit``), the failed-login delay, then a 401.
+``SessionLimit``, ``LoginRateLimited``), the failed-login delay, then a 401;
+they count against the login limits like any failed login.
 """
 
 from __future__ import annotations
@@ -75,19 +76,34 @@ class DigestAuth:
         return response
 
     async def _verify(self, answer: DigestAnswer, method: str, peer: Peer) -> Verified | None:
+        """Right credentials, else the failed-login path; the login limits
+        (``gateway.ratelimit.LoginGuard``) apply as to any login."""
+        guard, now = self.dispatcher.login_guard, time.monotonic()
+        if guard is not None and guard.blocked(answer.username, peer.address, now):
+            await self._fail(peer, answer.username, "LoginRateLimited")
+            return None
+        checked = self._check(answer, method, peer)
+        if isinstance(checked, str):
+            if guard is not None:
+                guard.failed(answer.username, peer.address, now)
+            await self._fail(peer, answer.username, checked)
+            return None
+        if guard is not None:
+            guard.succeeded(answer.username, peer.address)
+        return checked
+
+    def _check(self, answer: DigestAnswer, method: str, peer: Peer) -> Verified | str:
+        """The verified answer, or the security event of its failure."""
         user = self.accounts.user(answer.username)
         if user is None:
-            await self._fail(peer, answer.username, "InvalidAccountID")
-            return None
+            return "InvalidAccountID"
         if not address_allowed(user, peer.address):
-            await self._fail(peer, answer.username, "FailedACL")
-            return None
+            return "FailedACL"
         ha1 = digest_ha1_for(user, self.realm, username=answer.username)
         if ha1 is None:
             log.warning("%s has only secret_hash: Digest needs secret or digest_ha1", user.name)
         if ha1 is None or not response_matches(ha1, method, answer):
-            await self._fail(peer, answer.username, "ChallengeResponseFailed")
-            return None
+            return "ChallengeResponseFailed"
         return Verified(answer, user)
 
     async def _fail(self, peer: Peer, username: str, event: str) -> None:
