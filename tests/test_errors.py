@@ -70,7 +70,8 @@ def test_every_http_error_has_a_real_status_and_message() -> None:
     for cls in all_errors():
         if issubclass(cls, HttpLevelError) and cls not in (HttpLevelError, JsonHttpError):
             assert 400 <= cls.status <= 599, cls
-            assert cls.message and cls.message != GatewayError.message, cls
+            assert cls.message, cls
+            assert cls.message != GatewayError.message, cls
 
 
 def test_a_message_can_be_given_and_overrides_the_class_text() -> None:
