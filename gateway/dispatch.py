@@ -143,7 +143,7 @@ class Dispatcher:
         }
 
     async def handle(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
-        self._check_rate(session)
+        self.check_rate(session)
         fields = [(k, v) for k, v in fields if k.lower() not in STRIPPED_PARAMS]
         validate_action(fields)
         action = (header(fields, "Action") or "").strip()
@@ -181,7 +181,7 @@ class Dispatcher:
             self.metrics.ami_roundtrip.observe(time.monotonic() - started)
         return Reply(messages)
 
-    def _check_rate(self, session: Session) -> None:
+    def check_rate(self, session: Session) -> None:
         """Requests per second per session: over it, 429 and nothing is sent."""
         if self.session_rate is not None:
             wait = self.session_rate.take(session.key, time.monotonic())

@@ -176,3 +176,36 @@ async def test_the_access_log_names_user_and_history(
     [line] = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
     assert line.startswith('127.0.0.1 admin "GET /asterisk/history?number=100" 200 ')
     assert line.endswith(" history")
+
+
+async def test_a_post_body_with_the_session_in_the_query(client: Client) -> None:
+    """nginx routes on the query's mansession_id only (it never reads a body),
+    so a cookie-less POST of JSON or a form names its session there."""
+    session = await login(client)
+    client.session.cookie_jar.clear()
+    url = f"/asterisk/history?mansession_id={session}"
+    response = await client.post(url, json={"number": "9120000000", "limit": 2})
+    assert response.status == 200, await response.text()
+    assert dsts(await response.json()) == ["300", "200"]
+    response = await client.post(url, data={"number": "9120000000", "limit": "1"})
+    assert dsts(await response.json()) == ["300"]
+
+
+async def test_query_and_session_rate_limits(
+    simulator: Simulator, aiohttp_client: MakeClient, tmp_path: Path
+) -> None:
+    app = new_app(
+        simulator.port,
+        history=history_section(tmp_path / "q.sqlite3"),
+        limits={"max_query": 64, "rate_per_session": 1.0},
+    )
+    client = await aiohttp_client(app)
+    await wait_ready(app)
+    session = await login(client)  # the login spends the one request of the burst
+    client.session.cookie_jar.clear()
+    headers = {"Cookie": f'mansession_id="{session}"'}
+    response = await client.get(f"/asterisk/history?number={'1' * 70}", headers=headers)
+    assert response.status == 414  # over max_query: refused before anything is read
+    response = await client.get("/asterisk/history?number=100", headers=headers)
+    assert response.status == 429
+    assert int(response.headers["Retry-After"]) >= 1

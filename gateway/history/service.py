@@ -31,6 +31,7 @@ from gateway.errors import (
     HistoryUnavailable,
     InvalidField,
     NotAuthenticated,
+    QueryTooLarge,
 )
 from gateway.history.config import HistoryConfig
 from gateway.history.query import HistoryQuery, parse_query
@@ -64,6 +65,7 @@ class HistoryService:
         self.dispatcher = dispatcher
         self.sessions = dispatcher.sessions
         self.max_body = config.limits.max_body
+        self.max_query = config.limits.max_query
         self.recorder: Recorder | None = None
         self.backend: Backend | None = None
         if not self.settings.enabled:
@@ -111,6 +113,8 @@ class HistoryService:
         )
 
     async def _params(self, request: web.Request) -> Mapping[str, object]:
+        if len(request.query_string) > self.max_query:
+            raise QueryTooLarge
         if request.method != "POST":
             return _single(request.query.items())
         if request.content_length is not None and request.content_length > self.max_body:
@@ -134,11 +138,18 @@ class HistoryService:
             raise InvalidField(error.message, "Authorization") from None
         if credentials is not None:
             return await self._basic(request, credentials)
-        wanted = cookie_session_id(request.headers.get("Cookie")) or params.get("mansession_id")
+        # The query's mansession_id counts beside a body's: nginx routes on the
+        # query alone, so a cookie-less POST names its session there.
+        wanted = (
+            cookie_session_id(request.headers.get("Cookie"))
+            or params.get("mansession_id")
+            or request.query.get("mansession_id")
+        )
         now = time.monotonic()
         session = self.sessions.get(wanted, now) if isinstance(wanted, str) else None
         if session is None or session.identity is None:
             raise NotAuthenticated("log in first, or send HTTP Basic credentials")
+        self.dispatcher.check_rate(session)  # a lookup spends the session's rate too
         self.sessions.touch(session, now)
         return session.identity  # a reload that removes its user ends the session
 
