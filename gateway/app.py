@@ -131,6 +131,7 @@ def build_gateway(config: Config) -> Gateway:
         metrics=metrics,
     )
     metrics.watch(sessions, ami)
+    metrics.watch_logins(security)
     history = HistoryService(config, dispatcher)  # on_event reads it only once AMI runs
     return Gateway(
         config,

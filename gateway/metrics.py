@@ -14,7 +14,7 @@ No asyncio or aiohttp here: the HTTP side is ``gateway/http/metricsview.py``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Final, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -61,6 +61,13 @@ class LinkCounts(Protocol):
 
     reconnects: int
     login_failures: int
+
+
+class LoginCounts(Protocol):
+    """What the login failure counter reads (``gateway.security.SecurityEvents``)."""
+
+    @property
+    def failed(self) -> Mapping[str, int]: ...
 
 
 def outcome_of(reply: Reply | None) -> str:
@@ -114,6 +121,10 @@ class Metrics:
     def watch(self, sessions: SessionCounts, link: LinkCounts) -> None:
         """Expose the levels of these live objects, read at scrape time."""
         self.registry.register(_Levels(sessions, link))
+
+    def watch_logins(self, logins: LoginCounts) -> None:
+        """Expose the HTTP users' failed logins, read at scrape time."""
+        self.registry.register(_Logins(logins))
 
     def action(self, name: str, reply: Reply | None) -> None:
         label = self._action_name(name) if name else None
@@ -173,6 +184,21 @@ class _Levels(Collector):
         )
         yield _counter("ajam_ami_reconnects", "AMI reconnect attempts", link.reconnects)
         yield _counter("ajam_ami_login_failures", "AMI logins refused", link.login_failures)
+
+
+class _Logins(Collector):
+    def __init__(self, logins: LoginCounts) -> None:
+        self._logins = logins
+
+    def collect(self) -> Iterator[Metric]:
+        failed = CounterMetricFamily(
+            "ajam_login_failures",
+            "HTTP users' failed logins (Login, Basic, Digest), by security event",
+            labels=("event",),
+        )
+        for event, count in sorted(self._logins.failed.items()):
+            failed.add_metric((event,), count)
+        yield failed
 
 
 def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily:

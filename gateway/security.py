@@ -9,6 +9,7 @@ is ever part of either.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Final
 
@@ -69,11 +70,14 @@ class SecurityEvents:
     def __init__(self, events: EventLog) -> None:
         self._events = events
         self.failures = 0
+        self.failed: Counter[str] = Counter()
+        """Failures by event name, for ``/metrics``."""
 
     def __call__(self, name: str, session: Session, peer: Peer, username: str) -> None:
         outcome = "success" if name == "SuccessfulAuth" else "failure"
         if outcome == "failure":
             self.failures += 1
+            self.failed[name] += 1
         # One greppable line: fail2ban's failregex keys on address= and outcome=.
         log.log(
             logging.INFO if outcome == "success" else logging.WARNING,

@@ -145,6 +145,22 @@ async def test_ami_reconnects_and_login_failures(
     assert sample(samples, "ajam_ami_up") == 0
 
 
+async def test_http_login_failures_by_event(
+    simulator: Simulator, aiohttp_client: MakeClient
+) -> None:
+    client = await start(simulator, aiohttp_client)
+    before = await scrape(client)
+    assert sample(before, "ajam_login_failures_total", event="InvalidPassword") == 0
+    await rawman(client, None, "action=login&username=admin&secret=wrong")
+    await rawman(client, None, "action=login&username=nobody&secret=x")
+    client.session.cookie_jar.clear()
+    basic = {"Authorization": "Basic YWRtaW46d3Jvbmc="}  # admin:wrong
+    await client.get("/asterisk/rawman?action=ping", headers=basic)
+    after = await scrape(client)
+    assert diff(after, before, "ajam_login_failures_total", event="InvalidPassword") == 2
+    assert diff(after, before, "ajam_login_failures_total", event="InvalidAccountID") == 1
+
+
 async def test_openmetrics_on_request_and_a_registry_per_app(
     simulator: Simulator, aiohttp_client: MakeClient
 ) -> None:

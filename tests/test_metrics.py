@@ -9,6 +9,7 @@ from gateway.classes import ALL
 from gateway.events import EventLog
 from gateway.metrics import OTHER, Metrics, names, outcome_of
 from gateway.replies import Reply, error_message, response
+from gateway.security import SecurityEvents
 from gateway.sessions import Identity, SessionStore
 
 
@@ -94,8 +95,9 @@ def test_each_instance_has_its_own_registry() -> None:
 def test_the_readme_lists_every_metric() -> None:
     metrics = Metrics()
     metrics.watch(SessionStore(), Link())
+    metrics.watch_logins(SecurityEvents(EventLog(1)))
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     listed = names(metrics.registry)
-    assert len(listed) == 12
+    assert len(listed) == 13
     for name in listed:
         assert f"| `{name}" in readme, name
