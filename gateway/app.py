@@ -8,7 +8,6 @@ as production.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -36,12 +35,11 @@ from gateway.nonces import NonceStore
 from gateway.ratelimit import LoginGuard, TokenBuckets
 from gateway.security import SecurityEvents
 from gateway.sessions import Session, SessionStore
+from gateway.tasks import cancel_and_wait
 from gateway.waitevent import Notifier
 
 REAP_INTERVAL: Final = 1.0
 """Expired sessions are swept every second: cheap, and close to their deadline."""
-WAITEVENT_MARGIN: Final = 10
-"""Asterisk caps a poll at the session timeout minus 10 s; so do we."""
 
 
 @dataclass(slots=True)
@@ -110,9 +108,6 @@ def build_gateway(config: Config) -> Gateway:
     )
     security = SecurityEvents(log)
     limits = config.limits
-    waitevent_max = config.limits.waitevent_max
-    if waitevent_max is None:
-        waitevent_max = max(0, config.http.httptimeout - WAITEVENT_MARGIN)
     dispatcher = Dispatcher(
         accounts=accounts,
         ami=ami,
@@ -120,7 +115,7 @@ def build_gateway(config: Config) -> Gateway:
         sessions=sessions,
         security=security,
         login_fail_delay=config.limits.login_fail_delay,
-        waitevent_max=waitevent_max,
+        waitevent_max=config.waitevent_cap(),
         facts=facts,
         login_guard=LoginGuard(
             limits.login_failures_per_address,
@@ -156,9 +151,7 @@ async def _ami_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     notifier.close()
     await gateway.ami.close()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await cancel_and_wait(task)
 
 
 async def _reaper_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -171,9 +164,7 @@ async def _reaper_ctx(app: web.Application) -> AsyncIterator[None]:
 
     task = asyncio.create_task(reap(), name="session-reaper")
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await cancel_and_wait(task)
 
 
 async def _end_polls(app: web.Application) -> None:

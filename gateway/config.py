@@ -52,6 +52,8 @@ _ORIGIN_RE: Final = re.compile(
 _SAMESITE: Final = {"strict": "Strict", "lax": "Lax", "none": "None"}
 _REALM_RE: Final = re.compile(r'^[^"\\\x00-\x1f\x7f]{1,64}$')
 """Written inside a quoted WWW-Authenticate parameter: no quote, backslash or control."""
+WAITEVENT_MARGIN: Final = 10
+"""Asterisk caps a poll at the session timeout minus 10 s; so do we."""
 DIGEST_REALM: Final = "asterisk"
 """Asterisk's realm; part of every user's digest_ha1, so changing it needs new HA1s."""
 
@@ -164,7 +166,7 @@ class Config:
         """Longest waitevent wait in seconds."""
         if self.limits.waitevent_max is not None:
             return self.limits.waitevent_max
-        return max(0, self.http.httptimeout - 10)
+        return max(0, self.http.httptimeout - WAITEVENT_MARGIN)
 
 
 _AMI_READERS: Final[Mapping[str, Reader]] = {

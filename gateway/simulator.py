@@ -18,7 +18,6 @@ says (tests/replay_clock.py), so that no timer races the test's requests.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 import time
 from collections.abc import Mapping, Sequence
@@ -31,6 +30,7 @@ from gateway.sim_calls import Pbx
 from gateway.sim_channel import Fields, SimClock, event
 from gateway.sim_dialplan import OriginateRequest
 from gateway.sim_session import Connection, SimUser
+from gateway.tasks import cancel_and_wait
 
 __all__ = ["DEFAULT_USERS", "SimUser", "Simulator"]
 
@@ -113,9 +113,7 @@ class Simulator:
 
     async def _close(self, *, abort: bool) -> None:
         if self._generator is not None:
-            self._generator.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._generator
+            await cancel_and_wait(self._generator)
             self._generator = None
         server, self._server = self._server, None
         if server is not None:
