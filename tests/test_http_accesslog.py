@@ -8,7 +8,7 @@ import pytest
 from aiohttp import ClientSession, CookieJar, web
 
 from gateway.app import create_app
-from gateway.http.accesslog import MAX_TOKEN, AccessLogger, redact, token
+from gateway.http.accesslog import MAX_TOKEN, AccessLogger, loggable, redact, token
 from gateway.simulator import Simulator
 from tests.harness import gateway_config, served
 
@@ -57,6 +57,13 @@ def test_token_keeps_log_lines_unforgeable() -> None:
     assert token("admin") == "admin"
     assert token('a b"\n\\') == "a\\x20b\\x22\\x0a\\x5c"
     assert token("x" * 100) == "x" * MAX_TOKEN
+
+
+def test_a_quote_in_the_target_cannot_end_the_quoted_request() -> None:
+    """aiohttp accepts ``"`` and ``\\`` in a request target: they are escaped."""
+    target = '/x?secret=a"b&x=" 200 1 1ms login&y=\\'
+    assert loggable(target) == "/x?secret=***&x=\\x22\\x20200\\x201\\x201ms\\x20login&y=\\x5c"
+    assert loggable("/x?action=ping") == "/x?action=ping"
 
 
 async def test_gateway_lines_carry_user_and_action(

@@ -63,18 +63,27 @@ def redact(target: str) -> str:
     return f"{path}?{'&'.join(parts)}"
 
 
+def loggable(target: str) -> str:
+    """A redacted request target, safe inside the line's quotes."""
+    return UNSAFE.sub(_escape, redact(target))
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
 def token(text: str) -> str:
     """Client text as one safe log token; ``-`` when empty."""
     if not text:
         return "-"
-    return UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", text[:MAX_TOKEN])
+    return UNSAFE.sub(_escape, text[:MAX_TOKEN])
 
 
 class AccessLogger(AbstractAccessLogger):
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         note = request.get(ACCESS) or AccessNote()
         client = client_of(request)
-        target = redact(request.raw_path)
+        target = loggable(request.raw_path)
         user, action = token(note.user), token(note.action)
         millis = time * 1000
         self.logger.info(
