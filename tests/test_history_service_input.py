@@ -209,3 +209,20 @@ async def test_query_and_session_rate_limits(
     response = await client.get("/asterisk/history?number=100", headers=headers)
     assert response.status == 429
     assert int(response.headers["Retry-After"]) >= 1
+
+
+async def test_a_reader_is_refused_by_every_session_route(client: Client) -> None:
+    """cdr or reporting is needed however the session is named."""
+    session = await login(client, "reader")
+    client.session.cookie_jar.clear()
+    cookie = {"Cookie": f"mansession_id={session}"}
+    answers = [
+        await client.get("/asterisk/history?number=100", headers=cookie),
+        await client.get(f"/asterisk/history?number=100&mansession_id={session}"),
+        await client.post("/asterisk/history", data={"number": "100", "mansession_id": session}),
+        await client.post("/asterisk/history", json={"number": "100", "mansession_id": session}),
+        await client.post(f"/asterisk/history?mansession_id={session}", json={"number": "100"}),
+    ]
+    for response in answers:
+        assert response.status == 403
+        assert "cdr or reporting" in (await response.json())["error"]
