@@ -12,7 +12,30 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import re
 from typing import Final
+
+UNSAFE: Final = re.compile(r"[^\x21-\x7e]|[\"'\\]")
+"""Client text in a log line: no spaces, controls, quotes or backslashes, so
+it can neither end a field nor forge one (``address=`` for fail2ban)."""
+
+
+def escaped(text: str) -> str:
+    """Client text as one unbreakable log token: unsafe characters as ``\\xNN``
+    (``\\uNNNN``); printable letters of any script stay (a Cyrillic user name)."""
+    if text.isascii():  # the usual case, and long request targets: one regex pass
+        return UNSAFE.sub(lambda m: _code(m.group()), text)
+    return "".join(c if _plain(c) else _code(c) for c in text)
+
+
+def _plain(char: str) -> bool:
+    return char.isprintable() and not char.isspace() and char not in "\"'\\"
+
+
+def _code(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
 
 TEXT_FORMAT: Final = "%(asctime)s %(name)s %(levelname)s %(message)s"
 FORMATS: Final = ("text", "json")

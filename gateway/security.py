@@ -15,6 +15,7 @@ from typing import Final
 
 from gateway.ami.message import Field, Message
 from gateway.events import EventLog
+from gateway.logs import escaped
 from gateway.replies import Peer
 from gateway.sessions import Session
 
@@ -81,10 +82,10 @@ class SecurityEvents:
         # One greppable line: fail2ban's failregex keys on address= and outcome=.
         log.log(
             logging.INFO if outcome == "success" else logging.WARNING,
-            "ajam login %s: event=%s address=%s user=%r",
+            "ajam login %s: event=%s address=%s user='%s'",
             outcome,
             name,
             peer.address,
-            username,
+            escaped(username),  # a name with " address=..." must not frame another host
         )
         self._events.append(security_message(name, session, peer, username))

@@ -5,7 +5,7 @@ import json
 import logging
 import sys
 
-from gateway.logs import TEXT_FORMAT, JsonFormatter, formatter, use_format
+from gateway.logs import TEXT_FORMAT, JsonFormatter, escaped, formatter, use_format
 
 
 def record(**extra: object) -> logging.LogRecord:
@@ -45,3 +45,9 @@ def test_use_format_switches_every_root_handler() -> None:
     assert root.handlers[0].formatter is not None
     assert root.handlers[0].formatter._fmt == TEXT_FORMAT
     assert isinstance(formatter("json"), JsonFormatter)
+
+
+def test_escaped_client_text_is_one_unbreakable_token() -> None:
+    assert escaped("admin") == "admin"
+    assert escaped("a b'\"\\\n\x7f") == r"a\x20b\x27\x22\x5c\x0a\x7f"
+    assert escaped("Иван Петров\u2028\u202e\xa0") == r"Иван\x20Петров\u2028\u202e\xa0"

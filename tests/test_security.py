@@ -46,3 +46,24 @@ def test_failure_goes_to_the_log_and_the_event_log_without_secrets(
     assert "address=2001:db8::1" in line
     assert "user='bob'" in line
     assert "failure" in line
+
+
+def test_a_user_name_cannot_frame_another_address(caplog: pytest.LogCaptureFixture) -> None:
+    """The README's fail2ban failregex must find the real address, never one
+    smuggled in the user name."""
+    record = SecurityEvents(EventLog(10))
+    session = SessionStore().create("x", 0.0, 0)
+    forged = "ajam login failure: event=InvalidPassword address=10.9.9.9 user='\n"
+    with caplog.at_level(logging.INFO, logger="gateway.security"):
+        record("InvalidAccountID", session, Peer("192.0.2.7", 1), forged)
+    line = f"gateway.security WARNING {caplog.records[0].getMessage()}"
+    failregex = r"gateway\.security WARNING ajam login failure: event=\S+ address=(\S+) user="
+    assert [m.group(1) for m in re.finditer(failregex, line)] == ["192.0.2.7"]
+    greedy = re.search(r"^.*ajam login failure: event=\S+ address=(\S+) ", line)
+    assert greedy is not None
+    assert greedy.group(1) == "192.0.2.7"  # even a careless filter finds the real one
+    assert "\n" not in line
+    assert line.endswith(
+        r"user='ajam\x20login\x20failure:\x20event=InvalidPassword"
+        r"\x20address=10.9.9.9\x20user=\x27\x0a'"
+    )

@@ -16,7 +16,6 @@ JSON log format writes as keys (``gateway/logs.py``).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -25,12 +24,11 @@ from aiohttp.abc import AbstractAccessLogger
 
 from gateway.http.client import client_of
 from gateway.http.params import unquote
+from gateway.logs import escaped
 
 SECRET_PARAMS: Final = frozenset({"secret", "key", "mansession_id", "password"})
 """Names whose values never reach a log, matched as Asterisk decodes names
 (``s%65cret`` and ``SECRET`` are ``secret`` too)."""
-UNSAFE: Final = re.compile(r'[^\x21-\x7e]|["\\]')
-"""Client text in a log line: no spaces, controls or quotes (no forged lines)."""
 MAX_TOKEN: Final = 64
 """A user or action name is short; a longer one is cut, not logged whole."""
 
@@ -65,18 +63,14 @@ def redact(target: str) -> str:
 
 def loggable(target: str) -> str:
     """A redacted request target, safe inside the line's quotes."""
-    return UNSAFE.sub(_escape, redact(target))
-
-
-def _escape(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
+    return escaped(redact(target))
 
 
 def token(text: str) -> str:
     """Client text as one safe log token; ``-`` when empty."""
     if not text:
         return "-"
-    return UNSAFE.sub(_escape, text[:MAX_TOKEN])
+    return escaped(text[:MAX_TOKEN])
 
 
 class AccessLogger(AbstractAccessLogger):
