@@ -47,6 +47,9 @@ ORIGINATE_MARGIN: Final = 5.0
 """Seconds added to an Originate's own ring Timeout before we give up on it."""
 ORIGINATE_DEFAULT_MS: Final = 30_000
 """Asterisk's default Originate Timeout (ms) when the client sets none."""
+ORIGINATE_MAX_MS: Final = 2**31 - 1
+"""Asterisk reads Timeout into a C int; a longer one (or 5,000 digits, which a
+float cannot hold) waits this long, not a crash."""
 
 
 class Accounts(Protocol):
@@ -360,6 +363,11 @@ def _is_true(value: str | None) -> bool:
 
 
 def _originate_timeout(fields: Sequence[Field]) -> float:
-    raw = header(fields, "Timeout") or ""
-    ms = int(raw) if raw.strip().isdigit() else ORIGINATE_DEFAULT_MS
+    raw = (header(fields, "Timeout") or "").strip()
+    if not (raw.isascii() and raw.isdigit()):  # "²" is a digit to isdigit(), not to int()
+        ms = ORIGINATE_DEFAULT_MS
+    elif len(raw) > len(str(ORIGINATE_MAX_MS)):
+        ms = ORIGINATE_MAX_MS
+    else:
+        ms = min(int(raw), ORIGINATE_MAX_MS)
     return ms / 1000 + ORIGINATE_MARGIN

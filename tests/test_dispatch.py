@@ -37,6 +37,11 @@ def test_originate_timeout_from_the_action_or_asterisks_default() -> None:
     assert _originate_timeout([("Timeout", "10000")]) == 15.0
     assert _originate_timeout([]) == 35.0
     assert _originate_timeout([("Timeout", "soon")]) == 35.0
+    assert _originate_timeout([("Timeout", "\u00b2")]) == 35.0  # isdigit(), yet not int()
+    longest = (2**31 - 1) / 1000 + 5.0
+    assert _originate_timeout([("Timeout", "9" * 400)]) == longest  # was an OverflowError: 500
+    assert _originate_timeout([("Timeout", "9" * 5000)]) == longest
+    assert _originate_timeout([("Timeout", "99999999999")]) == longest
 
 
 def test_ami_facts_count_on_from_fully_booted() -> None:
