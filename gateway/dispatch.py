@@ -349,8 +349,9 @@ def event_mask(value: str) -> int | None:
         return ALL
     if text in {"off", "no", "false", "none", ""}:
         return 0
-    if text.lstrip("-").isdigit():
-        return ALL if int(text) else 0
+    digits = text.lstrip("-")
+    if digits.isascii() and digits.isdigit():  # "²" is a digit only to isdigit()
+        return ALL if digits.strip("0") else 0  # atoi() != 0, for any length
     try:
         return parse_classes(text)
     except ValueError:

@@ -22,6 +22,10 @@ from gateway.dispatch import AmiFacts, _is_true, _originate_timeout, event_mask
         ("call", CLASS_BITS["call"]),
         ("call,system", CLASS_BITS["call"] | CLASS_BITS["system"]),
         ("bogus", None),
+        ("000", 0),
+        ("-5", ALL),
+        ("9" * 5000, ALL),  # int() refuses so many digits: was a 500
+        ("\u00b2", None),  # a digit to isdigit(), not to int(): was a 500
     ],
 )
 def test_event_mask_follows_asterisk(value: str, mask: int | None) -> None:

@@ -69,6 +69,7 @@ async def test_malformed_basic_and_other_schemes(client: Client) -> None:
         ({"limit": -1}, "limit"),
         ({"limit": "ten"}, "limit"),
         ({"limit": True}, "limit"),
+        ({"limit": "\u00b2"}, "limit"),  # isdigit() but not int(): was a 500
         ({"number": "1" * 33}, "number"),
         ({"number": ["100"]}, "number"),
         ({"number": "abc"}, "number"),

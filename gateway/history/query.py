@@ -59,7 +59,8 @@ def _limit(value: object, config: HistoryConfig) -> int:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise InvalidField("limit must be an integer", "limit")
     text = str(value).strip()
-    if not text.lstrip("-").isdigit() or len(text) > 12:
+    digits = text.lstrip("-")
+    if not (digits.isascii() and digits.isdigit()) or len(text) > 12:  # "²" fails int()
         raise InvalidField("limit must be an integer", "limit")
     limit = int(text)
     if limit < 1:
