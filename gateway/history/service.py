@@ -196,7 +196,7 @@ def _single(pairs: Iterable[tuple[str, object]]) -> dict[str, object]:
 def _json_object(raw: bytes) -> dict[str, object]:
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
         raise InvalidField("the body is not valid JSON", "body") from None
     if not isinstance(data, dict):
         raise InvalidField("the body must be a JSON object", "body")
