@@ -160,6 +160,8 @@ async def test_logins_spread_sessions_stick_and_a_drain_moves_clients(cluster: C
         assert all(body.startswith("Response: Success\r\nPing: Pong\r\n") for _, body, _ in answers)
 
     await check_digest_routing(cluster)
+    async with cluster.http.get(f"{cluster.nginx.base}/metrics") as scraped:
+        assert scraped.status == 404  # metrics stay off the public side
 
     loops = [asyncio.create_task(poll_loop(cluster, c)) for c in clients]
     try:
