@@ -107,6 +107,12 @@ async def test_bad_bodies(client: Client) -> None:
         assert (await response.json())["field"] == "body"
     response = await client.get("/asterisk/history?limit=1&limit=2", headers=headers)
     assert (await response.json())["field"] == "limit"
+    twice = b'{"number": "100", "limit": 1, "number": "200"}'  # json.loads keeps the last
+    response = await client.post(
+        "/asterisk/history", data=twice, headers={**headers, "Content-Type": "application/json"}
+    )
+    assert response.status == 400
+    assert (await response.json())["field"] == "number"
 
 
 async def test_body_limits_and_an_empty_post(

@@ -195,7 +195,7 @@ def _single(pairs: Iterable[tuple[str, object]]) -> dict[str, object]:
 
 def _json_object(raw: bytes) -> dict[str, object]:
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, object_pairs_hook=_single)  # a repeated key, as in a form
     except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
         raise InvalidField("the body is not valid JSON", "body") from None
     if not isinstance(data, dict):
