@@ -1,0 +1,121 @@
+"""A lean AMI server for benchmarks: just enough Asterisk to be fast.
+
+The full simulator (``gateway.simulator``) models calls and queues; here the
+AMI side must never be the bottleneck.  It answers Challenge, Login, Ping,
+ListCommands and Logoff, says ``Success`` to anything else, and emits
+``UserEvent``s on demand, each stamped with its send time
+(``time.monotonic()``, one clock for every process on the machine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Final
+
+BANNER: Final = b"Asterisk Call Manager/11.0.0\r\n"
+LIST_COMMANDS: Final = (
+    "Ping: Keepalive command.  (Priv: <none>)",
+    "UserEvent: Send an arbitrary event.  (Priv: user,all)",
+    "CoreShowChannels: List currently active channels.  (Priv: system,reporting,all)",
+)
+"""What ListCommands answers: the gateway learns these actions' classes."""
+
+
+def _fields(block: bytes) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for line in block.decode("utf-8", "replace").split("\r\n"):
+        name, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(name.strip().lower(), value.strip())
+    return fields
+
+
+def answer(fields: dict[str, str]) -> bytes:
+    """The reply to one action, as Asterisk 22 frames it."""
+    action = fields.get("action", "").lower()
+    lines = ["Response: Success"]
+    if "actionid" in fields:
+        lines.append(f"ActionID: {fields['actionid']}")
+    if action == "challenge":
+        lines.append("Challenge: 123456789")
+    elif action == "login":
+        lines.append("Message: Authentication accepted")
+    elif action == "ping":
+        lines += ["Ping: Pong", f"Timestamp: {time.time():.6f}"]
+    elif action == "listcommands":
+        lines += LIST_COMMANDS
+    elif action == "logoff":
+        lines = ["Response: Goodbye", *lines[1:], "Message: Thanks for all the fish."]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def user_event(name: str, **headers: str) -> bytes:
+    lines = ["Event: UserEvent", "Privilege: user,all", f"UserEvent: {name}"]
+    lines += [f"{key}: {value}" for key, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+class AmiResponder:
+    """An AMI server on 127.0.0.1; ``emit`` broadcasts to every logged-in peer."""
+
+    def __init__(self) -> None:
+        self._server: asyncio.Server | None = None
+        self._peers: set[asyncio.StreamWriter] = set()
+        self.logged_in = asyncio.Event()
+        self.actions = 0
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        for writer in list(self._peers):
+            writer.close()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(BANNER)
+        try:
+            while True:
+                block = await reader.readuntil(b"\r\n\r\n")
+                fields = _fields(block)
+                self.actions += 1
+                writer.write(answer(fields))
+                if fields.get("action", "").lower() == "login":
+                    self._peers.add(writer)
+                    self.logged_in.set()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            self._peers.discard(writer)
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    def emit(self, data: bytes) -> None:
+        for writer in self._peers:
+            writer.write(data)
+
+    def mark(self, name: str) -> None:
+        """A control event the pollers watch for (``BenchSync``, ``BenchStop``)."""
+        self.emit(user_event(name))
+
+    async def stream(self, rate: float, seconds: float) -> int:
+        """Emit ``rate`` stamped events per second for ``seconds``; returns the count.
+
+        Each event is sent at its own scheduled time, so latency is measured
+        from when Asterisk would have written it, never from a batch.
+        """
+        count = int(rate * seconds)
+        start = time.monotonic()
+        for seq in range(1, count + 1):
+            due = start + (seq - 1) / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.emit(user_event("Bench", Seq=str(seq), Stamp=f"{time.monotonic():.6f}"))
+        return count
