@@ -24,8 +24,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Final
 
-import aiohttp
-
 from bench.client import Target, client_session, login_many
 from bench.procstat import cpu_seconds, raise_nofile
 
@@ -33,8 +31,8 @@ EVENT_RE: Final = re.compile(rb"UserEvent: Bench\r\nSeq: (\d+)\r\nStamp: ([0-9.]
 MARK_RE: Final = re.compile(rb"UserEvent: (BenchSync|BenchStop)\r\n")
 BUCKET_S: Final = 1e-5
 """Latency histogram resolution: 10 µs, far below the targets."""
-RETRY_DELAY: Final = 0.05
 MAX_ERROR_SAMPLES: Final = 5
+LENGTH_RE: Final = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
 
 
 @dataclass(slots=True)
@@ -55,53 +53,128 @@ class Tally:
             self.error_samples.append(what[:200])
 
 
-async def poll_loop(
-    http: aiohttp.ClientSession,
-    target: Target,
-    cookie: str,
-    timeout: float,
-    tally: Tally,
-    on_sync: asyncio.Event,
-    sessions: int,
-) -> None:
-    url = target.url(f"action=waitevent&timeout={timeout:g}")
-    headers = {"Cookie": cookie}
-    last = 0
-    synced = False
-    while True:
-        try:
-            async with http.get(url, headers=headers) as resp:
-                body = await resp.read()
-                status = resp.status
-        except (aiohttp.ClientError, OSError) as exc:
-            tally.error(f"{type(exc).__name__}: {exc}")
-            await asyncio.sleep(RETRY_DELAY)
-            continue
+class PollConnection(asyncio.Protocol):
+    """One session's long poll on its own keep-alive connection.
+
+    A hand-rolled HTTP/1.1 client: a full aiohttp client costs more per
+    response than the gateway does, and the harness must not be what is
+    measured.  The gateway answers with Content-Length (never chunked).
+    """
+
+    def __init__(self, request: bytes, poller: SessionPoller) -> None:
+        self.request = request
+        self.poller = poller
+        self.transport: asyncio.Transport | None = None
+        self.buffer = b""
+        self.need = -1
+        self.head_end = 0
+        self.status = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            if self.need < 0 and not self._head():
+                return
+            if len(self.buffer) < self.need:
+                return
+            body = self.buffer[self.head_end : self.need]
+            self.buffer = self.buffer[self.need :]
+            self.need = -1
+            if self.poller.on_response(self.status, body) and self.transport is not None:
+                self.transport.write(self.request)
+            elif self.transport is not None:
+                self.transport.close()
+
+    def _head(self) -> bool:
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return False
+        head = self.buffer[:end]
+        self.status = int(head[9:12])
+        match = LENGTH_RE.search(head)
+        self.head_end = end + 4
+        self.need = self.head_end + (int(match.group(1)) if match else 0)
+        return True
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self.poller.on_lost(exc)
+
+
+class SessionPoller:
+    """What one session has seen: the last Seq, the markers; feeds the tally."""
+
+    def __init__(self, tally: Tally, on_sync: asyncio.Event, sessions: int) -> None:
+        self.tally = tally
+        self.on_sync = on_sync
+        self.sessions = sessions
+        self.last = 0
+        self.synced = False
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def on_response(self, status: int, body: bytes) -> bool:
+        """Record one response; False when this session is finished."""
         now = time.monotonic()
+        tally = self.tally
         tally.polls += 1
         if status != 200 or b"Response: Error" in body:
             tally.error(f"{status} {body[:120]!r}")
-            await asyncio.sleep(RETRY_DELAY)
-            continue
+            return self._finish()
         for seq_text, stamp in EVENT_RE.findall(body):
             seq = int(seq_text)
-            if seq <= last:
+            if seq <= self.last:
                 tally.duplicates += 1
                 continue
-            last = seq
+            self.last = seq
             tally.delivered += 1
             latency = now - float(stamp)
             tally.hist[int(latency / BUCKET_S)] += 1
-            tally.max_s = max(tally.max_s, latency)
+            if latency > tally.max_s:
+                tally.max_s = latency
         for mark in MARK_RE.findall(body):
-            if mark == b"BenchSync" and not synced:
-                synced = True
+            if mark == b"BenchSync" and not self.synced:
+                self.synced = True
                 tally.synced += 1
-                if tally.synced == sessions:
-                    on_sync.set()
+                if tally.synced == self.sessions:
+                    self.on_sync.set()
             elif mark == b"BenchStop":
                 tally.stopped += 1
-                return
+                return self._finish()
+        return True
+
+    def _finish(self) -> bool:
+        if not self.done.done():
+            self.done.set_result(None)
+        return False
+
+    def on_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.tally.error(f"connection lost: {exc}")
+            self.done.set_result(None)
+
+
+async def poll(target: Target, cookie: str, timeout: float, poller: SessionPoller) -> None:
+    url = target.url(f"action=waitevent&timeout={timeout:g}")
+    request = (
+        f"GET {url.path_qs} HTTP/1.1\r\nHost: {url.host}:{url.port}\r\nCookie: {cookie}\r\n\r\n"
+    ).encode()
+    loop = asyncio.get_running_loop()
+    try:
+        transport, _ = await loop.create_connection(
+            lambda: PollConnection(request, poller), url.host or "127.0.0.1", url.port or 80
+        )
+    except OSError as exc:
+        poller.tally.error(f"connect: {exc}")
+        return
+    try:
+        await poller.done
+    finally:
+        transport.close()
 
 
 def _say(line: str) -> None:
@@ -132,7 +205,7 @@ async def run(target: Target, sessions: int, timeout: float) -> dict[str, object
 
         reporter = asyncio.create_task(report_sync())
         await asyncio.gather(
-            *(poll_loop(http, target, c, timeout, tally, on_sync, sessions) for c in cookies)
+            *(poll(target, c, timeout, SessionPoller(tally, on_sync, sessions)) for c in cookies)
         )
         reporter.cancel()
     return {

@@ -45,9 +45,7 @@ async def serve(make_app: Callable[[], web.Application]) -> None:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096)
     await site.start()
-    server = site._server
-    assert isinstance(server, asyncio.Server)
-    print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
+    print(f"PORT {runner.addresses[0][1]}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
