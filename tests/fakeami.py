@@ -76,6 +76,8 @@ class FakeAmi:
     peers: list[Peer] = field(default_factory=list)
     received: list[Message] = field(default_factory=list)
     ping_times: list[float] = field(default_factory=list)
+    actions_per_read: list[int] = field(default_factory=list)
+    """How many actions each socket read completed: shows coalesced writes."""
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     port: int = 0
@@ -112,9 +114,10 @@ class FakeAmi:
         parser = Parser(expect_banner=False, accept_actions=True)
         try:
             while data := await reader.read(65536):
-                for item in parser.feed(data):
-                    if isinstance(item, Message):
-                        self._on_action(peer, item)
+                actions = [item for item in parser.feed(data) if isinstance(item, Message)]
+                self.actions_per_read.append(len(actions))
+                for action in actions:
+                    self._on_action(peer, action)
         except ConnectionError:
             pass
         finally:
