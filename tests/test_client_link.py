@@ -197,7 +197,7 @@ async def test_actions_of_one_loop_iteration_leave_in_one_write(fake: FakeAmi) -
             *(client.send([("Action", "Ping"), ("ActionID", i)]) for i in ids)
         )
         assert [a[0].get("ActionID") for a in answers] == ids
-        assert [m.get("ActionID", "").split("|")[-1] for m in fake.named("Ping")] == ids
+        assert [(m.get("ActionID") or "").split("|")[-1] for m in fake.named("Ping")] == ids
         assert fake.actions_per_read[reads:] == [20]
 
 
