@@ -10,7 +10,6 @@ ListCommands and Logoff, says ``Success`` to anything else, and emits
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from typing import Final
 
@@ -57,48 +56,64 @@ def user_event(name: str, **headers: str) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+class _AmiPeer(asyncio.Protocol):
+    """One AMI connection: every complete action in a read is answered in one write."""
+
+    def __init__(self, responder: AmiResponder) -> None:
+        self.responder = responder
+        self.transport: asyncio.Transport | None = None
+        self.buffer = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.write(BANNER)
+
+    def data_received(self, data: bytes) -> None:
+        blocks = (self.buffer + data).split(b"\r\n\r\n")
+        self.buffer = blocks.pop()
+        replies = []
+        for block in blocks:
+            fields = _fields(block)
+            self.responder.actions += 1
+            replies.append(answer(fields))
+            if fields.get("action", "").lower() == "login":
+                self.responder.peers.add(self)
+                self.responder.logged_in.set()
+        if replies and self.transport is not None:
+            self.transport.write(b"".join(replies))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.responder.peers.discard(self)
+        self.transport = None
+
+
 class AmiResponder:
     """An AMI server on 127.0.0.1; ``emit`` broadcasts to every logged-in peer."""
 
     def __init__(self) -> None:
         self._server: asyncio.Server | None = None
-        self._peers: set[asyncio.StreamWriter] = set()
+        self.peers: set[_AmiPeer] = set()
         self.logged_in = asyncio.Event()
         self.actions = 0
 
     async def start(self) -> int:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _AmiPeer(self), "127.0.0.1", 0)
         return int(self._server.sockets[0].getsockname()[1])
 
     async def stop(self) -> None:
-        for writer in list(self._peers):
-            writer.close()
+        for peer in list(self.peers):
+            if peer.transport is not None:
+                peer.transport.close()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(BANNER)
-        try:
-            while True:
-                block = await reader.readuntil(b"\r\n\r\n")
-                fields = _fields(block)
-                self.actions += 1
-                writer.write(answer(fields))
-                if fields.get("action", "").lower() == "login":
-                    self._peers.add(writer)
-                    self.logged_in.set()
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
-            pass
-        finally:
-            self._peers.discard(writer)
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
-
     def emit(self, data: bytes) -> None:
-        for writer in self._peers:
-            writer.write(data)
+        for peer in self.peers:
+            if peer.transport is not None:
+                peer.transport.write(data)
 
     def mark(self, name: str) -> None:
         """A control event the pollers watch for (``BenchSync``, ``BenchStop``)."""

@@ -46,7 +46,7 @@ async def wait_ready(app: web.Application, timeout: float = 5.0) -> None:
     """Until the gateway has logged in to AMI (and learnt ListCommands)."""
     gateway = app[GATEWAY]
     async with asyncio.timeout(timeout):
-        while not gateway.ami.ready:
+        while not (gateway.ami.ready and gateway.accounts.permissions.authoritative):
             await asyncio.sleep(0.01)
 
 
