@@ -169,8 +169,11 @@ async def sessions(options: Options, count: int) -> Result:
             for worker in pool:
                 worker.send("go")
             held = await _held(gw, base.fds, count, SYNC_TIMEOUT)
+            stop = time.monotonic()
             ami.mark("BenchStop")
             parts = await _results(pool)
+            answer_s = time.monotonic() - stop
+            after = gw.sample()
     stopped = _sum(parts, "stopped")
     return {
         "scenario": "sessions",
@@ -188,4 +191,6 @@ async def sessions(options: Options, count: int) -> Result:
         "kb_per_held_poll": round((held.rss_kb - base.rss_kb) / count, 2),
         "kb_poll_increment": round((held.rss_kb - after_login.rss_kb) / count, 2),
         "server_cpu_s": _cpu(base, held),
+        "answer_all_s": round(answer_s, 3),
+        "answer_cpu_s": _cpu(held, after),
     }
