@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Final
+from typing import Final, cast
 
 BANNER: Final = b"Asterisk Call Manager/11.0.0\r\n"
 LIST_COMMANDS: Final = (
@@ -65,9 +65,8 @@ class _AmiPeer(asyncio.Protocol):
         self.buffer = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(BANNER)
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(BANNER)
 
     def data_received(self, data: bytes) -> None:
         blocks = (self.buffer + data).split(b"\r\n\r\n")

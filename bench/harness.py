@@ -156,10 +156,9 @@ class Worker:
         self.process = process
 
     @classmethod
-    async def start(cls, target: Target, sessions: int, timeout: float, uvloop: bool) -> Worker:
+    async def start(cls, target: Target, sessions: int, timeout: float) -> Worker:
+        """Workers always run on asyncio: --uvloop changes the server only."""
         args = ["--url", target.base, "--sessions", str(sessions), "--timeout", str(timeout)]
-        if uvloop:
-            args.append("--uvloop")
         process = await asyncio.create_subprocess_exec(
             *_python(),
             "-m",
@@ -200,7 +199,7 @@ async def workers(
     """Sessions spread over processes: one Python process saturates a core first."""
     count = worker_count(sessions)
     shares = [sessions // count + (1 if i < sessions % count else 0) for i in range(count)]
-    started = [await Worker.start(target, share, timeout, options.uvloop) for share in shares]
+    started = [await Worker.start(target, share, timeout) for share in shares]
     try:
         yield started
     finally:

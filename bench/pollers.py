@@ -22,7 +22,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, cast
 
 from bench.client import Target, client_session, login_many
 from bench.procstat import cpu_seconds, raise_nofile
@@ -71,9 +71,8 @@ class PollConnection(asyncio.Protocol):
         self.status = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(self.request)
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(self.request)
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -227,16 +226,9 @@ def main() -> int:
     parser.add_argument("--url", required=True, help="http://127.0.0.1:PORT/asterisk/rawman")
     parser.add_argument("--sessions", type=int, required=True)
     parser.add_argument("--timeout", type=float, default=30.0, help="waitevent timeout=")
-    parser.add_argument("--uvloop", action="store_true")
     args = parser.parse_args()
     raise_nofile()
-    coro = run(Target(args.url), args.sessions, args.timeout)
-    if args.uvloop:
-        import uvloop
-
-        result = uvloop.run(coro)
-    else:
-        result = asyncio.run(coro)
+    result = asyncio.run(run(Target(args.url), args.sessions, args.timeout))
     result["cpu_s"] = cpu_seconds(os.getpid())
     _say("result " + json.dumps(result, separators=(",", ":")))
     return 0
