@@ -96,6 +96,8 @@ class Session:
         The new cursor passes every event looked at, delivered or not, as
         Asterisk's last_ev does.
         """
+        if self.cursor >= log.last_seq:  # the usual case when a poll starts: nothing new
+            return 0, [], self.cursor
         lost, events = log.since(self.cursor, limit)
         cursor = events[-1].seq if events else max(self.cursor, log.first_seq - 1)
         return lost, [e for e in events if self.wants(e)], cursor
