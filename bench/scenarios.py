@@ -23,6 +23,9 @@ HELD_POLL_TIMEOUT: Final = 600.0
 FANOUT_POLL_TIMEOUT: Final = 30.0
 SETTLE: Final = 1.0
 """Seconds to let the server settle before sampling its memory."""
+IDLE_WINDOW: Final = 0.5
+IDLE_SHARE: Final = 0.05
+"""The server counts as idle below 5% of a core over half a second."""
 
 Result = dict[str, Any]
 
@@ -147,12 +150,18 @@ def _fanout_line(
 
 
 async def _held(gw: Server, base_fds: int, sessions: int, limit: float) -> Sample:
-    """Wait until the server holds a socket per session and its memory settles."""
+    """Wait until the server holds a socket per session and has gone idle
+    (every poll parsed and waiting), then let its memory settle."""
     deadline = time.monotonic() + limit
     current = gw.sample()
     while current.fds < base_fds + sessions and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
         current = gw.sample()
+    while time.monotonic() < deadline:
+        await asyncio.sleep(IDLE_WINDOW)
+        previous, current = current, gw.sample()
+        if current.cpu - previous.cpu < IDLE_WINDOW * IDLE_SHARE:
+            break
     await asyncio.sleep(SETTLE)
     return gw.sample()
 
