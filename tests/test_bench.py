@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from bench.amiresponder import answer, user_event
-from bench.load import wrk_script
+from bench.harness import server
+from bench.load import run_python, wrk_script
 from bench.stats import hist_percentile_ms, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,3 +111,13 @@ def test_percentiles() -> None:
     assert hist_percentile_ms(Counter(), 0.5) is None
     assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.0
     assert percentile([], 0.5) is None
+
+
+async def test_python_driver_runs_where_wrk_is_missing() -> None:
+    """CI machines without wrk still drive rtt: the fallback must not rot."""
+    async with server(["bare"]) as bare:
+        stats = await run_python(bare.target, "action=ping", ['mansession_id="x"'], 2, 0.3)
+    assert stats["driver"] == "python"
+    assert stats["requests"] > 0
+    assert stats["errors"] == 0
+    assert stats["p50_ms"] <= stats["max_ms"]
