@@ -57,9 +57,9 @@ def _per(stats: dict[str, Any]) -> str:
 def fanout(lines: list[dict[str, Any]]) -> Iterator[str]:
     yield (
         "| S×R | delivered / expected | lost | dup | p50 / p99 / max ms | events per poll"
-        " | server CPU | CPU µs per event | target |"
+        " | server CPU | CPU µs per event | CPU µs per poll | target |"
     )
-    yield "|---|---|---|---|---|---|---|---|---|"
+    yield "|---|---|---|---|---|---|---|---|---|---|"
     for line in lines:
         key = (line["sessions"], line["rate"])
         clean = line["lost"] == 0 and line["duplicates"] == 0
@@ -72,7 +72,7 @@ def fanout(lines: list[dict[str, Any]]) -> Iterator[str]:
             f"| {line['sessions']}×{line['rate']:g} | {line['delivered']} / {line['expected']}"
             f" | {line['lost']} | {line['duplicates']} | {line['p50_ms']} / {line['p99_ms']} /"
             f" {line['max_ms']} | {line['events_per_poll']} | {line['server_cpu_share']:.0%}"
-            f" | {line['cpu_us_per_event']} | {target} |"
+            f" | {line['cpu_us_per_event']} | {line.get('cpu_us_per_poll', '?')} | {target} |"
         )
 
 

@@ -144,6 +144,7 @@ def _fanout_line(
         "server_cpu_s": cpu,
         "server_cpu_share": round(cpu / elapsed, 3),
         "cpu_us_per_event": round(cpu * 1e6 / delivered, 2) if delivered else None,
+        "cpu_us_per_poll": round(cpu * 1e6 / max(1, _sum(parts, "polls")), 1),
         "server_rss_kb": after.rss_kb,
         "client_cpu_s": round(sum(float(p["cpu_s"]) for p in parts), 2),
     }
