@@ -20,7 +20,7 @@ import ssl
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from gateway.ami.codec import Banner, Discarded, Parser, encode_action
+from gateway.ami.codec import Banner, Discarded, Parser, encode_checked
 from gateway.ami.correlator import Broadcast, Completed, Correlator
 from gateway.ami.message import Field, Message
 from gateway.config import AmiConfig
@@ -254,7 +254,7 @@ class AmiClient:
         # in bench/README.md).
         timer = loop.call_later(timeout, _expire, future)
         try:
-            self._send(encode_action(wire_fields))
+            self._send(encode_checked(wire_fields))  # prepare() validated them
             return await future
         finally:
             timer.cancel()

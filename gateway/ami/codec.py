@@ -294,3 +294,9 @@ def encode_action(fields: Sequence[Field]) -> bytes:
     """``Name: Value`` lines and the closing blank line, refusing anything
     that Asterisk would split, truncate or refuse (design rule 6)."""
     return b"".join(_encode_lines(fields)) + b"\r\n"
+
+
+def encode_checked(fields: Sequence[Field]) -> bytes:
+    """``encode_action`` for fields that ``validate_action`` already passed
+    (``Correlator.prepare`` does): the same bytes without a third check."""
+    return b"".join([encode(f"{name}: {value}\r\n") for name, value in fields]) + b"\r\n"
