@@ -30,6 +30,7 @@ class PollContext(Protocol):
 
 
 _LEADING_INT: Final = re.compile(r"\s*([+-]?\d+)")
+WAIT_DONE: Final = "Waiting for Event completed."
 
 
 class PollWaiter:
@@ -153,8 +154,21 @@ def _scan(
     return lost, events, cursor
 
 
+def _prerendered(*pairs: Field) -> Message:
+    """A constant message with its wire bytes made once (rawman repeats
+    ``raw``): nearly every poll answer starts and ends with these two."""
+    message = Message.of(*pairs)
+    return Message(message.fields, message.to_wire()[:-2])
+
+
+_COMPLETED: Final = _prerendered(("Response", "Success"), ("Message", WAIT_DONE))
+_COMPLETE_EVENT: Final = _prerendered(("Event", "WaitEventComplete"))
+
+
 def _reply(session: Session, action_id: str | None, lost: int, events: list[StoredEvent]) -> Reply:
-    head = [response("Success", action_id, ("Message", "Waiting for Event completed."))]
+    if not action_id and not session.cursor_mode:
+        return Reply((_COMPLETED,), tuple(events), (_COMPLETE_EVENT,))
+    head = [response("Success", action_id, ("Message", WAIT_DONE))]
     if lost and session.cursor_mode:
         head.append(
             Message.of(
