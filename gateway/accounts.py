@@ -33,6 +33,10 @@ class Accounts:
         self._config = config
         self.permissions = ActionPermissions.builtin()
 
+    def replace_config(self, config: Config) -> None:
+        """A SIGHUP reload: new users, secrets and rights from now on."""
+        self._config = config
+
     def learn_actions(self, listcommands: Message) -> None:
         """Take each action's classes from Asterisk's own ListCommands answer."""
         if listcommands.name != "Success":

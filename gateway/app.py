@@ -22,11 +22,20 @@ from gateway.ami.message import Message
 from gateway.config import Config
 from gateway.dispatch import AmiFacts, Dispatcher
 from gateway.events import EventLog
+from gateway.history.service import HistoryService, install_history
 from gateway.http.ajam import AJAM_FORMATS, AjamHandler, AjamSettings
+from gateway.http.client import client_middleware
+from gateway.http.cors import CorsPolicy, install_cors
+from gateway.http.digestauth import DigestAuth
 from gateway.http.errors import error_middleware
+from gateway.http.metricsview import metrics_view, status_counter
 from gateway.http.respond import CookiePolicy
+from gateway.http.server import server_limits
+from gateway.metrics import Metrics
+from gateway.nonces import NonceStore
+from gateway.ratelimit import LoginGuard, TokenBuckets
 from gateway.security import SecurityEvents
-from gateway.sessions import SessionStore
+from gateway.sessions import Session, SessionStore
 from gateway.waitevent import Notifier
 
 REAP_INTERVAL: Final = 1.0
@@ -48,9 +57,14 @@ class Gateway:
     facts: AmiFacts
     security: SecurityEvents
     started: float
+    metrics: Metrics
+    history: HistoryService
+    address_rate: TokenBuckets[str]
 
 
 GATEWAY: Final = web.AppKey("gateway", Gateway)
+AJAM: Final = web.AppKey("ajam", AjamHandler)
+"""The AJAM handler, whose size limits a SIGHUP reload replaces."""
 
 
 def _link_event(up: bool, reason: str) -> Message:
@@ -69,13 +83,16 @@ def build_gateway(config: Config) -> Gateway:
         max_sessions=config.limits.max_sessions,
     )
     accounts = Accounts(config)
+    metrics = Metrics(action_name=lambda name: accounts.permissions.canonical(name))
 
     def on_event(message: Message, owner: str | None) -> None:
+        metrics.events_received += 1
         if message.name == "FullyBooted":
             facts.uptime = int(message.get("Uptime") or 0)
             facts.last_reload = int(message.get("LastReload") or 0)
             facts.at = time.monotonic()
         log.append(message, owner)
+        history.on_event(message)
 
     def on_link(up: bool, reason: str) -> None:
         log.append(_link_event(up, reason))
@@ -92,6 +109,7 @@ def build_gateway(config: Config) -> Gateway:
         on_login=on_login,
     )
     security = SecurityEvents(log)
+    limits = config.limits
     waitevent_max = config.limits.waitevent_max
     if waitevent_max is None:
         waitevent_max = max(0, config.http.httptimeout - WAITEVENT_MARGIN)
@@ -104,9 +122,29 @@ def build_gateway(config: Config) -> Gateway:
         login_fail_delay=config.limits.login_fail_delay,
         waitevent_max=waitevent_max,
         facts=facts,
+        login_guard=LoginGuard(
+            limits.login_failures_per_address,
+            limits.login_failures_per_user_address,
+            limits.login_failure_window,
+        ),
+        session_rate=TokenBuckets[str](limits.rate_per_session),
+        metrics=metrics,
     )
+    metrics.watch(sessions, ami)
+    history = HistoryService(config, dispatcher)  # on_event reads it only once AMI runs
     return Gateway(
-        config, log, sessions, accounts, ami, dispatcher, facts, security, time.monotonic()
+        config,
+        log,
+        sessions,
+        accounts,
+        ami,
+        dispatcher,
+        facts,
+        security,
+        time.monotonic(),
+        metrics,
+        history,
+        TokenBuckets[str](limits.rate_per_address),
     )
 
 
@@ -151,18 +189,53 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
+    if gateway.dispatcher.draining:
+        return web.Response(status=503, text="draining: shutting down\n")
     if gateway.ami.ready:
         return web.Response(text="ready\n")
     return web.Response(status=503, text=f"AMI not connected: {gateway.ami.last_error}\n")
 
 
+async def _close_when_draining(request: web.Request, response: web.StreamResponse) -> None:
+    """While draining, every reply closes its connection: nginx then never
+    sends a request down a keep-alive connection that is about to be closed."""
+    if request.app[GATEWAY].dispatcher.draining:
+        response.force_close()
+        response.headers["Connection"] = "close"  # aiohttp has already built its own
+
+
+def _digest_auth(gateway: Gateway) -> DigestAuth:
+    sessions, http = gateway.sessions, gateway.config.http
+
+    def alive(session: Session) -> bool:
+        return sessions.get(session.id, time.monotonic()) is session
+
+    nonces = NonceStore(
+        node_id=http.node_id,
+        lifetime=http.digest_nonce_lifetime,
+        max_pending=gateway.config.limits.digest_pending_nonces,
+        alive=alive,
+    )
+    return DigestAuth(gateway.dispatcher, gateway.accounts, nonces, http.digest_realm)
+
+
 def create_app(config: Config) -> web.Application:
     gateway = build_gateway(config)
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(
+        middlewares=[
+            status_counter(gateway.metrics),
+            error_middleware,
+            client_middleware(config.http.trusted_proxies, gateway.address_rate),
+        ],
+        handler_args=server_limits(config.limits),
+    )
     app[GATEWAY] = gateway
+    # Before the AMI context (so it stops after AMI) and before the catch-all route.
+    install_history(app, gateway.history, config.http.prefix, gateway.metrics.registry)
     app.cleanup_ctx.append(_ami_ctx)
     app.cleanup_ctx.append(_reaper_ctx)
     app.on_shutdown.append(_end_polls)
+    app.on_response_prepare.append(_close_when_draining)
     http = config.http
     handler = AjamHandler(
         AjamSettings(http.prefix, config.limits.max_query, config.limits.max_body),
@@ -175,9 +248,13 @@ def create_app(config: Config) -> web.Application:
             secure=http.cookie_secure,
             httponly=http.cookie_httponly,
         ),
+        digest=_digest_auth(gateway),
     )
+    install_cors(app, CorsPolicy.of(http.cors_origins, http.cors_credentials, http.cors_max_age))
+    app[AJAM] = handler
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_view(gateway.metrics))
     # The canonical AJAM paths as plain routes: a dict lookup instead of the
     # catch-all's regex for nearly every request (fanout profile in bench/).
     # Case variants and trailing slashes still reach the same handler below.

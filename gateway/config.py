@@ -22,13 +22,18 @@ from gateway.classes import ALL, parse_classes
 from gateway.configfields import Network, Reader, fail
 from gateway.configusers import UserConfig, parse_users
 from gateway.errors import ConfigError
+from gateway.history.config import HistoryConfig, parse_history
+from gateway.logs import FORMATS as LOG_FORMATS
+from gateway.nonces import MAX_PENDING_NONCES, NONCE_LIFETIME
 
 __all__ = [
     "AmiConfig",
     "Config",
     "EventsConfig",
+    "HistoryConfig",
     "HttpConfig",
     "LimitsConfig",
+    "LogConfig",
     "UserConfig",
     "demo_config",
     "load_config",
@@ -45,6 +50,10 @@ _ORIGIN_RE: Final = re.compile(
     r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$"
 )
 _SAMESITE: Final = {"strict": "Strict", "lax": "Lax", "none": "None"}
+_REALM_RE: Final = re.compile(r'^[^"\\\x00-\x1f\x7f]{1,64}$')
+"""Written inside a quoted WWW-Authenticate parameter: no quote, backslash or control."""
+DIGEST_REALM: Final = "asterisk"
+"""Asterisk's realm; part of every user's digest_ha1, so changing it needs new HA1s."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +65,10 @@ class AmiConfig:
     username: str = ""
     secret: str = ""
     tls: bool = False
+    tls_verify: bool = True
+    """Check Asterisk's certificate and host name; off only for a lab."""
+    tls_ca: str | None = None
+    """PEM file of the CA (or the self-signed cert) to trust; None: the system's."""
     connect_timeout: float = 5.0
     action_timeout: float = 10.0
     ping_interval: float = 20.0
@@ -75,27 +88,48 @@ class HttpConfig:
     trusted_proxies: tuple[Network, ...] = ()
     cors_origins: tuple[str, ...] = ()
     cors_credentials: bool = False
+    cors_max_age: int = 600
+    """Seconds a browser may cache a preflight answer (Chromium caps it at 7200)."""
     cookie_path: str | None = None
     cookie_samesite: str | None = None
     cookie_secure: bool = False
     cookie_httponly: bool = False
+    drain_time: float = 10.0
+    """On SIGTERM, how long in-flight actions may take to finish before exit."""
+    # HTTP Digest (/arawman, /amxml, /amanager)
+    digest_realm: str = DIGEST_REALM
+    digest_nonce_lifetime: int = NONCE_LIFETIME
 
 
 @dataclass(frozen=True, slots=True)
 class LimitsConfig:
     max_query: int = 65536
+    """Bytes of query string; over it, 414 (Asterisk has no limit of its own)."""
     max_body: int = MIB
+    """Bytes of form body; over it, 413."""
+    max_header_size: int = 8190
+    """Bytes of one request header (aiohttp's default); over it, 431."""
+    max_headers: int = 100
+    """Request headers per request (Asterisk's http.c takes 100); over it, 431."""
     max_connections: int = 10000
+    """Open HTTP connections; beyond it a new one gets 503 and is closed."""
     max_sessions: int = 20000
+    """HTTP sessions in total, logged in or not; beyond it, ``Too many sessions``."""
     waitevent_max: int | None = None
     """Cap on a waitevent's wait; None means httptimeout - 10, as Asterisk."""
     login_fail_delay: float = 1.0
     """Asterisk answers a failed login after 1.0 s (ami/login_fail)."""
     rate_per_session: float = 50.0
+    """Requests per second per session (burst of one second's worth); over it, 429."""
     rate_per_address: float = 200.0
+    """Requests per second per client address; over it, 429."""
     login_failures_per_address: int = 20
+    """Failed logins per address per window; then every login from it fails."""
     login_failures_per_user_address: int = 5
+    """Failed logins per (username, address) per window; then that pair fails."""
     login_failure_window: float = 300.0
+    """Seconds over which failed logins are counted (sliding)."""
+    digest_pending_nonces: int = MAX_PENDING_NONCES
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,15 +138,23 @@ class EventsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LogConfig:
+    format: str = "text"
+    """``text`` lines, or ``json``: one object per line (``gateway/logs.py``)."""
+    access: bool = True
+    """One access log line per request; off for benchmarks."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     ami: AmiConfig = field(default_factory=AmiConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     events: EventsConfig = field(default_factory=EventsConfig)
+    log: LogConfig = field(default_factory=LogConfig)
     users: Mapping[str, UserConfig] = field(default_factory=lambda: MappingProxyType({}))
     """Keyed by lower-cased name: AMI user names are case-insensitive."""
-    history: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    """The raw ``[history]`` table, for the history feature to parse."""
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     demo: bool = False
 
     def user(self, name: str) -> UserConfig | None:
@@ -132,6 +174,8 @@ _AMI_READERS: Final[Mapping[str, Reader]] = {
     "secret": cf.nonempty,
     "secret_env": cf.nonempty,
     "tls": cf.boolean,
+    "tls_verify": cf.boolean,
+    "tls_ca": cf.nonempty,
     "connect_timeout": cf.number(0, 3600, open_low=True),
     "action_timeout": cf.number(0, 3600, open_low=True),
     "ping_interval": cf.number(0, 3600, open_low=True),
@@ -149,9 +193,18 @@ def _parse_ami(table: Mapping[str, object], env: Mapping[str, str]) -> AmiConfig
     if "secret_env" in values:
         values["secret"] = cf.env_secret("[ami] secret_env", values.pop("secret_env"), env)
     ami = AmiConfig(**values)
+    _check_tls(ami, values)
     if ami.reconnect_max < ami.reconnect_min:
         raise fail("[ami] reconnect_max", "must not be below reconnect_min")
     return ami
+
+
+def _check_tls(ami: AmiConfig, values: Mapping[str, object]) -> None:
+    for key in ("tls_verify", "tls_ca"):
+        if key in values and not ami.tls:
+            raise fail(f"[ami] {key}", "only means something with tls = true")
+    if ami.tls_ca is not None and not os.path.isfile(ami.tls_ca):
+        raise fail("[ami] tls_ca", f"{ami.tls_ca!r} is not a readable file")
 
 
 def _prefix(where: str, value: object) -> str:
@@ -159,6 +212,11 @@ def _prefix(where: str, value: object) -> str:
     if text and not _PREFIX_RE.match(text):
         raise fail(where, f"{value!r} must start with '/' and hold only URL-safe path segments")
     return text
+
+
+def check_node_id(text: str, where: str = "--node-id") -> str:
+    """A node id from the command line must be routable too."""
+    return _node_id(where, text)
 
 
 def _node_id(where: str, value: object) -> str:
@@ -190,6 +248,13 @@ def _samesite(where: str, value: object) -> str:
     return _SAMESITE[text.lower()]
 
 
+def _realm(where: str, value: object) -> str:
+    text = cf.string(where, value)
+    if not _REALM_RE.match(text):
+        raise fail(where, f"{text!r} must be 1-64 characters, no '\"', '\\' or control")
+    return text
+
+
 _HTTP_READERS: Final[Mapping[str, Reader]] = {
     "host": cf.nonempty,
     "port": cf.integer(0, 65535),
@@ -200,10 +265,14 @@ _HTTP_READERS: Final[Mapping[str, Reader]] = {
     "trusted_proxies": cf.networks,
     "cors_origins": _origins,
     "cors_credentials": cf.boolean,
+    "cors_max_age": cf.integer(0, DAY),
     "cookie_path": _cookie_path,
     "cookie_samesite": _samesite,
     "cookie_secure": cf.boolean,
     "cookie_httponly": cf.boolean,
+    "drain_time": cf.number(0, 3600),
+    "digest_realm": _realm,
+    "digest_nonce_lifetime": cf.integer(1, 3600),
 }
 
 
@@ -219,6 +288,8 @@ def _parse_http(table: Mapping[str, object]) -> HttpConfig:
 _LIMITS_READERS: Final[Mapping[str, Reader]] = {
     "max_query": cf.integer(1, 64 * MIB),
     "max_body": cf.integer(1, 1024 * MIB),
+    "max_header_size": cf.integer(256, 1 * MIB),
+    "max_headers": cf.integer(8, 10_000),
     "max_connections": cf.integer(1, 10_000_000),
     "max_sessions": cf.integer(1, 10_000_000),
     "waitevent_max": cf.integer(0, DAY),
@@ -228,6 +299,7 @@ _LIMITS_READERS: Final[Mapping[str, Reader]] = {
     "login_failures_per_address": cf.integer(1, 1_000_000),
     "login_failures_per_user_address": cf.integer(1, 1_000_000),
     "login_failure_window": cf.number(0, DAY, open_low=True),
+    "digest_pending_nonces": cf.integer(1, 10_000_000),
 }
 
 
@@ -243,7 +315,19 @@ def _parse_events(table: Mapping[str, object]) -> EventsConfig:
     return EventsConfig(**cf.read_section("[events]", table, readers))
 
 
-_TABLES: Final = ("ami", "http", "limits", "events", "history", "users")
+def _log_format(where: str, value: object) -> str:
+    text = cf.string(where, value)
+    if text not in LOG_FORMATS:
+        raise fail(where, f"{text!r} must be one of {', '.join(LOG_FORMATS)}")
+    return text
+
+
+def _parse_log(table: Mapping[str, object]) -> LogConfig:
+    readers: Mapping[str, Reader] = {"format": _log_format, "access": cf.boolean}
+    return LogConfig(**cf.read_section("[log]", table, readers))
+
+
+_TABLES: Final = ("ami", "http", "limits", "events", "log", "history", "users")
 
 
 def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
@@ -258,8 +342,9 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
         http=http,
         limits=_parse_limits(tables["limits"], http),
         events=_parse_events(tables["events"]),
+        log=_parse_log(tables["log"]),
         users=parse_users(tables["users"], env),
-        history=cf.frozen_table(tables["history"]),
+        history=parse_history(tables["history"], env),
     )
 
 
@@ -287,5 +372,6 @@ def demo_config() -> Config:
     return Config(
         ami=AmiConfig(host="127.0.0.1", username="admin", secret="admin-secret"),
         users=MappingProxyType({user.name.lower(): user for user in users}),
+        history=HistoryConfig(enabled=True, path=":memory:"),  # the simulator's calls
         demo=True,
     )

@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final, NoReturn, Protocol
 
 from gateway.ami.codec import validate_action
 from gateway.ami.message import Field, Message
@@ -25,8 +25,13 @@ from gateway.errors import (
     MissingAction,
     NotConnected,
     PermissionDenied,
+    RateLimited,
+    ShuttingDown,
+    TooManySessions,
 )
 from gateway.events import EventLog
+from gateway.metrics import Metrics
+from gateway.ratelimit import LoginGuard, TokenBuckets, retry_after
 from gateway.replies import Peer, Reply, header, response
 from gateway.sessions import EventPredicate, Identity, Session, SessionStore
 from gateway.waitevent import wait_for_events
@@ -110,6 +115,9 @@ class Dispatcher:
         waitevent_max: float = 50.0,
         waitevent_batch: int = 10_000,
         facts: AmiFacts | None = None,
+        login_guard: LoginGuard | None = None,
+        session_rate: TokenBuckets[str] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.accounts = accounts
         self.ami = ami
@@ -120,6 +128,11 @@ class Dispatcher:
         self.waitevent_max = waitevent_max
         self.waitevent_batch = waitevent_batch
         self.facts = facts or AmiFacts()
+        self.login_guard = login_guard
+        self.session_rate = session_rate
+        self.metrics = metrics or Metrics()
+        self.draining = False
+        """Set on SIGTERM (``gateway.lifecycle``): logins are refused from then on."""
         self._local: dict[str, Callable[[Session, list[Field], Peer], Awaitable[Reply]]] = {
             "login": self._login,
             "logoff": self._logoff,
@@ -130,6 +143,7 @@ class Dispatcher:
         }
 
     async def handle(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
+        self._check_rate(session)
         fields = [(k, v) for k, v in fields if k.lower() not in STRIPPED_PARAMS]
         validate_action(fields)
         action = (header(fields, "Action") or "").strip()
@@ -159,37 +173,94 @@ class Dispatcher:
             fields = [(k, v) for k, v in fields if k.lower() != "async"]
             fields.append(("Async", "true"))
             timeout = _originate_timeout(fields)
+        started = time.monotonic()
         messages = await self.ami.send(
             fields, owner=session.key, sync_originate=sync, timeout=timeout
         )
+        if not sync:  # a sync Originate waits for the call, not for Asterisk
+            self.metrics.ami_roundtrip.observe(time.monotonic() - started)
         return Reply(messages)
+
+    def _check_rate(self, session: Session) -> None:
+        """Requests per second per session: over it, 429 and nothing is sent."""
+        if self.session_rate is not None:
+            wait = self.session_rate.take(session.key, time.monotonic())
+            if wait:
+                raise RateLimited(retry_after(wait))
 
     async def _login(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
         action_id = header(fields, "ActionID")
         if session.authenticated:
             return Reply((response("Success", action_id, ("Message", "Already authenticated")),))
+        if self.draining:
+            raise ShuttingDown
         username = header(fields, "Username") or ""
         md5: tuple[str, str] | None = None
         if (header(fields, "AuthType") or "").lower() == "md5" and session.challenge:
             md5 = (session.challenge, header(fields, "Key") or "")
         secret = None if md5 else (header(fields, "Secret") or "")
-        # A salted hash costs ~50 ms of CPU by design: keep it off the event loop.
-        identity, failure = await asyncio.to_thread(
-            self.accounts.check_login, username, peer.address, secret=secret, md5=md5
-        )
-        if identity is None or not self._room_for(identity.username):
-            await self._fail_login(session, peer, username, failure or "SessionLimit")
-        assert identity is not None
+        identity = await self.authenticate(session, peer, username, secret=secret, md5=md5)
+        if not self._room_for(identity.username):
+            self.sessions.remove(session)
+            self.security("SessionLimit", session, peer, identity.username)
+            raise TooManySessions
         return self._accept_login(session, identity, header(fields, "Events"), action_id, peer)
+
+    async def authenticate(
+        self,
+        session: Session,
+        peer: Peer,
+        username: str,
+        *,
+        secret: str | None,
+        md5: tuple[str, str] | None = None,
+    ) -> Identity:
+        """A login's credentials (Login action or HTTP Basic) to the user's
+        identity.  A failure, or an attempt over the login limits, removes
+        ``session``, raises a security event, waits until the failed-login
+        delay has passed since the attempt began and raises
+        ``AuthenticationFailed``: one answer, one timing, whatever failed."""
+        started = time.monotonic()
+        guard = self.login_guard
+        if guard is not None and guard.blocked(username, peer.address, started):
+            # The secret is not even looked at: no oracle on a locked login.
+            await self._fail_login(session, peer, username, "LoginRateLimited", started)
+        identity, failure = await self._check_login(username, peer.address, secret, md5)
+        if identity is None:
+            if guard is not None:
+                guard.failed(username, peer.address, started)
+            await self._fail_login(session, peer, username, failure, started)
+        if guard is not None:
+            guard.succeeded(username, peer.address)
+        if self.draining:  # the drain began while the secret was being checked
+            raise ShuttingDown
+        return identity
+
+    async def _check_login(
+        self, username: str, address: str, secret: str | None, md5: tuple[str, str] | None
+    ) -> tuple[Identity | None, str]:
+        guard = self.login_guard
+        if guard is not None:
+            guard.checking(username, address, busy=True)
+        try:
+            # A salted hash costs ~50 ms of CPU by design: keep it off the event loop.
+            return await asyncio.to_thread(
+                self.accounts.check_login, username, address, secret=secret, md5=md5
+            )
+        finally:
+            if guard is not None:
+                guard.checking(username, address, busy=False)
 
     def _room_for(self, username: str) -> bool:
         limit = self.accounts.max_sessions(username)
         return limit is None or self.sessions.count_user(username) < limit
 
-    async def _fail_login(self, session: Session, peer: Peer, username: str, event: str) -> None:
+    async def _fail_login(
+        self, session: Session, peer: Peer, username: str, event: str, started: float
+    ) -> NoReturn:
         self.sessions.remove(session)
         self.security(event, session, peer, username)
-        await asyncio.sleep(self.login_fail_delay)
+        await asyncio.sleep(max(0.0, started + self.login_fail_delay - time.monotonic()))
         raise AuthenticationFailed
 
     def _accept_login(

@@ -6,7 +6,8 @@ layer translates them to responses in one place (``gateway.http.errors``):
 * ``AmiLevelError``: HTTP 200 with ``Response: Error`` and ``Message: <text>``,
   exactly as Asterisk reports its own failures.  The texts are a contract
   (docs/design.md, Contracts).
-* ``HttpLevelError``: a real HTTP status (400, 413, 414, 429, 503).
+* ``HttpLevelError``: a real HTTP status (400, 413, 414, 429, 503);
+  ``JsonHttpError`` ones carry a JSON body naming the bad field.
 * ``ProtocolError``: Asterisk sent something the codec cannot accept.
 * ``ConfigError``: a bad configuration file, reported at start-up.
 """
@@ -65,6 +66,10 @@ class AuthenticationFailed(AmiLevelError):
     message = "Authentication failed"
 
 
+class CredentialsMismatch(AmiLevelError):
+    message = "Authorization names another user than the session"
+
+
 class HttpLevelError(GatewayError):
     """Answered with a real HTTP status code."""
 
@@ -75,6 +80,10 @@ class HttpLevelError(GatewayError):
 class BadRequest(HttpLevelError):
     status = 400
     message = "Bad request"
+
+
+class BadCredentials(BadRequest):
+    message = "Malformed Basic credentials"
 
 
 class BodyTooLarge(HttpLevelError):
@@ -94,6 +103,52 @@ class RateLimited(HttpLevelError):
     def __init__(self, retry_after: int = 1) -> None:
         super().__init__()
         self.retry_after = retry_after
+
+
+class ShuttingDown(HttpLevelError):
+    """A login on a draining instance: 503, so nginx tries the next one."""
+
+    status = 503
+    message = "Gateway is shutting down"
+    retry_after = 1
+
+
+class DigestUriMismatch(BadRequest):
+    """RFC 2617 section 3.2.2.5: the digest's uri must be the request's own."""
+
+    message = "Digest uri does not match the request"
+
+
+class JsonHttpError(HttpLevelError):
+    """Answered as JSON, ``{"error": message, "field": field}`` (the history service)."""
+
+    field: str | None = None
+
+    def __init__(self, message: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidField(JsonHttpError):
+    """A bad request parameter; ``field`` names it."""
+
+    status = 400
+    message = "Invalid parameter"
+
+
+class NotAuthenticated(JsonHttpError):
+    status = 401
+    message = "Authentication required"
+
+
+class Forbidden(JsonHttpError):
+    status = 403
+    message = "Permission denied"
+
+
+class HistoryUnavailable(JsonHttpError):
+    status = 503
+    message = "Call history is unavailable"
 
 
 class ProtocolError(GatewayError):

@@ -12,6 +12,7 @@ notification into wake-ups (batched per loop iteration).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, cast
@@ -36,6 +37,8 @@ class StoredEvent:
     name: str
     owner: str | None = None
     """An internal session key when the event is for one session only."""
+    received: float = 0.0
+    """``time.monotonic()`` at arrival: the start of its delivery latency."""
     fragments: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -84,6 +87,7 @@ class EventLog:
             classes=parse_privilege(message.get("Privilege", "") or ""),
             name=message.name.lower(),
             owner=owner,
+            received=time.monotonic(),
         )
         self._ring[self._last % self._capacity] = event
         for listener in self._listeners:

@@ -26,6 +26,7 @@ SEVERITY: Final = {
     "ChallengeResponseFailed": "Error",
     "FailedACL": "Error",
     "SessionLimit": "Error",
+    "LoginRateLimited": "Error",
 }
 EVENT_VERSION: Final = {"SuccessfulAuth": "1"}
 """Asterisk's per-event version numbers (the failures say 2)."""

@@ -157,6 +157,17 @@ class SessionStore:
         self._by_id[session.id] = session
         return session
 
+    def detached(self, address: str, now: float, cursor: int) -> Session:
+        """A session for one request only (HTTP Basic without a session): it
+        is never stored, so no id can name it and nothing outlives the answer."""
+        return Session(
+            id="",
+            key=str(next(self._keys)),
+            address=address,
+            expires=now,
+            cursor=cursor,
+        )
+
     def get(self, session_id: str, now: float) -> Session | None:
         session = self._by_id.get(session_id)
         if session is None:
@@ -189,6 +200,9 @@ class SessionStore:
             for s in self._by_id.values()
             if s.identity is not None and s.identity.username == username
         )
+
+    def authenticated_count(self) -> int:
+        return sum(1 for s in self._by_id.values() if s.identity is not None)
 
     def reap(self, now: float) -> list[Session]:
         """Drop expired sessions that hold no poll; returns them."""

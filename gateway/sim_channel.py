@@ -8,6 +8,8 @@ that Asterisk prints as ``<unknown>`` when empty are stored empty here.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
 from dataclasses import dataclass, field
 from typing import Final
@@ -45,6 +47,55 @@ class SimClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds * self.scale)
+
+
+class ManualClock(SimClock):
+    """Simulated time that moves only when told to (``wake_next``).
+
+    A test that must know exactly which of the PBX's timers have fired before
+    it acts (the HTTP replays) drives time itself: however loaded the machine,
+    a call's next step cannot overtake a request.  ``scale`` stays, for the
+    few waits that are real timeouts (a synchronous Originate's).
+    """
+
+    def __init__(self, time_scale: float = 1.0) -> None:
+        super().__init__(time_scale)
+        self._elapsed = 0.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        """Sleepers with the same deadline wake in the order they slept."""
+
+    @property
+    def elapsed(self) -> float:
+        """Simulated seconds since the clock was made."""
+        return self._elapsed
+
+    def now(self) -> float:
+        return self._wall0 + self._elapsed
+
+    async def sleep(self, seconds: float) -> None:
+        future = asyncio.get_running_loop().create_future()
+        deadline = self._elapsed + max(seconds, 0.0)
+        heapq.heappush(self._sleepers, (deadline, next(self._order), future))
+        await future
+
+    def next_deadline(self) -> float | None:
+        """When the earliest sleeper is due (None: nobody sleeps)."""
+        while self._sleepers and self._sleepers[0][2].done():  # cancelled sleepers
+            heapq.heappop(self._sleepers)
+        return self._sleepers[0][0] if self._sleepers else None
+
+    def wake_next(self, until: float) -> bool:
+        """Move to the earliest deadline not after ``until`` and wake that one
+        sleeper; with none due, move to ``until`` and return False."""
+        deadline = self.next_deadline()
+        if deadline is None or deadline > until:
+            self._elapsed = max(self._elapsed, until)
+            return False
+        _, _, future = heapq.heappop(self._sleepers)
+        self._elapsed = max(self._elapsed, deadline)
+        future.set_result(None)
+        return True
 
 
 def unknown(value: str) -> str:

@@ -113,6 +113,8 @@ class Connection:
         self.session_tv = event_tv(time.time())
         self.local_address = _address(writer.get_extra_info("sockname"))
         self.remote_address = _address(writer.get_extra_info("peername"))
+        self.written = 0
+        """Bytes handed to the socket so far: a test waits until it has read them all."""
         self._busy = False
         self._held: list[bytes] = []
         self._closing = False
@@ -121,7 +123,7 @@ class Connection:
     # -- I/O ---------------------------------------------------------------
 
     async def serve(self) -> None:
-        self._writer.write(BANNER)
+        self._write(BANNER)
         try:
             while not self._closing:
                 data = await self._reader.read(READ_CHUNK)
@@ -154,6 +156,7 @@ class Connection:
             self.close(abort=True)
             return
         self._writer.write(data)
+        self.written += len(data)
 
     # -- actions -----------------------------------------------------------
 

@@ -11,13 +11,15 @@ Local sequence numbers) are generated.
 
 ``time_scale`` makes simulated time run faster: with 0.1, a call that waits
 2 simulated seconds takes 0.2 real seconds, and ``call_events`` counts calls
-per simulated second.
+per simulated second.  A ``ManualClock`` instead moves only when the test
+says (tests/replay_clock.py), so that no timer races the test's requests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import time
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -59,6 +61,7 @@ class Simulator:
         auth_fail_delay: float = 1.0,
         answer_pings: bool = True,
         time_scale: float = 1.0,
+        clock: SimClock | None = None,
     ) -> None:
         self.users: Mapping[str, SimUser] = dict(DEFAULT_USERS if users is None else users)
         self.call_events = call_events
@@ -67,7 +70,7 @@ class Simulator:
         """False swallows Ping, to test a gateway that misses its Pong."""
         self.received: list[Message] = []
         """Every action received on any connection, in order."""
-        self.clock = SimClock(time_scale)
+        self.clock = SimClock(time_scale) if clock is None else clock
         self.pbx = Pbx(self.clock, self.broadcast)
         self._server: asyncio.Server | None = None
         self._connections: dict[Connection, asyncio.Task[None] | None] = {}
@@ -79,12 +82,17 @@ class Simulator:
 
     # -- life cycle --------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Listen and return the port; after ``stop()`` port 0 means the same port again."""
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None
+    ) -> int:
+        """Listen and return the port; after ``stop()`` port 0 means the same port again.
+
+        ``tls`` serves the TLS manager port (manager.conf tlsenable) instead.
+        """
         if self._server is not None:
             raise RuntimeError("the simulator is already running")
         self._server = await asyncio.start_server(
-            self._serve, host, port or self._port, reuse_address=True
+            self._serve, host, port or self._port, reuse_address=True, ssl=tls
         )
         self._port = self._server.sockets[0].getsockname()[1]
         self._booted = time.monotonic()
@@ -155,6 +163,11 @@ class Simulator:
                 await waiter[1]
         finally:
             self._login_waiters.remove(waiter)
+
+    def written_to(self, address: str) -> int:
+        """Bytes written so far to the open connection from ``address``
+        (``IPV4/TCP/127.0.0.1/<port>``, as the session's RemoteAddress)."""
+        return sum(c.written for c in self._connections if c.remote_address == address)
 
     def emit(self, fields: Sequence[Field]) -> None:
         """Broadcast an event as the PBX would; its Privilege line decides who gets it."""

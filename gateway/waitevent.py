@@ -16,6 +16,7 @@ from typing import Final, Protocol
 from gateway.ami.message import Field, Message
 from gateway.errors import AmiLevelError
 from gateway.events import EventLog, StoredEvent
+from gateway.metrics import Metrics
 from gateway.replies import Reply, header, response
 from gateway.sessions import Session, SessionStore
 
@@ -27,6 +28,7 @@ class PollContext(Protocol):
     sessions: SessionStore
     waitevent_max: float
     waitevent_batch: int
+    metrics: Metrics
 
 
 _LEADING_INT: Final = re.compile(r"\s*([+-]?\d+)")
@@ -135,6 +137,8 @@ async def wait_for_events(dispatcher: PollContext, session: Session, fields: lis
             # (the sessions benchmark in bench/README.md).
             more, events, new_cursor = _scan(session, log, dispatcher.waitevent_batch, new_cursor)
             lost += more
+        # Every event between the cursors was delivered, lost from the ring or filtered out.
+        dispatcher.metrics.skipped(lost, new_cursor - session.cursor - lost - len(events))
         session.cursor = new_cursor
         return _reply(session, header(fields, "ActionID"), lost, events)
     finally:

@@ -75,6 +75,8 @@ class FakeAmi:
     on: dict[str, Handler] = field(default_factory=dict)
     peers: list[Peer] = field(default_factory=list)
     received: list[Message] = field(default_factory=list)
+    raw: bytearray = field(default_factory=bytearray)
+    """Every byte any client wrote, in arrival order."""
     ping_times: list[float] = field(default_factory=list)
     actions_per_read: list[int] = field(default_factory=list)
     """How many actions each socket read completed: shows coalesced writes."""
@@ -114,6 +116,7 @@ class FakeAmi:
         parser = Parser(expect_banner=False, accept_actions=True)
         try:
             while data := await reader.read(65536):
+                self.raw.extend(data)
                 actions = [item for item in parser.feed(data) if isinstance(item, Message)]
                 self.actions_per_read.append(len(actions))
                 for action in actions:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-from collections.abc import Awaitable, Callable, Mapping
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import GATEWAY, create_app
 from gateway.config import Config, parse_config
+from gateway.http.accesslog import AccessLogger
 from gateway.simulator import Simulator
 
 TEST_USERS: Mapping[str, Mapping[str, str]] = {
@@ -34,7 +38,9 @@ def gateway_config(ami_port: int, **sections: Mapping[str, Any]) -> Config:
             "reconnect_max": 0.2,
             "action_timeout": 5,
         },
-        "limits": {"login_fail_delay": 0.05},
+        # Tests fire hundreds of requests a second from 127.0.0.1: the rate
+        # limits get their own tests (tests/test_limits_e2e.py).
+        "limits": {"login_fail_delay": 0.05, "rate_per_address": 1e6, "rate_per_session": 1e6},
         "users": {name: dict(user) for name, user in TEST_USERS.items()},
     }
     for name, table in sections.items():
@@ -46,7 +52,31 @@ async def wait_ready(app: web.Application, timeout: float = 5.0) -> None:
     """Until the gateway has logged in to AMI (and learnt ListCommands)."""
     gateway = app[GATEWAY]
     async with asyncio.timeout(timeout):
+        # ready comes first; ListCommands is learnt by a task started after it.
         while not (gateway.ami.ready and gateway.accounts.permissions.authoritative):
+            await asyncio.sleep(0.01)
+
+
+@contextlib.asynccontextmanager
+async def served(app: web.Application) -> AsyncIterator[str]:
+    """The app on loopback as ``ajam-gateway`` runs it (a plain ``AppRunner``:
+    unlike aiohttp's test server, a client that goes away does not cancel
+    its handler); yields the base URL."""
+    runner = web.AppRunner(app, access_log_class=AccessLogger)
+    await runner.setup()
+    site = web.SockSite(runner, socket.create_server(("127.0.0.1", 0)))
+    await site.start()
+    try:
+        await wait_ready(app)
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Until ``check()`` is true (TimeoutError after ``timeout``)."""
+    async with asyncio.timeout(timeout):
+        while not check():
             await asyncio.sleep(0.01)
 
 
@@ -88,3 +118,22 @@ async def rawman(client: Client, session: str | None, query: str) -> str:
     response = await client.get(f"/asterisk/rawman?{query}", headers=headers)
     assert response.status == 200
     return await response.text()
+
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+async def scrape(client: Client) -> Samples:
+    """``GET /metrics``, parsed: (sample name, labels) → value."""
+    response = await client.get("/metrics")
+    assert response.status == 200
+    samples: Samples = {}
+    for family in text_string_to_metric_families(await response.text()):
+        for sample in family.samples:
+            samples[sample.name, frozenset(sample.labels.items())] = sample.value
+    return samples
+
+
+def sample(samples: Samples, name: str, **labels: str) -> float:
+    """One value; 0 when absent (a labelled counter appears at its first use)."""
+    return samples.get((name, frozenset(labels.items())), 0.0)

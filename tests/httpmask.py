@@ -6,7 +6,9 @@ sequence numbers are renumbered by first appearance (``U1``, ``L1``, via
 tests/amimask.py), so that two bodies still agree on which event belongs to
 which channel; address ports become ``*``.  The session id in Set-Cookie
 becomes ``<same>`` (the request's), ``<new>`` or ``<seen>`` (an older one of
-the same side), after its form is checked.  Bodies of every output format are
+the same side), after its form is checked; so do the digest nonces in
+WWW-Authenticate, which become ``<nonce1>``, ``<nonce2>``... by first
+appearance (opaque repeats its nonce on both sides).  Bodies of every output format are
 understood: rawman ``Name: value`` lines, mxml ``name='value'`` attributes,
 manager ``<tr><td>Name</td><td>value</td></tr>`` rows.
 
@@ -34,6 +36,7 @@ from tests.amimask import (
 COOKIE_LINE = re.compile(rb"(?im)^(Cookie:[^\r\n]*)(?=\r\n|\Z)")
 COOKIE_ID = re.compile(rb'(mansession_id=)("?)([^";,\s]*)')
 SET_COOKIE_ID = re.compile(r'mansession_id="([^"]*)"')
+CHALLENGE_NONCE = re.compile(r'\b(nonce|opaque)="([^"]*)"')
 
 
 def split_response(raw: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -108,6 +111,8 @@ class View:
     """The header, or ``<masked>`` where masking changed the body's length."""
     body: bytes
     closed: bool | None = None
+    www_authenticate: str | None = None
+    """Digest nonces numbered by first appearance, after their form is checked."""
 
 
 @dataclass
@@ -119,6 +124,7 @@ class ViewMaker:
     """What a well-formed session id looks like on this side."""
     masker: FieldMasker = field(default_factory=FieldMasker)
     seen: set[str] = field(default_factory=set)
+    nonces: dict[str, int] = field(default_factory=dict)
 
     def __call__(self, raw: bytes, request: bytes, closed: bool | None = None) -> View:
         status, headers, body = split_response(raw)
@@ -134,7 +140,18 @@ class ViewMaker:
             content_length=length if masked == body else "<masked>",
             body=masked,
             closed=closed,
+            www_authenticate=self.challenge(header(headers, "WWW-Authenticate")),
         )
+
+    def challenge(self, value: str | None) -> str | None:
+        def one(match: re.Match[str]) -> str:
+            nonce = match.group(2)
+            if not self.session_id.fullmatch(nonce):
+                return f'{match.group(1)}="<malformed {nonce}>"'
+            number = self.nonces.setdefault(nonce, len(self.nonces) + 1)
+            return f'{match.group(1)}="<nonce{number}>"'
+
+        return None if value is None else CHALLENGE_NONCE.sub(one, value)
 
     def body(self, body: bytes) -> bytes:
         def one(match: re.Match[str]) -> str:
@@ -173,5 +190,9 @@ def by_thread(bodies: list[bytes]) -> tuple[list[Message], Counter[Message], dic
     """Waitevent bodies as Asterisk's threads guarantee them: the session's own
     messages in order, the broadcast events as a multiset, and each channel's
     dialplan events in order (the rule of tests/test_simulator.py)."""
-    messages = [m for body in bodies for m in parse_stream(body, banner=False)]
+    return threads([m for body in bodies for m in parse_stream(body, banner=False)])
+
+
+def threads(messages: list[Message]) -> tuple[list[Message], Counter[Message], dict[str, Any]]:
+    """``by_thread`` for messages read from a body of any format."""
     return session_part(messages), broadcast_part(messages), channel_histories(messages)

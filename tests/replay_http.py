@@ -3,13 +3,14 @@
 Each captured request is written as raw bytes on its own loopback TCP
 connection (or on the captured one, where ``conn=`` repeats), at its
 captured ``t_sent`` scaled by ``scale``, after every exchange that had
-finished before it in the capture.  Two things are rewritten on the way,
-because the capture could not know them: the session ids in ``Cookie:``
-(a capture id seen in a ``Set-Cookie`` maps to the id the gateway returned
-at the same point) and the MD5 ``key=`` (recomputed from the challenge the
-gateway issued).  Nothing else changes: same method, target, headers, body.
+finished before it in the capture.  What the capture could not know (session
+ids, MD5 keys, Digest nonces and responses) is rewritten on the way
+(tests/replay_rewrite.py); nothing else changes: same method, target,
+headers, body.
 
-Both sides are then reduced to a ``View`` (tests/httpmask.py): the status,
+The simulator's call timers run on simulated time that the replay moves
+(tests/replay_clock.py), so that no timer overtakes a request on a loaded
+machine.  Both sides are then reduced to a ``View`` (tests/httpmask.py): the status,
 the headers that are compared, and the body with the values that change from
 run to run masked.
 """
@@ -18,22 +19,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import re
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from aiohttp import web
 
+from gateway.app import GATEWAY, Gateway
+from gateway.sim_channel import ManualClock
 from gateway.simulator import Simulator
 from tests.fixturedata import AJAM_DIR, Exchange, read_http_fixture
-from tests.harness import TEST_USERS, new_app, wait_ready
+from tests.harness import new_app, wait_ready
 from tests.httpmask import (
     ASTERISK_ID,
-    COOKIE_ID,
-    COOKIE_LINE,
-    SET_COOKIE_ID,
     View,
     ViewMaker,
     gateway_id,
@@ -41,6 +40,8 @@ from tests.httpmask import (
     request_cookie_id,
     split_response,
 )
+from tests.replay_clock import SimTime
+from tests.replay_rewrite import Rewriter
 
 SLACK: Final = 2.0
 """Generous bound (s) on top of a captured duration, and on a close to come."""
@@ -119,61 +120,6 @@ async def closes_within(reader: asyncio.StreamReader, seconds: float) -> bool:
     return True
 
 
-# -- what the capture could not know ------------------------------------------
-
-_CHALLENGE = re.compile(rb"(?m)^Challenge: (\d+)\r$")
-_KEY = re.compile(rb"([?&]key=)([0-9a-f]{32})")
-_USERNAME = re.compile(rb"[?&]username=([^&\s]+)")
-
-
-def set_cookie_id(raw_response: bytes) -> str | None:
-    _, headers, _ = split_response(raw_response)
-    value = header(headers, "Set-Cookie")
-    match = SET_COOKIE_ID.match(value or "")
-    return match.group(1) if match else None
-
-
-def md5_key(challenge: bytes, secret: str) -> bytes:
-    return hashlib.md5(challenge + secret.encode()).hexdigest().encode()
-
-
-@dataclass
-class Rewriter:
-    """Capture session ids and challenges to the gateway's."""
-
-    ids: dict[str, str] = field(default_factory=dict)
-    challenges: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
-    """capture id -> (challenge in the capture, challenge from the gateway)."""
-
-    def request(self, raw: bytes) -> bytes:
-        head, sep, body = raw.partition(b"\r\n\r\n")
-        head = COOKIE_LINE.sub(lambda m: COOKIE_ID.sub(self._cookie, m.group(1)), head)
-        return self._key(raw, head + sep + body)
-
-    def _cookie(self, match: re.Match[bytes]) -> bytes:
-        old = match.group(3).decode("latin-1")
-        new = self.ids.get(old, old).encode("latin-1")
-        return match.group(1) + match.group(2) + new
-
-    def _key(self, captured: bytes, raw: bytes) -> bytes:
-        cookie, key, user = request_cookie_id(captured), _KEY.search(raw), _USERNAME.search(raw)
-        if cookie not in self.challenges or key is None or user is None:
-            return raw
-        theirs, ours = self.challenges[cookie]
-        secret = TEST_USERS[user.group(1).decode()]["secret"]
-        assert md5_key(theirs, secret) == key.group(2), "capture key is not md5(challenge+secret)"
-        return _KEY.sub(lambda m: m.group(1) + md5_key(ours, secret), raw)
-
-    def learn(self, captured: bytes, received: bytes) -> None:
-        theirs, ours = set_cookie_id(captured), set_cookie_id(received)
-        if theirs is None or ours is None:
-            return
-        self.ids[theirs] = ours
-        challenge_theirs, challenge_ours = _CHALLENGE.search(captured), _CHALLENGE.search(received)
-        if challenge_theirs and challenge_ours:
-            self.challenges[theirs] = (challenge_theirs.group(1), challenge_ours.group(1))
-
-
 # -- running a case ------------------------------------------------------------
 
 
@@ -188,10 +134,20 @@ class Answer:
     """Checked only where the capture shows a close, or the connection still open."""
 
 
+@dataclass(frozen=True, slots=True)
+class Running:
+    """A gateway on a loopback port, and the simulator's clock, which the replay moves."""
+
+    port: int
+    gateway: Gateway
+    clock: ManualClock
+
+
 @contextlib.asynccontextmanager
-async def running_gateway(scale: float, **sections: Mapping[str, Any]) -> AsyncIterator[int]:
-    """The gateway on a loopback port, against a simulator running ``scale`` times real time."""
-    sim = Simulator(time_scale=scale)
+async def running_gateway(scale: float, **sections: Mapping[str, Any]) -> AsyncIterator[Running]:
+    """The gateway against a simulator whose time the replay moves (tests/replay_clock.py)."""
+    clock = ManualClock(scale)
+    sim = Simulator(time_scale=scale, clock=clock)
     app = new_app(await sim.start(), **sections)
     runner = web.AppRunner(app)
     await runner.setup()
@@ -199,19 +155,36 @@ async def running_gateway(scale: float, **sections: Mapping[str, Any]) -> AsyncI
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         await wait_ready(app)
-        yield int(runner.addresses[0][1])
+        yield Running(int(runner.addresses[0][1]), app[GATEWAY], clock)
     finally:
         await runner.cleanup()
         await sim.stop()
 
 
+HELD: Final = 0.5
+"""A response that took longer than this was a held poll."""
+
+
+def _done_before(before: Step, step: Step) -> bool:
+    """Whether ``before`` had finished when ``step`` was sent.  The capture's
+    times are whole milliseconds: a held poll that ended in the very
+    millisecond ``step`` was sent was ended by it (a newer waitevent kicks
+    the older, as in manager_waitevent_concurrent), so it is not waited for."""
+    if before.t_done == step.t_sent and before.duration > HELD:
+        return False
+    return before.t_done <= step.t_sent
+
+
 class Replay:
     """Runs the steps of one capture against a gateway port."""
 
-    def __init__(self, port: int, steps: tuple[Step, ...], scale: float) -> None:
-        self.port = port
+    def __init__(self, running: Running, steps: tuple[Step, ...], scale: float) -> None:
+        self.port = running.port
         self.steps = steps
         self.scale = scale
+        self.time = SimTime(
+            running.clock, running.gateway, ((s.number, s.t_sent) for s in steps), scale
+        )
         self.rewriter = Rewriter()
         self.answers: dict[int, Answer] = {}
         self._done: dict[int, asyncio.Event] = {s.number: asyncio.Event() for s in steps}
@@ -219,12 +192,17 @@ class Replay:
         self._conns: dict[int, tuple[asyncio.StreamReader, asyncio.StreamWriter]] = {}
 
     async def run(self) -> dict[int, Answer]:
-        start = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        follower = loop.create_task(self.time.follow(start))
         try:
             async with asyncio.TaskGroup() as group:
                 for step in self.steps:
                     group.create_task(self._step(step, start))
         finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
             for _, writer in self._conns.values():
                 writer.close()
                 with contextlib.suppress(ConnectionError):
@@ -235,7 +213,7 @@ class Replay:
         """The scaled t_sent, and never before the captured gap after what it waited for."""
         at = start + step.t_sent * self.scale
         for before in self.steps:
-            if before.number < step.number and before.t_done <= step.t_sent:
+            if before.number < step.number and _done_before(before, step):
                 await self._done[before.number].wait()
                 gap = (step.t_sent - before.t_done) * self.scale
                 at = max(at, self._finished[before.number] + gap)
@@ -244,12 +222,21 @@ class Replay:
     async def _step(self, step: Step, start: float) -> None:
         loop = asyncio.get_running_loop()
         await asyncio.sleep(max(0.0, await self._when(step, start) - loop.time()))
+        await self.time.ready_for(step.t_sent)
         reader, writer = await self._connection(step.conn)
         sent = self.rewriter.request(step.exchange.request)
+        session_id = request_cookie_id(sent)
+        waiter = self.time.waiter(session_id)
         began = loop.time()
         writer.write(sent)
-        async with asyncio.timeout(READ_LIMIT):
-            response = await read_response(reader, head_only=step.exchange.method == "HEAD")
+        head_only = step.exchange.method == "HEAD"
+        reading = asyncio.ensure_future(read_response(reader, head_only=head_only))
+        try:
+            async with asyncio.timeout(READ_LIMIT):
+                await self.time.taken(step.number, reading, session_id, waiter)
+                response = await reading
+        finally:
+            reading.cancel()
         elapsed = loop.time() - began
         self.rewriter.learn(step.exchange.response, response)
         closed = await self._closed(step, reader)
@@ -304,8 +291,8 @@ async def replay_case(
     """Replays ``name`` against a fresh simulator and gateway of its own."""
     steps = load_steps(name)
     http = {"node_id": node_id, **sections.pop("http", {})}
-    async with running_gateway(scale, http=http, **sections) as port:
-        answers = await Replay(port, steps, scale).run()
+    async with running_gateway(scale, http=http, **sections) as running:
+        answers = await Replay(running, steps, scale).run()
     expected, actual = views(steps, answers, fmt, node_id)
     return CaseRun(steps, answers, expected, actual)
 

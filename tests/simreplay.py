@@ -2,7 +2,10 @@
 
 Each ``ami/<case>.sent`` chunk is written at its captured time (scaled by
 the simulator's ``time_scale``), over a real loopback socket, and everything
-the simulator answers is collected until the captured end of the case.
+the simulator answers is collected until the captured end of the case.  A
+simulator on a ``ManualClock`` fires its call timers only when the replay
+reaches their time, and each step waits until what came before it has been
+read, so that a loaded machine cannot reorder or cut the stream.
 Values the capture could not know in advance are rewritten on the way: the
 Local channel sequence numbers the simulator chose, and the MD5 ``Key``
 computed from the simulator's own challenge.
@@ -18,9 +21,11 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
+from gateway.sim_channel import ManualClock
 from gateway.simulator import DEFAULT_USERS, Simulator
 from tests.amimask import local_sequences
 from tests.fixturedata import AMI_DIR, ami_recv, ami_sent
+from tests.replay_clock import SETTLE_TURNS, turns
 
 Hook = Callable[[Simulator], Awaitable[None]]
 
@@ -77,12 +82,30 @@ async def _until(condition: Callable[[], bool]) -> None:
             await asyncio.sleep(0.001)
 
 
+async def _caught_up(sim: Simulator, t: float, address: str, received: bytearray) -> None:
+    """Until the timers due by ``t`` have fired (a ``ManualClock`` moves only
+    here) and every byte the simulator wrote to us has been read: a loaded
+    machine then changes nothing in what arrives before the next step."""
+    clock = sim.clock
+    while isinstance(clock, ManualClock) and clock.wake_next(t):
+        await _delivered(sim, address, received)
+    await _delivered(sim, address, received)
+
+
+async def _delivered(sim: Simulator, address: str, received: bytearray) -> None:
+    await turns(SETTLE_TURNS)
+    await _until(lambda: len(received) >= sim.written_to(address))
+    await turns(SETTLE_TURNS)
+
+
 async def replay(sim: Simulator, case: Case) -> bytes:
     """Everything the simulator wrote on the case's connection."""
     scale = sim.clock.scale
     loop = asyncio.get_running_loop()
     capture_ids = local_sequences(ami_recv(case.name))
     reader, writer = await asyncio.open_connection("127.0.0.1", sim.port)
+    host, port = writer.get_extra_info("sockname")[:2]
+    address = f"IPV4/TCP/{host}/{port}"
     received = bytearray()
 
     async def collect() -> None:
@@ -95,6 +118,7 @@ async def replay(sim: Simulator, case: Case) -> bytes:
     timed += list(case.hooks)
     for t, what in sorted(timed, key=lambda pair: pair[0]):
         await asyncio.sleep(max(start + t * scale - loop.time(), 0))
+        await _caught_up(sim, t, address, received)
         if isinstance(what, Step):
             if b"Key: " in what.data:
                 await _until(lambda: b"Challenge: " in received)
@@ -103,10 +127,12 @@ async def replay(sim: Simulator, case: Case) -> bytes:
             await what(sim)
     try:
         if case.server_closes:
+            await _caught_up(sim, case.end, address, received)
             async with asyncio.timeout(EOF_WAIT):
                 await asyncio.shield(collector)
         else:
             await asyncio.sleep(max(start + case.end * scale - loop.time(), 0))
+            await _caught_up(sim, case.end, address, received)
     finally:
         collector.cancel()
         with contextlib.suppress(asyncio.CancelledError):

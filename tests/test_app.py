@@ -7,7 +7,7 @@ import time
 
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
-from tests.harness import COOKIE, MakeClient, login, rawman, start
+from tests.harness import COOKIE, MakeClient, login, rawman, start, until
 
 
 async def test_permission_denied_before_login_and_a_fresh_cookie(
@@ -106,7 +106,8 @@ async def test_waitevent_timeout_zero_and_kicked_poll_is_well_formed(
     session = await login(client)
     await rawman(client, session, "action=waitevent&timeout=0")  # drain SuccessfulAuth
     older = asyncio.create_task(rawman(client, session, "action=waitevent&timeout=10&actionid=A"))
-    await asyncio.sleep(0.2)
+    waiting = client.app[GATEWAY].sessions
+    await until(lambda: waiting.waiting_count == 1)  # A is parked before B comes
     newer = asyncio.create_task(rawman(client, session, "action=waitevent&timeout=1&actionid=B"))
     assert await asyncio.wait_for(older, 2) == (
         "Response: Success\r\nActionID: A\r\nMessage: Waiting for Event completed.\r\n\r\n"

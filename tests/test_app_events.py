@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+import time
+
+import pytest
+from aiohttp import ClientSession, DummyCookieJar
+from yarl import URL
+
+from gateway.app import GATEWAY
 from gateway.simulator import Simulator
-from tests.harness import MakeClient, login, rawman, start
+from tests.harness import COOKIE, MakeClient, login, new_app, rawman, served, start, until
+
+CURSOR = re.compile(r"^Cursor: (\d+)\r$", re.MULTILINE)
 
 
 def user_event(name: str, privilege: str = "user,all") -> list[tuple[str, str]]:
@@ -91,3 +102,66 @@ async def test_a_tiny_ring_reports_lost_events_in_cursor_mode(
         if "E4" in body:
             break
     assert "Event: GatewayEventsLost\r\nPrivilege: system,all\r\nLost: " in body
+
+
+async def raw_poll(url: URL, session: str) -> asyncio.StreamWriter:
+    """Send a waitevent on a socket of our own, and read nothing back."""
+    _, writer = await asyncio.open_connection(url.host, url.port)
+    writer.write(
+        f"GET {url.raw_path_qs} HTTP/1.1\r\nHost: {url.host}\r\n"
+        f'Cookie: mansession_id="{session}"\r\n\r\n'.encode()
+    )
+    await writer.drain()
+    return writer
+
+
+async def plain_login(http: ClientSession, rawman_url: URL) -> str:
+    query = {"action": "login", "username": "admin", "secret": "admin-secret"}
+    async with http.get(rawman_url.with_query(query)) as response:
+        match = COOKIE.match(response.headers["Set-Cookie"])
+    assert match is not None
+    return match.group(1)
+
+
+@pytest.mark.parametrize("drop", ["disconnect_mid_poll", "discard_the_response"])
+async def test_a_dropped_poll_is_resent_exactly_once_by_cursor(
+    simulator: Simulator, drop: str
+) -> None:
+    app = new_app(simulator.port)
+    gateway = app[GATEWAY]
+    async with served(app) as base, ClientSession(cookie_jar=DummyCookieJar()) as http:
+        rawman_url = URL(base) / "asterisk" / "rawman"
+
+        async def poll(session: str, query: str) -> str:
+            cookie = {"Cookie": f'mansession_id="{session}"'}
+            async with http.get(f"{rawman_url}?{query}", headers=cookie) as response:
+                return await response.text()
+
+        async with http.get(f"{rawman_url}?action=login&username=admin&secret=admin-secret") as r:
+            match = COOKIE.match(r.headers["Set-Cookie"])
+        assert match is not None
+        session = match.group(1)
+        confirmed = int(
+            CURSOR.findall(await poll(session, "action=waitevent&timeout=0&cursor="))[0]
+        )
+        lost = await raw_poll(rawman_url.with_query("action=waitevent&timeout=10&cursor="), session)
+        await until(lambda: gateway.sessions.waiting_count == 1)
+        if drop == "disconnect_mid_poll":
+            lost.close()  # gone before any event: the poll is still held
+            await asyncio.sleep(0.1)
+            assert gateway.sessions.waiting_count == 1
+        for name in ("E1", "E2", "E3"):
+            simulator.emit(user_event(name))
+        await until(lambda: gateway.sessions.waiting_count == 0)
+        lost.close()  # the response, if it came, is never read
+        held = gateway.sessions.get(session, time.monotonic())
+        assert held is not None
+        assert held.cursor >= confirmed + 3  # the dropped response took the events with it
+        again = await poll(session, f"action=waitevent&timeout=2&cursor={confirmed}")
+        assert [again.count(f"UserEvent: {name}\r\n") for name in ("E1", "E2", "E3")] == [1, 1, 1]
+        assert again.index("E1") < again.index("E2") < again.index("E3")
+        resumed = int(CURSOR.findall(again)[0])
+        assert resumed == held.cursor
+        after = await poll(session, f"action=waitevent&timeout=0.2&cursor={resumed}")
+        assert "UserEvent:" not in after
+        assert CURSOR.findall(after) == [str(resumed)]

@@ -6,8 +6,9 @@ import asyncio
 import re
 import time
 
+from gateway.app import GATEWAY
 from gateway.simulator import Simulator
-from tests.harness import Client, MakeClient, login, rawman, start
+from tests.harness import COOKIE, Client, MakeClient, login, rawman, start, until
 
 SEQ = re.compile(r"^Seq: (\d+)\r$", re.MULTILINE)
 
@@ -73,3 +74,47 @@ async def test_ami_killed_mid_traffic_then_back_with_the_same_cookie(
     async with asyncio.timeout(5):
         while not (await rawman(client, session, "action=ping")).startswith("Response: Success"):
             await asyncio.sleep(0.05)
+
+
+async def follow(client: Client, session: str, until_text: str) -> tuple[str, set[str]]:
+    """Long-poll until ``until_text`` arrives; every body, and every cookie given back."""
+    text, cookies = "", set()
+    while until_text not in text:
+        client.session.cookie_jar.clear()
+        response = await client.get(
+            "/asterisk/rawman?action=waitevent&timeout=5",
+            headers={"Cookie": f'mansession_id="{session}"'},
+        )
+        match = COOKIE.match(response.headers["Set-Cookie"])
+        assert match is not None
+        cookies.add(match.group(1))
+        text += await response.text()
+    return text, cookies
+
+
+async def test_twenty_polling_sessions_ride_out_an_ami_restart(
+    simulator: Simulator, aiohttp_client: MakeClient
+) -> None:
+    client = await start(simulator, aiohttp_client)
+    gateway = client.app[GATEWAY]
+    sessions = [await login(client) for _ in range(20)]
+    for session in sessions:
+        await rawman(client, session, "action=waitevent&timeout=0")
+    polls = [asyncio.create_task(follow(client, s, "UserEvent: After\r\n")) for s in sessions]
+    await until(lambda: gateway.sessions.waiting_count == 20)
+    await simulator.shutdown(restart=True)  # core restart now: Shutdown, then the socket closes
+    await until(lambda: not gateway.ami.ready)
+    await simulator.start()
+    await until(lambda: gateway.ami.ready)
+    simulator.emit([("Event", "UserEvent"), ("Privilege", "user,all"), ("UserEvent", "After")])
+    async with asyncio.timeout(20):
+        results = await asyncio.gather(*polls)
+    for session, (text, cookies) in zip(sessions, results, strict=True):
+        assert cookies == {session}
+        marks = ("Event: Shutdown\r\n", "Event: GatewayAMIDown\r\n", "Event: GatewayAMIUp\r\n")
+        positions = [text.find(mark) for mark in (*marks, "UserEvent: After\r\n")]
+        assert -1 not in positions, text
+        assert positions == sorted(positions), text
+        assert text.count("Event: GatewayAMIDown\r\n") == 1
+    for session in sessions:
+        assert (await rawman(client, session, "action=ping")).startswith("Response: Success")

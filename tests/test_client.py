@@ -341,18 +341,23 @@ async def test_cancelling_run_propagates_and_closes_the_socket(fake: FakeAmi) ->
 
 
 async def test_a_cancel_during_the_unwinding_of_a_drop_is_not_lost(fake: FakeAmi) -> None:
+    unwinding, release = asyncio.Event(), asyncio.Event()
+
     async def on_login(client: AmiClient) -> None:
         try:
             await asyncio.Event().wait()
-        finally:  # a slow cleanup keeps the client's TaskGroup unwinding for a while
-            await asyncio.sleep(0.5)
+        finally:  # a slow cleanup keeps the client's TaskGroup unwinding until released
+            unwinding.set()
+            await release.wait()
 
     client = new_client(settings(fake.port), Sink(), on_login=on_login)
     task = asyncio.create_task(client.run())
     await until(lambda: client.ready)
     fake.peers[0].close()
-    await asyncio.sleep(0.1)  # the drop was seen; the group still waits for the hook
+    await unwinding.wait()  # the drop was seen; the group waits for the hook
     task.cancel()
+    await asyncio.sleep(0)
+    release.set()
     async with asyncio.timeout(2.0):  # 3.11's TaskGroup would swallow it: a reconnect
         with pytest.raises(asyncio.CancelledError):
             await task

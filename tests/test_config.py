@@ -16,6 +16,7 @@ from gateway.config import (
     Config,
     HttpConfig,
     LimitsConfig,
+    LogConfig,
     demo_config,
     load_config,
     parse_config,
@@ -48,6 +49,7 @@ def test_example_round_trip() -> None:
     )
     assert config.limits == LimitsConfig()
     assert config.events.ring_size == 100_000
+    assert config.log == LogConfig()
     assert set(config.users) == {"admin", "crm", "ops", "wallboard"}
     admin = config.users["admin"]
     assert admin.secret == "admin-pw"
@@ -63,13 +65,21 @@ def test_example_round_trip() -> None:
     ops = config.users["ops"]
     assert ops.permit == (ipaddress.ip_network("192.0.2.0/24"),)
     assert ops.digest_ha1 == "f12027a4cd4bd3c05bca9cc6685d4224"
-    assert dict(config.history) == {}
+    assert config.history.enabled
+    assert config.history.pbx_timezone.key == "Europe/Moscow"
+    assert config.history.mysql.table == "cdr"
     assert not config.demo
 
 
 def test_example_documents_every_key() -> None:
     text = EXAMPLE.read_text()
-    for cls, table in ((AmiConfig, "ami"), (HttpConfig, "http"), (LimitsConfig, "limits")):
+    tables = (
+        (AmiConfig, "ami"),
+        (HttpConfig, "http"),
+        (LimitsConfig, "limits"),
+        (LogConfig, "log"),
+    )
+    for cls, table in tables:
         for f in dataclasses.fields(cls):
             assert f"{f.name} =" in text, f"[{table}] {f.name} missing from the example"
     for key in ("secret_hash", "secret_env", "digest_ha1", "permit", "deny", "eventfilter"):
@@ -128,6 +138,19 @@ def test_waitevent_cap() -> None:
         ),
         ({"ami": {"username": "gw", "secret": "pw", "tls": 1}}, "[ami] tls: must be true or false"),
         (
+            {"ami": {"username": "gw", "secret": "pw", "tls_verify": False}},
+            "[ami] tls_verify: only means something with tls = true",
+        ),
+        (
+            {"ami": {"username": "gw", "secret": "pw", "tls_ca": "/etc/ca.pem"}},
+            "[ami] tls_ca: only means something with tls = true",
+        ),
+        (
+            {"ami": {"username": "gw", "secret": "pw", "tls": True, "tls_ca": "/nonexistent"}},
+            "[ami] tls_ca: '/nonexistent' is not a readable file",
+        ),
+        (with_(http={"drain_time": -1}), "[http] drain_time: must be at least 0"),
+        (
             {"ami": {"username": "gw", "secret": "pw", "connect_timeout": -1}},
             "[ami] connect_timeout: must be above 0",
         ),
@@ -166,15 +189,24 @@ def test_waitevent_cap() -> None:
         (with_(limits={"max_body": 0}), "[limits] max_body: must be between 1"),
         (with_(limits={"login_fail_delay": -0.5}), "[limits] login_fail_delay: must be at least 0"),
         (with_(limits={"rate_per_session": 0}), "[limits] rate_per_session: must be above 0"),
+        (with_(limits={"max_headers": 2}), "[limits] max_headers: must be between 8"),
+        (with_(limits={"max_header_size": 10}), "[limits] max_header_size: must be between 256"),
         (with_(limits={"waitevent_max": 61}), "[limits] waitevent_max: must not exceed"),
         (with_(limits={"login_fail_delay": float("nan")}), "[limits] login_fail_delay"),
         (with_(events={"ring_size": 0}), "[events] ring_size"),
         (with_(events={"size": 1}), "[events]: unknown key 'size'"),
         (with_(history=[1]), "[history]: must be a table"),
+        (with_(log={"format": "xml"}), "[log] format: 'xml' must be one of text, json"),
+        (with_(log={"access": "no"}), "[log] access: must be true or false"),
     ],
 )
 def test_errors_name_the_key(data: dict[str, Any], fragment: str) -> None:
     assert fragment in error_of(data)
+
+
+def test_log_table() -> None:
+    config = parse_config(with_(log={"format": "json", "access": False}), {})
+    assert config.log == LogConfig(format="json", access=False)
 
 
 def test_secret_env_reads_the_environment() -> None:
@@ -183,6 +215,16 @@ def test_secret_env_reads_the_environment() -> None:
     assert "not set or empty" in error_of(
         {"ami": {"username": "gw", "secret_env": "AMI"}}, {"AMI": ""}
     )
+
+
+def test_tls_settings(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not checked here: the TLS context reads it\n")
+    ami = {"username": "gw", "secret": "pw", "tls": True, "tls_verify": False, "tls_ca": str(ca)}
+    config = parse_config({"ami": ami}, {})
+    assert config.ami.tls
+    assert not config.ami.tls_verify
+    assert config.ami.tls_ca == str(ca)
 
 
 def test_http_normalisation() -> None:
@@ -198,15 +240,12 @@ def test_http_normalisation() -> None:
     assert parse_config(with_(http={"cookie_path": "/ajam"}), {}).http.cookie_path == "/ajam"
 
 
-def test_history_is_kept_raw_and_frozen() -> None:
-    config = parse_config(
-        with_(history={"path": "/var/lib/x.db", "keep": {"days": 7}, "tags": [1, 2]}), {}
-    )
-    assert config.history["path"] == "/var/lib/x.db"
-    assert config.history["keep"]["days"] == 7
-    assert config.history["tags"] == (1, 2)
-    with pytest.raises(TypeError):
-        config.history["keep"]["days"] = 8
+def test_history_is_parsed_and_checked() -> None:
+    config = parse_config(with_(history={"path": "/var/lib/x.db", "retention_days": 7}), {})
+    assert config.history.path == "/var/lib/x.db"
+    assert config.history.retention_days == 7
+    with pytest.raises(ConfigError, match=r"\[history\]: unknown key 'keep'"):
+        parse_config(with_(history={"keep": 1}), {})
 
 
 def test_users_are_found_case_insensitively() -> None:
@@ -258,3 +297,34 @@ def test_demo_config() -> None:
     moved = dataclasses.replace(config, ami=dataclasses.replace(config.ami, port=40000))
     assert isinstance(moved, Config)
     assert moved.ami.port == 40000
+
+
+def test_digest_keys() -> None:
+    default = parse_config(MINIMAL, {})
+    assert (default.http.digest_realm, default.http.digest_nonce_lifetime) == ("asterisk", 60)
+    assert default.limits.digest_pending_nonces == 10_000
+    custom = parse_config(
+        with_(
+            http={"digest_realm": "PBX one", "digest_nonce_lifetime": 30},
+            limits={"digest_pending_nonces": 50},
+        ),
+        {},
+    )
+    assert (custom.http.digest_realm, custom.http.digest_nonce_lifetime) == ("PBX one", 30)
+    assert custom.limits.digest_pending_nonces == 50
+
+
+@pytest.mark.parametrize(
+    ("http", "fragment"),
+    [
+        ({"digest_realm": 'a"b'}, "[http] digest_realm: 'a\"b' must be 1-64 characters"),
+        ({"digest_realm": "a\\b"}, "[http] digest_realm:"),
+        ({"digest_realm": ""}, "[http] digest_realm:"),
+        ({"digest_realm": "x\ny"}, "[http] digest_realm:"),
+        ({"digest_nonce_lifetime": 0}, "[http] digest_nonce_lifetime: must be between 1 and 3600"),
+    ],
+)
+def test_bad_digest_keys(http: dict[str, object], fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(with_(http=http), {})
+    assert fragment in str(info.value)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -86,3 +88,10 @@ def test_since_never_skips_or_repeats(capacity: int, count: int, cursor: int) ->
     if cursor < count:
         assert lost + len(seqs) == count - cursor
         assert not seqs or seqs[-1] == count
+
+
+def test_append_stamps_the_arrival_time() -> None:
+    log = EventLog(4)
+    before = time.monotonic()
+    event = log.append(Message.of(("Event", "X")))
+    assert before <= event.received <= time.monotonic()

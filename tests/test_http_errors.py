@@ -3,7 +3,7 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from gateway.errors import BodyTooLarge, QueryTooLarge, RateLimited
+from gateway.errors import BodyTooLarge, QueryTooLarge, RateLimited, ShuttingDown
 from gateway.http.errors import error_middleware, error_page, http_error_response
 
 
@@ -12,6 +12,13 @@ def test_rate_limit_answer_has_retry_after_and_a_rawman_body() -> None:
     assert response.status == 429
     assert response.headers["Retry-After"] == "3"
     assert response.text == "Response: Error\r\nMessage: Too many requests\r\n\r\n"
+
+
+def test_shutting_down_is_a_503_with_retry_after_and_a_rawman_body() -> None:
+    response = http_error_response(ShuttingDown())
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "1"
+    assert response.text == "Response: Error\r\nMessage: Gateway is shutting down\r\n\r\n"
 
 
 def test_statuses_and_escaping() -> None:

@@ -9,7 +9,8 @@ import pytest
 
 from tests.fixturedata import read_http_fixture
 from tests.httpmask import ASTERISK_ID, ViewMaker, gateway_id
-from tests.replay_http import Rewriter, load_steps
+from tests.replay_http import load_steps
+from tests.replay_rewrite import Rewriter
 
 
 def test_timing_lines_give_connection_times_and_the_open_notes() -> None:

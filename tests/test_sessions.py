@@ -163,3 +163,24 @@ def test_count_user_and_iteration() -> None:
     assert store.count_user("admin") == 1
     assert len(store) == 2
     assert len(list(store)) == 2
+
+
+def test_a_detached_session_is_never_stored_and_has_its_own_key() -> None:
+    store = SessionStore()
+    kept = store.create("10.0.0.1", 0.0, 0)
+    one_shot = store.detached("10.0.0.1", 0.0, 5)
+    assert one_shot.id == ""
+    assert one_shot.key != kept.key
+    assert one_shot.cursor == 5
+    assert len(store) == 1
+    assert store.get("", 0.0) is None
+
+
+def test_authenticated_count() -> None:
+    store = SessionStore()
+    store.create("a", 0.0, 0)
+    logged_in = store.create("b", 0.0, 0)
+    assert store.authenticated_count() == 0
+    logged_in.identity = Identity("admin", ALL, ALL)
+    assert store.authenticated_count() == 1
+    assert len(store) == 2

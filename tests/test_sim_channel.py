@@ -12,6 +12,7 @@ from gateway.sim_channel import (
     CAUSE_NORMAL,
     STATE_UP,
     Channel,
+    ManualClock,
     SimClock,
     cdr,
     dial_begin,
@@ -123,3 +124,37 @@ async def test_clock_sleep_is_scaled() -> None:
     clock = SimClock(0.001)
     async with asyncio.timeout(2):  # 5 simulated seconds take 5 ms
         await clock.sleep(5)
+
+
+async def test_manual_clock_moves_only_when_told_and_wakes_in_deadline_order() -> None:
+    clock = ManualClock()
+    before, woken = clock.now(), []
+
+    async def sleeper(name: str, seconds: float) -> None:
+        await clock.sleep(seconds)
+        woken.append((name, clock.elapsed))
+
+    tasks = [asyncio.create_task(sleeper(n, s)) for n, s in (("b", 2.0), ("a", 1.0), ("c", 2.0))]
+    await asyncio.sleep(0.05)  # real time passes, simulated time does not
+    assert (woken, clock.now()) == ([], before)
+    assert clock.next_deadline() == 1.0
+    assert clock.wake_next(1.5)
+    await asyncio.sleep(0)  # the woken sleeper runs before time moves on
+    assert not clock.wake_next(1.5)  # nothing else due by 1.5: time moves there
+    assert clock.elapsed == 1.5
+    while clock.wake_next(5.0):
+        await asyncio.sleep(0)
+    await asyncio.gather(*tasks)
+    assert woken == [("a", 1.0), ("b", 2.0), ("c", 2.0)]  # equal deadlines: in sleep order
+    assert clock.now() == before + 5.0
+
+
+async def test_manual_clock_forgets_a_cancelled_sleeper() -> None:
+    clock = ManualClock()
+    task = asyncio.create_task(clock.sleep(1.0))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert clock.next_deadline() is None
+    assert not clock.wake_next(2.0)

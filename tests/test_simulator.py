@@ -24,6 +24,7 @@ from typing import Final
 
 import pytest
 
+from gateway.sim_channel import ManualClock
 from gateway.simulator import Simulator, SimUser
 from tests.amimask import (
     broadcast_part,
@@ -118,9 +119,17 @@ def test_every_case_has_a_mode() -> None:
     assert set(ami_cases()) == EXACT | CALLS | NAMES_ONLY
 
 
+@pytest.fixture
+async def replay_sim() -> AsyncIterator[Simulator]:
+    """Call timers on a clock the replay moves (tests/simreplay.py)."""
+    clock = ManualClock(SCALE)
+    async with running(time_scale=SCALE, auth_fail_delay=1.0 * SCALE, clock=clock) as simulator:
+        yield simulator
+
+
 @pytest.mark.parametrize("case", sorted(EXACT | CALLS | NAMES_ONLY))
-async def test_replay_matches_capture(sim: Simulator, case: str) -> None:
-    data = await replay(sim, load_case(case, HOOKS))
+async def test_replay_matches_capture(replay_sim: Simulator, case: str) -> None:
+    data = await replay(replay_sim, load_case(case, HOOKS))
     if case in EXACT:
         assert mask_bytes(data) == mask_bytes(ami_recv(case))
         return
@@ -256,3 +265,17 @@ async def test_custom_users_and_wait_for_logins_timeout() -> None:
 async def test_start_twice_is_refused(sim: Simulator) -> None:
     with pytest.raises(RuntimeError):
         await sim.start()
+
+
+async def test_written_to_counts_every_byte_a_connection_was_sent(sim: Simulator) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", sim.port)
+    host, port = writer.get_extra_info("sockname")[:2]
+    address = f"IPV4/TCP/{host}/{port}"
+    banner = await reader.readline()
+    assert sim.written_to(address) == len(banner)
+    writer.write(b"Action: Ping\r\n\r\n")
+    answer = await reader.readuntil(b"\r\n\r\n")
+    assert sim.written_to(address) == len(banner) + len(answer)
+    assert sim.written_to("IPV4/TCP/127.0.0.1/1") == 0
+    writer.close()
+    await writer.wait_closed()

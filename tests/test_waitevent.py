@@ -8,6 +8,7 @@ import pytest
 from gateway.ami.message import Message
 from gateway.classes import ALL
 from gateway.events import EventLog
+from gateway.metrics import Metrics
 from gateway.sessions import Identity, Session, SessionStore
 from gateway.waitevent import Notifier, PollWaiter, parse_timeout, wait_for_events
 
@@ -72,6 +73,7 @@ class Polls:
     sessions: SessionStore = field(default_factory=SessionStore)
     waitevent_max: float = 5.0
     waitevent_batch: int = 10
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 class OnlyWanted:

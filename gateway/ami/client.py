@@ -59,6 +59,17 @@ def backoff_delay(attempt: int, low: float, high: float) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
+def tls_context(settings: AmiConfig) -> ssl.SSLContext | None:
+    """The context for Asterisk's TLS manager port (manager.conf tlsenable)."""
+    if not settings.tls:
+        return None
+    context = ssl.create_default_context(cafile=settings.tls_ca)
+    if not settings.tls_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 class AmiClient:
     def __init__(
         self,
@@ -75,6 +86,9 @@ class AmiClient:
         self._on_login = on_login
         self._correlator = Correlator(node_id, secrets.token_hex(4))
         self._futures: dict[str, asyncio.Future[tuple[Message, ...]]] = {}
+        self._idle = asyncio.Event()
+        """Set while no action waits for its answer (what a drain waits for)."""
+        self._idle.set()
         self._writer: asyncio.StreamWriter | None = None
         self._outbox: list[bytes] = []
         """Actions written in this loop iteration, sent together (see ``_send``)."""
@@ -83,6 +97,7 @@ class AmiClient:
         self.banner = ""
         self._was_up = False
         self.reconnects = 0
+        self.login_failures = 0
         self.last_error = ""
 
     @property
@@ -93,6 +108,10 @@ class AmiClient:
     @property
     def pending(self) -> int:
         return len(self._futures)
+
+    async def wait_idle(self) -> None:
+        """Until no action is waiting for its answer."""
+        await self._idle.wait()
 
     async def run(self) -> None:
         """Connect, serve, reconnect; until cancelled or ``close()``d."""
@@ -126,7 +145,7 @@ class AmiClient:
     async def _connect_and_serve(self) -> None:
         self._was_up = False
         s = self.settings
-        context = ssl.create_default_context() if s.tls else None
+        context = tls_context(s)
         async with asyncio.timeout(s.connect_timeout):
             reader, writer = await asyncio.open_connection(s.host, s.port, ssl=context)
         self._writer = writer
@@ -204,6 +223,7 @@ class AmiClient:
             fields = [("Action", "Login"), ("Username", s.username), ("Secret", s.secret)]
         answer = await self._call(fields, timeout)
         if answer[0].name != "Success":
+            self.login_failures += 1
             message = answer[0].get("Message") or "login refused"
             raise LinkLost(f"AMI login as {s.username!r} failed: {message}")
 
@@ -253,12 +273,15 @@ class AmiClient:
         # manager's bookkeeping was ~8% of a forwarded action's CPU (profile
         # in bench/README.md).
         timer = loop.call_later(timeout, _expire, future)
+        self._idle.clear()
         try:
             self._send(encode_checked(wire_fields))  # prepare() validated them
             return await future
         finally:
             timer.cancel()
             del self._futures[gateway_id]
+            if not self._futures:
+                self._idle.set()
             # Forget a timed-out or abandoned action (a no-op once answered).
             self._correlator.cancel(gateway_id)
 

@@ -2,32 +2,99 @@
 
 aiohttp's default access log prints the whole request line, and an AJAM
 login carries ``secret=`` (or an MD5 ``key=``) in its query.  This logger
-prints the path and the query with the values of such parameters replaced.
+prints the path and the query with the values of such parameters replaced,
+plus the user and the action that the AJAM handler noted on the request.
+
+One line per request::
+
+    127.0.0.1 admin "GET /asterisk/rawman?action=ping" 200 61 0.8ms Ping
+
+(address, user or ``-``, request, status, body bytes, duration, action or
+``-``).  The same values go on the log record as ``extra`` fields, which the
+JSON log format writes as keys (``gateway/logs.py``).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Final
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-SECRET_PARAMS: Final = re.compile(r"(?i)(^|[?&])((?:secret|key|mansession_id|password)=)[^&]*")
+from gateway.http.client import client_of
+from gateway.http.params import unquote
+
+SECRET_PARAMS: Final = frozenset({"secret", "key", "mansession_id", "password"})
+"""Names whose values never reach a log, matched as Asterisk decodes names
+(``s%65cret`` and ``SECRET`` are ``secret`` too)."""
+UNSAFE: Final = re.compile(r'[^\x21-\x7e]|["\\]')
+"""Client text in a log line: no spaces, controls or quotes (no forged lines)."""
+MAX_TOKEN: Final = 64
+"""A user or action name is short; a longer one is cut, not logged whole."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessNote:
+    """What the AJAM handler learnt about a request, for its log line."""
+
+    user: str = ""
+    action: str = ""
+
+
+ACCESS: Final = web.RequestKey("ajam_access", AccessNote)
+
+
+def note_request(request: web.Request, user: str, action: str) -> None:
+    request[ACCESS] = AccessNote(user, action)
 
 
 def redact(target: str) -> str:
-    return SECRET_PARAMS.sub(r"\1\2***", target)
+    path, sep, query = target.partition("?")
+    if not sep:
+        return target
+    parts = []
+    for part in query.split("&"):
+        name, eq, _ = part.partition("=")
+        decoded = unquote(name.encode("utf-8", "surrogateescape")).strip().lower()
+        secret = decoded.decode("latin-1") in SECRET_PARAMS
+        parts.append(f"{name}{eq}***" if secret and eq else part)
+    return f"{path}?{'&'.join(parts)}"
+
+
+def token(text: str) -> str:
+    """Client text as one safe log token; ``-`` when empty."""
+    if not text:
+        return "-"
+    return UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", text[:MAX_TOKEN])
 
 
 class AccessLogger(AbstractAccessLogger):
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        note = request.get(ACCESS) or AccessNote()
+        client = client_of(request)
+        target = redact(request.raw_path)
+        user, action = token(note.user), token(note.action)
+        millis = time * 1000
         self.logger.info(
-            '%s "%s %s" %s %s %.1fms',
-            request.remote,
+            '%s %s "%s %s" %s %s %.1fms %s',
+            client,
+            user,
             request.method,
-            redact(request.raw_path),
+            target,
             response.status,
             response.body_length,
-            time * 1000,
+            millis,
+            action,
+            extra={
+                "remote": client,
+                "user": note.user,
+                "method": request.method,
+                "path": target,
+                "status": response.status,
+                "bytes": response.body_length,
+                "duration_ms": round(millis, 3),
+                "action": note.action,
+            },
         )

@@ -1,16 +1,20 @@
-"""The AJAM endpoints: ``{prefix}/rawman``, ``/mxml``, ``/manager``, ``/json``.
+"""The AJAM endpoints: ``{prefix}/rawman``, ``/mxml``, ``/manager``, ``/json``,
+and their HTTP Digest variants ``/arawman``, ``/amxml``, ``/amanager``
+(``gateway.http.digestauth``: the nonce names the session, no cookie).
 
 Paths match case-insensitively with an optional trailing ``/``, as in
 Asterisk.  Parameters come from the raw query (GET) or a form body (POST,
 which replaces the query), decoded byte-wise.  The session comes from the
 cookie (quoted or not) or a ``mansession_id`` parameter; an unknown one gets
-a fresh unauthenticated session silently.
+a fresh unauthenticated session silently.  A request with HTTP Basic
+credentials follows ``gateway.oneshot`` instead (one action, no cookie).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final
 
 from aiohttp import web
@@ -18,10 +22,15 @@ from aiohttp import web
 from gateway.ami.codec import validate_action
 from gateway.ami.message import Field
 from gateway.dispatch import Dispatcher
-from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge, TooManySessions
+from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge
+from gateway.http.accesslog import note_request
+from gateway.http.basic import BasicCredentials, parse_basic
+from gateway.http.client import client_of
+from gateway.http.digestauth import DigestAuth
 from gateway.http.errors import error_page
 from gateway.http.params import cookie_session_id, parse_form, split_target
 from gateway.http.respond import CookiePolicy, ajam_response, render_reply
+from gateway.oneshot import action_name, basic_session, login_fields
 from gateway.render import FORMATS, Format, RenderOptions
 from gateway.replies import Peer, Reply, error_message, header
 from gateway.sessions import Session, SessionStore
@@ -29,6 +38,10 @@ from gateway.sessions import Session, SessionStore
 AJAM_FORMATS: Final = ("rawman", "mxml", "manager", "json")
 ALLOWED_METHODS: Final = frozenset({"GET", "HEAD", "POST"})
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
+DIGEST_FORMATS: Final = MappingProxyType(
+    {"arawman": "rawman", "amxml": "mxml", "amanager": "amanager"}
+)
+"""The Digest paths and the format each answers in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +60,7 @@ def match_format(prefix: str, path: str) -> str | None:
     if not lowered.startswith(head):
         return None
     name = lowered[len(head) :]
-    return name if name in AJAM_FORMATS else None
+    return name if name in AJAM_FORMATS or name in DIGEST_FORMATS else None
 
 
 def safe_action_id(fields: list[Field]) -> str | None:
@@ -69,43 +82,62 @@ class AjamHandler:
         dispatcher: Dispatcher,
         sessions: SessionStore,
         cookie: CookiePolicy,
+        digest: DigestAuth | None = None,
     ) -> None:
         self.settings = settings
         self.dispatcher = dispatcher
         self.sessions = sessions
         self.cookie = cookie
+        self.digest = digest
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         path, query = split_target(request.raw_path)
         name = match_format(self.settings.prefix, path)
-        if name is None:
+        digest = DIGEST_FORMATS.get(name or "")
+        if name is None or (digest and self.digest is None):
             return error_page(404, "Not Found", "The requested URL was not found on this server.")
         if request.method not in ALLOWED_METHODS:
             return error_page(
                 501, "Not Implemented", "Attempt to use unimplemented / unsupported method"
             )
         fields = await self._params(request, query)
-        fmt = FORMATS[name]
-        opts = _options(name, fields)
-        peer = _peer(request)
+        fmt = FORMATS[digest or name]
+        opts = _options(digest or name, fields)
+        peer = request_peer(request)
+        session: Session | None = None  # the session the action runs in
+        stored: Session | None = None  # the session whose cookie is sent back
         try:
-            session = self._session(request, fields, peer)
-        except TooManySessions as error:
-            reply = Reply((error_message(error.message, safe_action_id(fields)),))
-            return ajam_response(fmt, render_reply(fmt, reply, opts), cookie=None)
-        try:
+            if digest and self.digest is not None:
+                found = await self.digest.session(request, peer)
+                if isinstance(found, web.Response):
+                    return found  # a 401 challenge
+                session = found  # digest answers carry no cookie: stored stays None
+            else:
+                fields, session, stored = await self._resolve(request, fields, peer)
             reply = await self.dispatcher.handle(session, fields, peer)
         except AmiLevelError as error:
             reply = Reply((error_message(error.message, safe_action_id(fields)),))
+        self._account(request, fields, session, reply)
         if reply.login_session is not None:
             opts = RenderOptions(opts.ajaxdest, opts.ajaxobjtype, reply.login_session)
-        return self._respond(fmt, reply, opts, session)
+        return self._respond(fmt, reply, opts, stored)
 
     def _respond(
-        self, fmt: Format, reply: Reply, opts: RenderOptions, session: Session
+        self, fmt: Format, reply: Reply, opts: RenderOptions, session: Session | None
     ) -> web.Response:
         body = render_reply(fmt, reply, opts)
-        return ajam_response(fmt, body, cookie=self.cookie.header(session.id))
+        self.dispatcher.metrics.delivered(reply.events)
+        cookie = None if session is None else self.cookie.header(session.id)
+        return ajam_response(fmt, body, cookie=cookie)
+
+    def _account(
+        self, request: web.Request, fields: list[Field], session: Session | None, reply: Reply
+    ) -> None:
+        """The action's metric and the access log's user and action."""
+        action = (header(fields, "Action") or "").strip()
+        self.dispatcher.metrics.action(action, reply)
+        identity = session.identity if session is not None else None
+        note_request(request, identity.username if identity else "", action)
 
     async def _params(self, request: web.Request, query: bytes) -> list[Field]:
         if len(query) > self.settings.max_query:
@@ -122,15 +154,44 @@ class AjamHandler:
             raise BodyTooLarge
         return parse_form(body)
 
+    def _existing(self, request: web.Request, fields: list[Field], now: float) -> Session | None:
+        """The session named by the cookie or a ``mansession_id`` parameter."""
+        wanted = cookie_session_id(request.headers.get("Cookie")) or header(fields, "mansession_id")
+        return self.sessions.get(wanted, now) if wanted else None
+
     def _session(self, request: web.Request, fields: list[Field], peer: Peer) -> Session:
         now = time.monotonic()
-        wanted = cookie_session_id(request.headers.get("Cookie")) or header(fields, "mansession_id")
-        session = self.sessions.get(wanted, now) if wanted else None
+        session = self._existing(request, fields, now)
         if session is None:
             session = self.sessions.create(peer.address, now, self.dispatcher.log.last_seq)
         else:
             self.sessions.touch(session, now)
         return session
+
+    async def _resolve(
+        self, request: web.Request, fields: list[Field], peer: Peer
+    ) -> tuple[list[Field], Session, Session | None]:
+        """(fields, session to run in, session whose cookie is sent back)."""
+        credentials = parse_basic(request.headers.get("Authorization"))
+        if credentials is not None and action_name(fields) == "login":
+            existing = self._existing(request, fields, time.monotonic())
+            fields, credentials = login_fields(fields, credentials, existing), None
+        if credentials is None:
+            session = self._session(request, fields, peer)
+            return fields, session, session
+        session, stored = await self._basic(request, fields, peer, credentials)
+        return fields, session, stored
+
+    async def _basic(
+        self, request: web.Request, fields: list[Field], peer: Peer, credentials: BasicCredentials
+    ) -> tuple[Session, Session | None]:
+        """HTTP Basic (``gateway.oneshot``): (session to run in, stored session)."""
+        existing = self._existing(request, fields, time.monotonic())
+        found = await basic_session(self.dispatcher, credentials, existing, fields, peer)
+        if found.stored:
+            self.sessions.touch(found.session, time.monotonic())
+            return found.session, found.session
+        return found.session, None
 
 
 def _options(name: str, fields: list[Field]) -> RenderOptions:
@@ -142,14 +203,17 @@ def _options(name: str, fields: list[Field]) -> RenderOptions:
     )
 
 
-def _peer(request: web.Request) -> Peer:
+def request_peer(request: web.Request) -> Peer:
+    """Who sent the request, as the dispatcher and the security events see it."""
     transport = request.transport
     remote = transport.get_extra_info("peername") if transport else None
     local = transport.get_extra_info("sockname") if transport else None
-    address = request.remote or (remote[0] if remote else "")
+    address = client_of(request)
+    # Behind a proxy the TCP port is the proxy's, not the client's.
+    port = int(remote[1]) if remote and str(remote[0]) == address else 0
     return Peer(
         address=address,
-        port=int(remote[1]) if remote else 0,
+        port=port,
         local_address=str(local[0]) if local else "127.0.0.1",
         local_port=int(local[1]) if local else 0,
     )

@@ -13,7 +13,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from gateway.errors import HttpLevelError, RateLimited
+from gateway.errors import HttpLevelError, JsonHttpError, NotAuthenticated
 from gateway.http.respond import NO_CACHE, SERVER_NAME
 
 log = logging.getLogger("gateway.http")
@@ -38,15 +38,31 @@ def error_page(status: int, title: str, text: str) -> web.Response:
     )
 
 
+def json_error_response(error: JsonHttpError) -> web.Response:
+    body: dict[str, str] = {"error": error.message}
+    if error.field is not None:
+        body["field"] = error.field
+    headers = {"Server": SERVER_NAME, "Cache-Control": NO_CACHE}
+    if isinstance(error, NotAuthenticated):
+        headers["WWW-Authenticate"] = 'Basic realm="ajam-gateway", charset="UTF-8"'
+    return web.json_response(body, status=error.status, headers=headers)
+
+
 def http_error_response(error: HttpLevelError) -> web.Response:
-    if isinstance(error, RateLimited):
+    if isinstance(error, JsonHttpError):
+        return json_error_response(error)
+    if error.retry_after is not None:  # 429 and 503: a client should try again
         body = f"Response: Error\r\nMessage: {error.message}\r\n\r\n"
         return web.Response(
-            status=429,
+            status=error.status,
             text=body,
             content_type="text/plain",
             charset="utf-8",
-            headers={"Retry-After": str(error.retry_after or 1), "Server": SERVER_NAME},
+            headers={
+                "Retry-After": str(error.retry_after or 1),
+                "Server": SERVER_NAME,
+                "Cache-Control": NO_CACHE,
+            },
         )
     return error_page(error.status, error.message, error.message)
 

@@ -1,0 +1,66 @@
+"""A PBX's own CDR table as a history backend: what MySQL and PostgreSQL share.
+
+A subclass opens its driver's pool and fetches rows; the table's shape is
+learnt at the first lookup (``layout = "auto"`` looks at its columns), and
+any driver failure becomes a 503 (``HistoryUnavailable``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from gateway.errors import HistoryUnavailable
+from gateway.history.config import DatabaseConfig, HistoryConfig
+from gateway.history.query import HistoryQuery
+from gateway.history.record import CdrRecord
+from gateway.history.sqlplan import Dialect, Shape, plan, shape_of, to_record
+
+log = logging.getLogger("gateway.history")
+
+
+class TableSource:
+    dialect: ClassVar[Dialect]
+    errors: ClassVar[tuple[type[BaseException], ...]]
+    columns_sql: ClassVar[str]
+    """The table's column names from ``information_schema``; one parameter, the table."""
+
+    def __init__(self, config: HistoryConfig, db: DatabaseConfig) -> None:
+        self.config = config
+        self.db = db
+        self._pool: Any = None
+        self._shape: Shape | None = None
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def fetch(self, sql: str, args: Sequence[object]) -> Sequence[Any]:
+        raise NotImplementedError
+
+    async def query(self, q: HistoryQuery) -> list[CdrRecord]:
+        failures: tuple[type[BaseException], ...] = (*self.errors, OSError, TimeoutError)
+        try:
+            async with asyncio.timeout(self.config.query_timeout):
+                return await self._query(q)
+        except failures as exc:
+            log.warning("history: the CDR database failed: %s", exc)
+            raise HistoryUnavailable("the CDR database is not reachable") from exc
+
+    async def _query(self, q: HistoryQuery) -> list[CdrRecord]:
+        if self._pool is None:
+            raise HistoryUnavailable
+        if self._shape is None:
+            found = await self.fetch(self.columns_sql, (self.db.table,))
+            self._shape = shape_of(found, self.db.table, self.db.layout, self.dialect)
+        sql, args = self.plan(q, self._shape)
+        rows = await self.fetch(sql, args)
+        return [to_record(row, self.config.pbx_timezone) for row in rows]
+
+    def plan(self, q: HistoryQuery, shape: Shape) -> tuple[str, list[object]]:
+        config = self.config
+        return plan(q, config.numbers, config.pbx_timezone, self.db.table, shape, self.dialect)

@@ -1,0 +1,58 @@
+"""Per-request client address and the per-address request rate.
+
+One middleware finds the client's address once (``gateway.clientaddr``:
+``X-Forwarded-For`` only behind a trusted proxy), stores it on the request
+for everything after it (the AJAM handler's ``Peer``, the access log), and
+spends one token of that address's bucket.  Over the rate, the request is
+answered 429 before a session is looked up or a body read: nothing reaches
+Asterisk.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Final
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from gateway.clientaddr import client_address
+from gateway.configfields import Network
+from gateway.errors import RateLimited
+from gateway.ratelimit import TokenBuckets, retry_after
+
+CLIENT_KEY: Final = web.RequestKey("client", str)
+"""The client's address, as the middleware found it."""
+UNLIMITED_PATHS: Final = frozenset({"/healthz", "/readyz"})
+"""Load balancers probe these; they never reach Asterisk."""
+
+
+def peer_address(request: web.BaseRequest) -> str:
+    """The TCP peer's address, '' when the transport is gone."""
+    if request.remote:
+        return request.remote
+    transport = request.transport
+    peer = transport.get_extra_info("peername") if transport else None
+    return str(peer[0]) if peer else ""
+
+
+def client_of(request: web.BaseRequest) -> str:
+    """The client's address as the middleware found it, else the TCP peer."""
+    return request.get(CLIENT_KEY) or peer_address(request)
+
+
+def client_middleware(trusted: Sequence[Network], buckets: TokenBuckets[str]) -> Middleware:
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        forwarded = request.headers.getall("X-Forwarded-For", [])
+        address = client_address(peer_address(request), forwarded, trusted)
+        request[CLIENT_KEY] = address
+        if request.path not in UNLIMITED_PATHS:
+            wait = buckets.take(address, time.monotonic())
+            if wait:
+                raise RateLimited(retry_after(wait))
+        return await handler(request)
+
+    return middleware

@@ -1,0 +1,152 @@
+"""``/arawman``, ``/amxml``, ``/amanager``: the session of a Digest request, or its 401.
+
+No cookie is read or set on these paths: the nonce names the session, as in
+Asterisk.  A request without usable Digest credentials gets a 401 with a
+fresh nonce.  Right credentials on a fresh nonce open a session with the
+user's own rights; on a used-up, replayed or old nonce they get a 401 with
+``stale=true`` and the nonce to use (the client retries without asking the
+user).  Wrong credentials take the same path as a failed login: a security
+event (``InvalidAccountID``, ``ChallengeResponseFailed``, ``FailedACL``,
+``SessionLimit``, ``LoginRateLimited``), the failed-login delay, then a 401;
+they count against the login limits like any failed login.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from gateway.accounts import Accounts
+from gateway.auth import address_allowed
+from gateway.configusers import UserConfig
+from gateway.credentials import digest_ha1_for
+from gateway.dispatch import Dispatcher
+from gateway.errors import DigestUriMismatch
+from gateway.http.digest import DigestAnswer, challenge, parse_authorization, response_matches
+from gateway.http.errors import error_page
+from gateway.nonces import Bound, NonceStore, Pending
+from gateway.replies import Peer
+from gateway.sessions import Session
+
+log = logging.getLogger("gateway.auth")
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A Digest answer whose credentials are right."""
+
+    answer: DigestAnswer
+    user: UserConfig
+
+
+class DigestAuth:
+    def __init__(
+        self, dispatcher: Dispatcher, accounts: Accounts, nonces: NonceStore, realm: str
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.accounts = accounts
+        self.nonces = nonces
+        self.realm = realm
+
+    async def session(self, request: web.Request, peer: Peer) -> Session | web.Response:
+        """The request's digest session, or the 401 to answer instead."""
+        now = time.monotonic()
+        answer = parse_authorization(request.headers.get("Authorization"))
+        if not isinstance(answer, DigestAnswer):
+            if answer is not None:
+                log.info("digest from %s refused: %s", peer.address, answer.reason)
+            return self.unauthorized(now)
+        if answer.uri != request.raw_path:
+            raise DigestUriMismatch
+        verified = await self._verify(answer, request.method, peer)
+        if verified is None:
+            return self.unauthorized(time.monotonic())
+        return await self._session_of(verified, peer, now)
+
+    def unauthorized(
+        self, now: float, nonce: str | None = None, *, stale: bool = False
+    ) -> web.Response:
+        nonce = nonce or self.nonces.issue(now)
+        response = error_page(401, "Unauthorized", "")
+        response.headers["WWW-Authenticate"] = challenge(self.realm, nonce, stale=stale)
+        return response
+
+    async def _verify(self, answer: DigestAnswer, method: str, peer: Peer) -> Verified | None:
+        """Right credentials, else the failed-login path; the login limits
+        (``gateway.ratelimit.LoginGuard``) apply as to any login."""
+        guard, now = self.dispatcher.login_guard, time.monotonic()
+        if guard is not None and guard.blocked(answer.username, peer.address, now):
+            await self._fail(peer, answer.username, "LoginRateLimited")
+            return None
+        checked = self._check(answer, method, peer)
+        if isinstance(checked, str):
+            if guard is not None:
+                guard.failed(answer.username, peer.address, now)
+            await self._fail(peer, answer.username, checked)
+            return None
+        if guard is not None:
+            guard.succeeded(answer.username, peer.address)
+        return checked
+
+    def _check(self, answer: DigestAnswer, method: str, peer: Peer) -> Verified | str:
+        """The verified answer, or the security event of its failure."""
+        user = self.accounts.user(answer.username)
+        if user is None:
+            return "InvalidAccountID"
+        if not address_allowed(user, peer.address):
+            return "FailedACL"
+        ha1 = digest_ha1_for(user, self.realm, username=answer.username)
+        if ha1 is None:
+            log.warning("%s has only secret_hash: Digest needs secret or digest_ha1", user.name)
+        if ha1 is None or not response_matches(ha1, method, answer):
+            return "ChallengeResponseFailed"
+        return Verified(answer, user)
+
+    async def _fail(self, peer: Peer, username: str, event: str) -> None:
+        # No session was ever made for a failed digest request: SessionID 0.
+        detached = Session(id="", key="0", address=peer.address, expires=0.0)
+        self.dispatcher.security(event, detached, peer, username)
+        await asyncio.sleep(self.dispatcher.login_fail_delay)
+
+    async def _session_of(
+        self, verified: Verified, peer: Peer, now: float
+    ) -> Session | web.Response:
+        answer, user = verified.answer, verified.user
+        found = self.nonces.find(answer.nonce, now)
+        if isinstance(found, Pending):
+            return await self._open(verified, peer, now)
+        if found is None or found.binding.username != user.name:
+            return self.unauthorized(now, stale=True)
+        return self._continue(found, answer.nc, now)
+
+    def _continue(self, found: Bound, nc: int, now: float) -> Session | web.Response:
+        binding = found.binding
+        if not found.current:
+            return self.unauthorized(now, binding.nonce, stale=True)
+        if not self.nonces.use(binding, nc, now):
+            return self.unauthorized(now, self.nonces.renew(binding, now), stale=True)
+        self.dispatcher.sessions.touch(binding.session, now)
+        return binding.session
+
+    async def _open(self, verified: Verified, peer: Peer, now: float) -> Session | web.Response:
+        user, answer = verified.user, verified.answer
+        sessions, limit = self.dispatcher.sessions, user.max_sessions
+        if limit is not None and sessions.count_user(user.name) >= limit:
+            await self._fail(peer, answer.username, "SessionLimit")
+            return self.unauthorized(time.monotonic())
+        log_ = self.dispatcher.log
+        session = sessions.create(peer.address, now, log_.last_seq)
+        identity = self.accounts.identity(user)
+        session.identity = identity
+        session.event_filter = identity.event_filter
+        self.dispatcher.security("SuccessfulAuth", session, peer, user.name)
+        # After its own SuccessfulAuth: a digest session's first waitevent is
+        # empty in the captures (ajam/*_digest_ok).
+        session.cursor = log_.last_seq
+        sessions.touch(session, now)
+        self.nonces.bind(answer.nonce, session, user.name, answer.nc, now)
+        return session

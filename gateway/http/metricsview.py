@@ -1,0 +1,42 @@
+"""``GET /metrics`` and the middleware that counts HTTP answers by status.
+
+The exposition format follows the scraper's ``Accept`` header
+(``prometheus_client.exposition.choose_encoder``): Prometheus text by
+default, OpenMetrics when asked for.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+from prometheus_client.exposition import choose_encoder
+
+from gateway.metrics import Metrics
+
+
+def metrics_view(metrics: Metrics) -> Handler:
+    async def scrape(request: web.Request) -> web.StreamResponse:
+        encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+        return web.Response(body=encode(metrics.registry), headers={"Content-Type": content_type})
+
+    return scrape
+
+
+def status_counter(metrics: Metrics) -> Middleware:
+    """Count every answer by status; outermost, so errors turned into pages count too."""
+    requests = metrics.http_requests
+
+    @web.middleware
+    async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as error:
+            requests.labels(str(error.status)).inc()
+            raise
+        except Exception:
+            requests.labels("500").inc()
+            raise
+        requests.labels(str(response.status)).inc()
+        return response
+
+    return count

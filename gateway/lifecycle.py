@@ -1,0 +1,138 @@
+"""Graceful shutdown (SIGTERM) and live reload (SIGHUP) of one instance.
+
+A drain refuses new logins (HTTP 503, so nginx passes the login to another
+instance), makes ``/readyz`` answer 503, ends every session (a held
+waitevent gets a well-formed empty reply, the next request ``Permission
+denied``) and gives actions already sent to Asterisk ``drain_time`` to come
+back.  The caller then stops the app, whose cleanup logs off AMI.
+
+A reload takes users and limits from a new configuration.  Sessions stay;
+a removed user's sessions end, and changed rights apply at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import Final
+
+from aiohttp import web
+
+from gateway.app import AJAM, GATEWAY, Gateway
+from gateway.auth import address_allowed
+from gateway.config import Config
+from gateway.eventfilter import EventFilter
+from gateway.sessions import EventPredicate, Identity, Session
+
+log = logging.getLogger("gateway.lifecycle")
+
+LINGER: Final = 1.0
+"""After the in-flight actions, the listener stays open this long (within
+drain_time): a client whose poll was just ended gets its ``Permission
+denied`` and its refused login (which nginx passes on) here, not a reset."""
+
+RESTART_ONLY: Final = ("ami", "http", "events", "log", "history")
+"""Tables a reload cannot change: the AMI link, the listener, the ring, the logs,
+the call-history backend (its store or database pool lives as long as the app)."""
+
+
+def begin_drain(gateway: Gateway) -> int:
+    """Refuse logins from now on and end every session; returns how many ended."""
+    gateway.dispatcher.draining = True
+    sessions = list(gateway.sessions)
+    for session in sessions:
+        gateway.sessions.remove(session)  # kicks its held poll: an empty reply
+    return len(sessions)
+
+
+async def drain(gateway: Gateway, drain_time: float) -> bool:
+    """Drain; True when every in-flight AMI action came back in time."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + drain_time
+    ended = begin_drain(gateway)
+    log.info("draining: %d sessions ended, %d actions in flight", ended, gateway.ami.pending)
+    try:
+        async with asyncio.timeout_at(deadline):
+            await gateway.ami.wait_idle()
+    except TimeoutError:
+        log.warning("drain time over: %d AMI actions abandoned", gateway.ami.pending)
+        return False
+    await asyncio.sleep(min(LINGER, max(0.0, deadline - loop.time())))
+    return True
+
+
+def reload_config(app: web.Application, new: Config) -> list[str]:
+    """Apply the users and limits of ``new``; returns warnings for the rest."""
+    gateway = app[GATEWAY]
+    old = gateway.config
+    warnings = [
+        f"[{name}] changed: it takes effect only after a restart"
+        for name in RESTART_ONLY
+        if getattr(old, name) != getattr(new, name)
+    ]
+    config = dataclasses.replace(old, users=new.users, limits=new.limits)
+    gateway.config = config
+    gateway.accounts.replace_config(config)
+    _apply_limits(app, config)
+    ended = _refresh_sessions(gateway)
+    log.info("configuration reloaded: %d users, %d sessions ended", len(config.users), ended)
+    return warnings
+
+
+def _apply_limits(app: web.Application, config: Config) -> None:
+    gateway, limits = app[GATEWAY], config.limits
+    gateway.sessions.max_sessions = limits.max_sessions
+    gateway.dispatcher.login_fail_delay = limits.login_fail_delay
+    gateway.dispatcher.waitevent_max = config.waitevent_cap()
+    gateway.address_rate.configure(limits.rate_per_address)
+    if gateway.dispatcher.session_rate is not None:
+        gateway.dispatcher.session_rate.configure(limits.rate_per_session)
+    if gateway.dispatcher.login_guard is not None:
+        gateway.dispatcher.login_guard.configure(
+            limits.login_failures_per_address,
+            limits.login_failures_per_user_address,
+            limits.login_failure_window,
+        )
+    handler = app[AJAM]
+    handler.settings = dataclasses.replace(
+        handler.settings, max_query=limits.max_query, max_body=limits.max_body
+    )
+
+
+def _refresh_sessions(gateway: Gateway) -> int:
+    """New rights for every session; a removed or now-denied user's sessions end."""
+    ended = 0
+    for session in gateway.sessions:
+        if session.identity is None:
+            continue
+        user = gateway.accounts.user(session.identity.username)
+        if user is None or not address_allowed(user, session.address):
+            gateway.sessions.remove(session)
+            ended += 1
+            continue
+        _give_identity(session, gateway.accounts.identity(user))
+    return ended
+
+
+def _give_identity(session: Session, identity: Identity) -> None:
+    old = session.identity
+    assert old is not None
+    session.event_filter = rebase_filter(
+        session.event_filter, old.event_filter, identity.event_filter
+    )
+    session.identity = identity
+
+
+def rebase_filter(
+    current: EventPredicate | None, old_user: EventPredicate | None, new_user: EventPredicate | None
+) -> EventPredicate | None:
+    """The session's filter on the new user filter, keeping its own ``Action:
+    Filter`` rules (a session's set starts as the user's, then grows)."""
+    if current is old_user:
+        return new_user
+    base = old_user.rules if isinstance(old_user, EventFilter) else ()
+    if not isinstance(current, EventFilter) or current.rules[: len(base)] != base:
+        return current  # not built on the old user filter: nothing to rebase
+    start = new_user.rules if isinstance(new_user, EventFilter) else ()
+    return EventFilter.of((*start, *current.rules[len(base) :]))

@@ -1,0 +1,184 @@
+"""Prometheus metrics of one gateway instance, in its own registry.
+
+Every app gets its own ``CollectorRegistry`` (never the library's global
+default), so that two instances in one process, or two tests, never share a
+number.  The hot paths stay cheap: an event from AMI costs one increment of a
+plain int, and a waitevent response costs a few increments and one histogram
+observation however many events it carries; nothing is counted per event
+per session.  Levels (sessions, pending polls, the AMI link) are read from
+the live objects only when ``/metrics`` is scraped.
+
+No asyncio or aiohttp here: the HTTP side is ``gateway/http/metricsview.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Final, Protocol
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from gateway.events import StoredEvent
+from gateway.replies import Reply
+
+OTHER: Final = "other"
+"""The label of an action the gateway does not know: client input must not
+mint new time series."""
+
+OUTCOMES: Final = {
+    "Permission denied": "denied",
+    "Asterisk is not connected": "not_connected",
+    "Timeout waiting for Asterisk": "timeout",
+}
+"""Error Messages worth their own outcome label; every other error is ``error``."""
+
+AMI_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+"""An AMI round trip is ~1 ms on a LAN; the top bucket is the default action_timeout."""
+
+DELIVERY_BUCKETS: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+"""A held poll answers within a loop iteration; seconds mean a client that polls late."""
+
+
+class SessionCounts(Protocol):
+    """What the sessions gauge reads (``gateway.sessions.SessionStore``)."""
+
+    @property
+    def waiting_count(self) -> int: ...
+
+    def __len__(self) -> int: ...
+
+    def authenticated_count(self) -> int: ...
+
+
+class LinkCounts(Protocol):
+    """What the AMI gauges read (``gateway.ami.client.AmiClient``)."""
+
+    @property
+    def ready(self) -> bool: ...
+
+    reconnects: int
+    login_failures: int
+
+
+def outcome_of(reply: Reply | None) -> str:
+    """``success``, ``error`` or one of ``OUTCOMES``, from the first message."""
+    if reply is None or not reply.head:
+        return "error"
+    first = reply.head[0]
+    if first.name.lower() != "error":
+        return "success"
+    return OUTCOMES.get(first.get("Message") or "", "error")
+
+
+class Metrics:
+    """The instance's counters; ``registry`` is what ``/metrics`` exposes."""
+
+    def __init__(self, action_name: Callable[[str], str | None] = lambda _: None) -> None:
+        self.registry = CollectorRegistry()
+        self._action_name = action_name
+        """Action as Asterisk spells it, or None when unknown (→ ``other``)."""
+        self.events_received = 0
+        self.events_delivered = 0
+        self.events_lost = 0
+        self.events_filtered = 0
+        registry = self.registry
+        self.actions = Counter(
+            "ajam_actions",
+            "AJAM actions answered, by action and outcome",
+            ("action", "outcome"),
+            registry=registry,
+        )
+        self.http_requests = Counter(
+            "ajam_http_requests",
+            "HTTP requests answered, by status",
+            ("status",),
+            registry=registry,
+        )
+        self.ami_roundtrip = Histogram(
+            "ajam_ami_roundtrip_seconds",
+            "Time from sending an action to AMI to its complete answer (sync Originate excluded)",
+            buckets=AMI_BUCKETS,
+            registry=registry,
+        )
+        self.delivery = Histogram(
+            "ajam_event_delivery_seconds",
+            "Per waitevent response with events: age of its oldest event when the response is made",
+            buckets=DELIVERY_BUCKETS,
+            registry=registry,
+        )
+        registry.register(_EventCounts(self))
+
+    def watch(self, sessions: SessionCounts, link: LinkCounts) -> None:
+        """Expose the levels of these live objects, read at scrape time."""
+        self.registry.register(_Levels(sessions, link))
+
+    def action(self, name: str, reply: Reply | None) -> None:
+        label = self._action_name(name) if name else None
+        self.actions.labels(label or OTHER, outcome_of(reply)).inc()
+
+    def delivered(self, events: Sequence[StoredEvent]) -> None:
+        """One waitevent response: count its events, time its oldest."""
+        if events:
+            self.events_delivered += len(events)
+            self.delivery.observe(time.monotonic() - events[0].received)
+
+    def skipped(self, lost: int, filtered: int) -> None:
+        """Events one poll passed over: dropped by the ring, or not for it."""
+        self.events_lost += lost
+        self.events_filtered += filtered
+
+
+class _EventCounts(Collector):
+    """The per-event counters are plain ints (no lock, no label lookup)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        m = self._metrics
+        yield _counter("ajam_events_received", "Events received from AMI", m.events_received)
+        yield _counter(
+            "ajam_events_delivered", "Events written to waitevent responses", m.events_delivered
+        )
+        dropped = CounterMetricFamily(
+            "ajam_events_dropped",
+            "Events a session did not get: lost from the ring before it polled, or filtered out",
+            labels=("reason",),
+        )
+        dropped.add_metric(("ring_overflow",), m.events_lost)
+        dropped.add_metric(("filtered",), m.events_filtered)
+        yield dropped
+
+
+class _Levels(Collector):
+    def __init__(self, sessions: SessionCounts, link: LinkCounts) -> None:
+        self._sessions = sessions
+        self._link = link
+
+    def collect(self) -> Iterator[Metric]:
+        sessions, link = self._sessions, self._link
+        authenticated = sessions.authenticated_count()
+        gauge = GaugeMetricFamily("ajam_sessions", "HTTP sessions held", labels=("state",))
+        gauge.add_metric(("authenticated",), authenticated)
+        gauge.add_metric(("unauthenticated",), len(sessions) - authenticated)
+        yield gauge
+        yield GaugeMetricFamily(
+            "ajam_pending_polls", "waitevent requests held open", value=sessions.waiting_count
+        )
+        yield GaugeMetricFamily(
+            "ajam_ami_up", "1 while logged in to AMI", value=1 if link.ready else 0
+        )
+        yield _counter("ajam_ami_reconnects", "AMI reconnect attempts", link.reconnects)
+        yield _counter("ajam_ami_login_failures", "AMI logins refused", link.login_failures)
+
+
+def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily:
+    return CounterMetricFamily(name, documentation, value=value)
+
+
+def names(registry: CollectorRegistry) -> list[str]:
+    """Every metric family name the registry exposes (for docs and tests)."""
+    return [metric.name for metric in registry.collect()]

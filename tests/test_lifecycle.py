@@ -1,0 +1,208 @@
+"""Drain (SIGTERM) and reload (SIGHUP) on a real app over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import time
+from typing import Any
+
+import pytest
+
+from gateway.app import AJAM, GATEWAY
+from gateway.config import Config
+from gateway.eventfilter import EventFilter, parse_spec
+from gateway.lifecycle import begin_drain, drain, rebase_filter, reload_config
+from gateway.simulator import Simulator
+from tests.harness import TEST_USERS, Client, MakeClient, gateway_config, login, rawman, start
+
+EMPTY_POLL = (
+    "Response: Success\r\nMessage: Waiting for Event completed.\r\n\r\n"
+    "Event: WaitEventComplete\r\n\r\n"
+)
+DENIED = "Response: Error\r\nMessage: Permission denied\r\n\r\n"
+
+
+async def held_poll(client: Client, session: str) -> asyncio.Task[str]:
+    """A waitevent that the gateway is holding (the login's events drained first)."""
+    await rawman(client, session, "action=waitevent&timeout=0")
+    poll = asyncio.create_task(rawman(client, session, "action=waitevent&timeout=20"))
+    sessions = client.app[GATEWAY].sessions
+    async with asyncio.timeout(5):
+        while not sessions.waiting_count:
+            await asyncio.sleep(0.01)
+    return poll
+
+
+async def test_drain_answers_polls_ends_sessions_and_refuses_logins(
+    simulator: Simulator, aiohttp_client: MakeClient
+) -> None:
+    client = await start(simulator, aiohttp_client)
+    session = await login(client)
+    poll = await held_poll(client, session)
+    began = time.monotonic()
+    assert await drain(client.app[GATEWAY], 30)
+    assert time.monotonic() - began < 5  # nothing in flight: no wait for the 30 s
+    assert await asyncio.wait_for(poll, 2) == EMPTY_POLL
+    assert await rawman(client, session, "action=ping") == DENIED
+    refused = await client.get(
+        "/asterisk/rawman", params={"action": "login", "username": "admin", "secret": "x"}
+    )
+    assert refused.status == 503  # nginx: proxy_next_upstream http_503
+    assert refused.headers["Retry-After"] == "1"
+    assert refused.headers["Connection"] == "close"  # no keep-alive into a closing instance
+    assert await refused.text() == "Response: Error\r\nMessage: Gateway is shutting down\r\n\r\n"
+    ready = await client.get("/readyz")
+    assert ready.status == 503
+    assert "draining" in await ready.text()
+
+
+async def test_a_one_shot_basic_request_is_refused_while_draining(
+    simulator: Simulator, aiohttp_client: MakeClient
+) -> None:
+    client = await start(simulator, aiohttp_client)
+    assert await drain(client.app[GATEWAY], 30)
+    token = base64.b64encode(b"admin:admin-secret").decode()
+    refused = await client.get(
+        "/asterisk/rawman?action=ping", headers={"Authorization": f"Basic {token}"}
+    )
+    assert refused.status == 503  # a Basic request is a login: nginx retries elsewhere
+    assert "Gateway is shutting down" in await refused.text()
+    assert "Set-Cookie" not in refused.headers
+
+
+async def test_drain_waits_for_an_action_in_flight_at_most_drain_time(
+    aiohttp_client: MakeClient,
+) -> None:
+    silent = Simulator(answer_pings=False)  # a Ping that Asterisk never answers
+    await silent.start()
+    try:
+        client = await start(silent, aiohttp_client)
+        session = await login(client)
+        ping = asyncio.create_task(rawman(client, session, "action=ping"))
+        gateway = client.app[GATEWAY]
+        async with asyncio.timeout(5):
+            while not gateway.ami.pending:
+                await asyncio.sleep(0.01)
+        began = time.monotonic()
+        assert not await drain(gateway, 0.3)
+        assert 0.25 < time.monotonic() - began < 3
+        assert not ping.done()  # the action's own timeout still runs
+        finished = asyncio.create_task(drain(gateway, 30))
+        await silent.stop()  # the link drops: the pending Ping fails at once
+        assert await asyncio.wait_for(finished, 5)
+        assert "Asterisk is not connected" in await asyncio.wait_for(ping, 5)
+    finally:
+        await silent.stop()
+
+
+async def test_a_login_that_began_before_the_drain_is_refused(
+    simulator: Simulator, aiohttp_client: MakeClient
+) -> None:
+    client = await start(simulator, aiohttp_client, users={"slow": {"secret": "s"}})
+    gateway = client.app[GATEWAY]
+    accounts = gateway.accounts
+    checked = accounts.check_login
+
+    def check_then_drain(*args: Any, **kwargs: Any) -> Any:
+        begin_drain(gateway)  # SIGTERM arrives while the secret is being checked
+        return checked(*args, **kwargs)
+
+    accounts.check_login = check_then_drain  # type: ignore[method-assign]
+    response = await client.get(
+        "/asterisk/rawman", params={"action": "login", "username": "slow", "secret": "s"}
+    )
+    assert response.status == 503
+    assert len(gateway.sessions) == 0
+
+
+def reloaded(simulator: Simulator, **sections: Any) -> Config:
+    return gateway_config(simulator.port, **sections)
+
+
+async def test_reload_keeps_sessions_ends_removed_users_and_applies_rights(
+    simulator: Simulator, aiohttp_client: MakeClient
+) -> None:
+    client = await start(simulator, aiohttp_client)
+    admin = await login(client, "admin")
+    reader = await login(client, "reader")
+    poll = await held_poll(client, reader)
+    users = {name: dict(user) for name, user in TEST_USERS.items()}
+    users["admin"]["write"] = "none"
+    new = reloaded(simulator, users=users)  # the harness merges tables: drop reader here
+    new = dataclasses.replace(new, users={k: v for k, v in new.users.items() if k != "reader"})
+    assert reload_config(client.app, new) == []
+    assert await asyncio.wait_for(poll, 2) == EMPTY_POLL  # reader is gone
+    assert await rawman(client, reader, "action=ping") == DENIED
+    # admin keeps the session but lost the command right
+    assert await rawman(client, admin, "action=command&command=core%20show%20version") == DENIED
+    assert (await rawman(client, admin, "action=ping")).startswith("Response: Success")
+
+
+async def test_reload_applies_limits_and_warns_about_restart_only_tables(
+    simulator: Simulator, aiohttp_client: MakeClient
+) -> None:
+    client = await start(simulator, aiohttp_client)
+    new = reloaded(
+        simulator,
+        limits={"max_sessions": 3, "max_query": 100, "login_fail_delay": 0.2, "waitevent_max": 7},
+        http={"prefix": "/other"},
+    )
+    warnings = reload_config(client.app, new)
+    assert warnings == ["[http] changed: it takes effect only after a restart"]
+    gateway = client.app[GATEWAY]
+    assert gateway.sessions.max_sessions == 3
+    assert gateway.dispatcher.login_fail_delay == 0.2
+    assert gateway.dispatcher.waitevent_max == 7
+    assert client.app[AJAM].settings.max_query == 100
+    assert gateway.config.http.prefix == "/asterisk"  # the listener's prefix stays
+    long_query = await client.get("/asterisk/rawman?action=ping&x=" + "y" * 200)
+    assert long_query.status == 414
+
+
+async def test_reload_applies_request_and_login_rates(
+    simulator: Simulator, aiohttp_client: MakeClient
+) -> None:
+    client = await start(simulator, aiohttp_client)
+    limits = {"rate_per_address": 2, "rate_per_session": 3, "login_failures_per_address": 4}
+    reload_config(client.app, reloaded(simulator, limits=limits))
+    gateway = client.app[GATEWAY]
+    assert gateway.address_rate.rate == 2
+    assert gateway.dispatcher.session_rate is not None
+    assert gateway.dispatcher.session_rate.rate == 3
+    assert gateway.dispatcher.login_guard is not None
+    assert gateway.dispatcher.login_guard.by_address.limit == 4
+    answers = [await client.get("/asterisk/rawman?action=ping") for _ in range(3)]
+    assert [a.status for a in answers] == [200, 200, 429]  # the new per-address rate
+
+
+async def test_reload_ends_a_session_whose_address_is_now_denied(
+    simulator: Simulator, aiohttp_client: MakeClient
+) -> None:
+    client = await start(simulator, aiohttp_client)
+    session = await login(client, "caller")
+    users = {name: dict(user) for name, user in TEST_USERS.items()}
+    users["caller"]["permit"] = "192.0.2.0/24"
+    reload_config(client.app, reloaded(simulator, users=users))
+    assert await rawman(client, session, "action=ping") == DENIED
+
+
+@pytest.mark.parametrize("own", [0, 2])
+def test_rebase_filter_keeps_the_sessions_own_rules(own: int) -> None:
+    old_user = EventFilter.from_specs(["!Channel: Local/"])
+    new_user = EventFilter.from_specs(["Event: Hangup", "!Channel: PJSIP/"])
+    rules = [parse_spec(f"Event: Own{n}") for n in range(own)]
+    current = EventFilter.of((*old_user.rules, *rules)) if own else old_user
+    rebased = rebase_filter(current, old_user, new_user)
+    assert isinstance(rebased, EventFilter)
+    assert rebased.rules == (*new_user.rules, *rules)
+
+
+def test_rebase_filter_without_user_filters() -> None:
+    own = EventFilter.from_specs(["Event: Mine"])
+    assert rebase_filter(None, None, None) is None
+    assert rebase_filter(own, None, None) == own
+    unrelated = EventFilter.from_specs(["Event: Other"])
+    old_user = EventFilter.from_specs(["Event: Old"])
+    assert rebase_filter(unrelated, old_user, None) is unrelated
