@@ -22,7 +22,7 @@ from gateway.config import Config
 from gateway.dispatch import AmiFacts, Dispatcher
 from gateway.events import EventLog
 from gateway.history.service import HistoryService, install_history
-from gateway.http.ajam import AjamHandler, AjamSettings
+from gateway.http.ajam import AJAM_FORMATS, AjamHandler, AjamSettings
 from gateway.http.client import client_middleware
 from gateway.http.cors import CorsPolicy, install_cors
 from gateway.http.digestauth import DigestAuth
@@ -247,5 +247,10 @@ def create_app(config: Config) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view(gateway.metrics))
+    # The canonical AJAM paths as plain routes: a dict lookup instead of the
+    # catch-all's regex for nearly every request (fanout profile in bench/).
+    # Case variants and trailing slashes still reach the same handler below.
+    for name in AJAM_FORMATS:
+        app.router.add_route("*", f"{http.prefix}/{name}", handler.handle)
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app

@@ -45,4 +45,8 @@ def error_message(text: str, action_id: str | None) -> Message:
 def header(fields: Sequence[Field], name: str) -> str | None:
     """The first value of ``name``, case-insensitive, as astman_get_header."""
     wanted = name.lower()
-    return next((v for k, v in fields if k.lower() == wanted), None)
+    # A plain loop: next() over a generator was 8% of a poll's CPU (bench/).
+    for key, value in fields:
+        if key.lower() == wanted:
+            return value
+    return None

@@ -89,16 +89,24 @@ class Session:
             self.send_events = ALL
 
     def pending(
-        self, log: EventLog, limit: int | None = None
+        self, log: EventLog, limit: int | None = None, after: int | None = None
     ) -> tuple[int, list[StoredEvent], int]:
         """What this session should get now: (lost, events, new cursor).
 
         The new cursor passes every event looked at, delivered or not, as
-        Asterisk's last_ev does.
+        Asterisk's last_ev does.  ``after`` starts the scan elsewhere than
+        the session's cursor: a poll resumes where its own scan stopped.
         """
-        lost, events = log.since(self.cursor, limit)
-        cursor = events[-1].seq if events else max(self.cursor, log.first_seq - 1)
-        return lost, [e for e in events if self.wants(e)], cursor
+        start = self.cursor if after is None else after
+        if start >= log.last_seq:  # the usual case when a poll starts: nothing new
+            return 0, [], start
+        lost, events = log.since(start, limit)
+        cursor = events[-1].seq if events else max(start, log.first_seq - 1)
+        if self.identity is None:
+            return lost, [], cursor
+        # The class bitmask first, for the whole slice, before any filter.
+        blocked = ~(self.identity.read & self.send_events)
+        return lost, [e for e in events if not e.classes & blocked and self.wants(e)], cursor
 
     def has_pending(self, events: list[StoredEvent]) -> bool:
         """Whether any of these new events is one this session would get."""

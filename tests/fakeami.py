@@ -78,6 +78,8 @@ class FakeAmi:
     raw: bytearray = field(default_factory=bytearray)
     """Every byte any client wrote, in arrival order."""
     ping_times: list[float] = field(default_factory=list)
+    actions_per_read: list[int] = field(default_factory=list)
+    """How many actions each socket read completed: shows coalesced writes."""
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     port: int = 0
@@ -115,9 +117,10 @@ class FakeAmi:
         try:
             while data := await reader.read(65536):
                 self.raw.extend(data)
-                for item in parser.feed(data):
-                    if isinstance(item, Message):
-                        self._on_action(peer, item)
+                actions = [item for item in parser.feed(data) if isinstance(item, Message)]
+                self.actions_per_read.append(len(actions))
+                for action in actions:
+                    self._on_action(peer, action)
         except ConnectionError:
             pass
         finally:

@@ -184,3 +184,30 @@ async def test_a_failing_event_sink_does_not_take_the_link_down(fake: FakeAmi) -
         assert answer[0].name == "Success"
         assert client.ready
         assert client.reconnects == 0
+
+
+async def test_actions_of_one_loop_iteration_leave_in_one_write(fake: FakeAmi) -> None:
+    """Coalesced under load: one send() for what many requests forwarded at once."""
+    client = new_client(settings(fake.port), Sink())
+    async with running(client):
+        await until(lambda: client.ready)
+        reads = len(fake.actions_per_read)
+        ids = [f"burst-{n}" for n in range(20)]
+        answers = await asyncio.gather(
+            *(client.send([("Action", "Ping"), ("ActionID", i)]) for i in ids)
+        )
+        assert [a[0].get("ActionID") for a in answers] == ids
+        assert [(m.get("ActionID") or "").split("|")[-1] for m in fake.named("Ping")] == ids
+        assert fake.actions_per_read[reads:] == [20]
+
+
+async def test_an_action_written_after_a_reconnect_is_sent_once(fake: FakeAmi) -> None:
+    client = new_client(settings(fake.port, reconnect_min=0.01, reconnect_max=0.02), Sink())
+    async with running(client):
+        await until(lambda: client.ready)
+        fake.peers[0].close()
+        await until(lambda: len(fake.peers) == 2 and client.ready)
+        answer = await client.send([("Action", "Ping"), ("ActionID", "after")])
+        assert answer[0].get("Ping") == "Pong"
+        assert [m for m in fake.named("Ping") if "after" in (m.get("ActionID") or "")] != []
+        assert len([m for m in fake.received if "after" in (m.get("ActionID") or "")]) == 1

@@ -19,6 +19,7 @@ from gateway.ami.codec import (
     Item,
     Parser,
     encode_action,
+    encode_checked,
     validate_action,
 )
 from gateway.ami.message import OPAQUE, Message, decode
@@ -395,6 +396,7 @@ def test_encode_then_parse_round_trips(fields: list[tuple[str, str]]) -> None:
     assert isinstance(msg, Message)
     assert msg.fields == tuple(fields)
     assert msg.to_wire() == encode_action(fields)
+    assert encode_checked(fields) == encode_action(fields)  # the client's unchecked path
 
 
 def test_long_line_inside_a_discarded_message_is_only_counted() -> None:

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 
 import pytest
 
 from gateway.ami.message import Message
 from gateway.classes import ALL
 from gateway.events import EventLog
-from gateway.sessions import Identity, SessionStore
-from gateway.waitevent import Notifier, PollWaiter, parse_timeout
+from gateway.metrics import Metrics
+from gateway.sessions import Identity, Session, SessionStore
+from gateway.waitevent import Notifier, PollWaiter, parse_timeout, wait_for_events
 
 
 @pytest.mark.parametrize(
@@ -61,3 +63,67 @@ async def test_kick_wakes_and_marks() -> None:
     waiter.wake()  # a second resolution is harmless
     assert waiter.kicked
     assert waiter.future.done()
+
+
+@dataclass
+class Polls:
+    """What wait_for_events needs from the dispatcher."""
+
+    log: EventLog = field(default_factory=lambda: EventLog(1000))
+    sessions: SessionStore = field(default_factory=SessionStore)
+    waitevent_max: float = 5.0
+    waitevent_batch: int = 10
+    metrics: Metrics = field(default_factory=Metrics)
+
+
+class OnlyWanted:
+    """A filter passing ``Event: Wanted`` and counting how often it is asked."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def matches(self, text: str, message: Message) -> bool:
+        self.calls += 1
+        return message.name == "Wanted"
+
+
+def reader(polls: Polls, predicate: OnlyWanted) -> Session:
+    session = polls.sessions.create("a", 0.0, polls.log.last_seq)
+    session.identity = Identity("admin", ALL, ALL)
+    session.event_filter = predicate
+    return session
+
+
+def append(log: EventLog, name: str, count: int = 1) -> None:
+    for _ in range(count):
+        log.append(Message.of(("Event", name), ("Privilege", "call,all")))
+
+
+async def test_a_backlog_larger_than_a_batch_does_not_hide_a_wanted_event() -> None:
+    polls = Polls()
+    session = reader(polls, OnlyWanted())
+    append(polls.log, "Noise", 25)  # 2.5 batches nobody wants
+    append(polls.log, "Wanted")
+    async with asyncio.timeout(2):  # the poll's own timeout is 5 s
+        reply = await wait_for_events(polls, session, [("Timeout", "5")])
+    assert [e.name for e in reply.events] == ["wanted"]
+    assert session.cursor == polls.log.last_seq
+
+
+async def test_a_woken_poll_does_not_rescan_what_it_already_looked_at() -> None:
+    polls = Polls(waitevent_batch=1000)
+    notifier = Notifier(polls.log, polls.sessions)
+    predicate = OnlyWanted()
+    session = reader(polls, predicate)
+    append(polls.log, "Noise", 50)
+    poll = asyncio.create_task(wait_for_events(polls, session, [("Timeout", "5")]))
+    await asyncio.sleep(0)
+    assert predicate.calls == 50  # the backlog, once
+    assert not poll.done()
+    append(polls.log, "Wanted")
+    async with asyncio.timeout(2):
+        reply = await poll
+    assert [e.name for e in reply.events] == ["wanted"]
+    assert predicate.calls == 52  # + the notifier's look + the new event, not 50 again
+    assert session.cursor == polls.log.last_seq
+    notifier.close()

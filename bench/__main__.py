@@ -1,0 +1,153 @@
+"""``python3 -m bench``: run the benchmark scenarios, one JSON line each.
+
+``--quick`` is the seconds-long version that CI runs (tests/test_bench.py):
+the same code paths, small numbers, no timing claims.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any, Final
+
+from bench.harness import Options
+from bench.load import have_wrk
+from bench.procstat import raise_nofile
+from bench.scenarios import Fanout, fanout, rtt, sessions
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    rtt: tuple[int, ...]
+    rtt_seconds: float
+    fanout: tuple[tuple[int, float], ...]
+    fanout_seconds: float
+    sessions: tuple[int, ...]
+
+
+FULL: Final = Plan(
+    rtt=(1, 10, 50, 200),
+    rtt_seconds=10.0,
+    fanout=((100, 10.0), (100, 100.0), (1000, 100.0), (5000, 10.0)),
+    fanout_seconds=10.0,
+    sessions=(1000, 10000),
+)
+QUICK: Final = Plan(
+    rtt=(1, 10),
+    rtt_seconds=1.0,
+    fanout=((20, 10.0), (50, 50.0)),
+    fanout_seconds=2.0,
+    sessions=(200,),
+)
+SCENARIOS: Final = ("rtt", "fanout", "sessions")
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with open("/proc/cpuinfo") as file:
+        for line in file:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "scenario": "machine",
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "aiohttp": metadata.version("aiohttp"),
+        "loadavg": _loadavg(),
+        "wrk": have_wrk(),
+    }
+
+
+def _loadavg() -> list[str]:
+    """Other processes on the machine skew every number: say how busy it was."""
+    with open("/proc/loadavg") as file:
+        return file.read().split()[:3]
+
+
+def _emit(line: dict[str, Any], out: Any) -> None:
+    text = json.dumps(line, separators=(",", ":"))
+    print(text, flush=True)
+    if out is not None:
+        out.write(text + "\n")
+        out.flush()
+
+
+def _pairs(text: str) -> tuple[tuple[int, float], ...]:
+    pairs = []
+    for item in text.split(","):
+        sessions_text, rate = item.lower().split("x")
+        pairs.append((int(sessions_text), float(rate)))
+    return tuple(pairs)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python3 -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="seconds, not minutes (CI)")
+    parser.add_argument("--only", default=",".join(SCENARIOS), help="rtt,fanout,sessions")
+    parser.add_argument("--rtt", help="concurrency levels, e.g. 1,10,50,200")
+    parser.add_argument("--fanout", help="SESSIONSxRATE list, e.g. 100x10,1000x100")
+    parser.add_argument("--sessions", help="session counts, e.g. 1000,10000")
+    parser.add_argument("--seconds", type=float, help="duration of each load or event stream")
+    parser.add_argument("--uvloop", action="store_true", help="run the gateway on uvloop")
+    parser.add_argument("--profile", metavar="DIR", help="pyinstrument profile per gateway")
+    parser.add_argument("--out", help="also append the JSON lines to this file")
+    return parser.parse_args(argv)
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.split(","))
+
+
+def _plan(args: argparse.Namespace) -> Plan:
+    plan = QUICK if args.quick else FULL
+    if args.rtt:
+        plan = dataclasses.replace(plan, rtt=_ints(args.rtt))
+    if args.fanout:
+        plan = dataclasses.replace(plan, fanout=_pairs(args.fanout))
+    if args.sessions:
+        plan = dataclasses.replace(plan, sessions=_ints(args.sessions))
+    if args.seconds:
+        plan = dataclasses.replace(plan, rtt_seconds=args.seconds, fanout_seconds=args.seconds)
+    return plan
+
+
+async def run(args: argparse.Namespace, out: Any) -> None:
+    plan = _plan(args)
+    only = set(args.only.split(","))
+    options = Options(uvloop=args.uvloop, profile_dir=args.profile)
+    _emit({**machine(), "uvloop": args.uvloop, "quick": args.quick}, out)
+    if "rtt" in only:
+        for line in await rtt(options, list(plan.rtt), plan.rtt_seconds):
+            _emit(line, out)
+    if "fanout" in only:
+        for count, rate in plan.fanout:
+            _emit(await fanout(options, Fanout(count, rate, plan.fanout_seconds)), out)
+    if "sessions" in only:
+        for count in plan.sessions:
+            _emit(await sessions(options, count), out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    raise_nofile()
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(open(args.out, "a")) if args.out else None
+        asyncio.run(run(args, out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

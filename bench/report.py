@@ -1,0 +1,116 @@
+"""``python3 -m bench.report RUN.jsonl``: the Markdown tables of the README.
+
+Reads the JSON lines of one ``python3 -m bench --out RUN.jsonl`` run and
+prints the machine, the rtt, fanout and sessions tables, each with its
+target and whether it was met.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any, Final
+
+FANOUT_TARGETS: Final = {(100, 10.0): 10.0, (100, 100.0): 100.0, (1000, 100.0): 500.0}
+"""p99 targets in ms (issue 6); 5000x10 has a no-loss target only."""
+RTT_TARGET_RATIO: Final = 0.5
+SESSION_TARGET_KB: Final = 30.0
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def machine(line: dict[str, Any]) -> Iterator[str]:
+    yield "| machine | value |"
+    yield "|---|---|"
+    for key in ("date", "nproc", "cpu", "python", "aiohttp", "loadavg", "uvloop"):
+        yield f"| {key} | {line.get(key)} |"
+
+
+def rtt(lines: list[dict[str, Any]]) -> Iterator[str]:
+    yield (
+        "| c | gateway req/s | p50 / p99 / max ms | errors | bare req/s | p50 / p99 / max ms"
+        " | ratio | gateway CPU µs/req | bare CPU µs/req | target |"
+    )
+    yield "|---|---|---|---|---|---|---|---|---|---|"
+    for line in lines:
+        g, b = line["gateway"], line["bare"]
+        target = ""
+        if line["concurrency"] == 50:
+            target = f"ratio ≥ {RTT_TARGET_RATIO}: {_met(line['ratio'] >= RTT_TARGET_RATIO)}"
+        if line["concurrency"] == 200:
+            target = f"0 errors: {_met(g['errors'] == 0)}"
+        yield (
+            f"| {line['concurrency']} | {g['req_s']:.0f} | {g['p50_ms']} / {g['p99_ms']} /"
+            f" {g['max_ms']} | {g['errors']} | {b['req_s']:.0f} | {b['p50_ms']} /"
+            f" {b['p99_ms']} / {b['max_ms']} | {line['ratio']} | {_per(g)} | {_per(b)}"
+            f" | {target} |"
+        )
+
+
+def _per(stats: dict[str, Any]) -> str:
+    return f"{stats['server_cpu_s'] * 1e6 / max(1, stats['requests']):.0f}"
+
+
+def fanout(lines: list[dict[str, Any]]) -> Iterator[str]:
+    yield (
+        "| S×R | delivered / expected | lost | dup | p50 / p99 / max ms | events per poll"
+        " | server CPU | CPU µs per event | CPU µs per poll | target |"
+    )
+    yield "|---|---|---|---|---|---|---|---|---|---|"
+    for line in lines:
+        key = (line["sessions"], line["rate"])
+        clean = line["lost"] == 0 and line["duplicates"] == 0
+        if key in FANOUT_TARGETS:
+            limit = FANOUT_TARGETS[key]
+            target = f"p99 ≤ {limit:g} ms: {_met(clean and line['p99_ms'] <= limit)}"
+        else:
+            target = f"no loss: {_met(clean)}"
+        yield (
+            f"| {line['sessions']}×{line['rate']:g} | {line['delivered']} / {line['expected']}"
+            f" | {line['lost']} | {line['duplicates']} | {line['p50_ms']} / {line['p99_ms']} /"
+            f" {line['max_ms']} | {line['events_per_poll']} | {line['server_cpu_share']:.0%}"
+            f" | {line['cpu_us_per_event']} | {line.get('cpu_us_per_poll', '?')} | {target} |"
+        )
+
+
+def sessions(lines: list[dict[str, Any]]) -> Iterator[str]:
+    yield (
+        "| sessions | held polls | errors | KB per session | KB per held poll"
+        " | one event answers all in | target |"
+    )
+    yield "|---|---|---|---|---|---|---|"
+    for line in lines:
+        ok = line["errors"] == 0 and line["kb_per_held_poll"] <= SESSION_TARGET_KB
+        yield (
+            f"| {line['sessions']} | {line['held_polls']} | {line['errors']}"
+            f" | {line['kb_per_session']} | {line['kb_per_held_poll']}"
+            f" | {line.get('answer_all_s', '?')} s"
+            f" | no error, ≤ {SESSION_TARGET_KB:g} KB: {_met(ok)} |"
+        )
+
+
+def report(lines: list[dict[str, Any]]) -> Iterator[str]:
+    by: dict[str, list[dict[str, Any]]] = {}
+    for line in lines:
+        by.setdefault(line["scenario"], []).append(line)
+    for name, render in (("machine", None), ("rtt", rtt), ("fanout", fanout)):
+        if name in by:
+            yield from machine(by[name][0]) if render is None else render(by[name])
+            yield ""
+    if "sessions" in by:
+        yield from sessions(by["sessions"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    with open(args[0]) as file:
+        lines = [json.loads(text) for text in file if text.strip()]
+    print("\n".join(report(lines)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
