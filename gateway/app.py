@@ -23,11 +23,10 @@ from gateway.dispatch import AmiFacts, Dispatcher
 from gateway.events import EventLog
 from gateway.history.service import HistoryService, install_history
 from gateway.http.ajam import AJAM_FORMATS, AjamHandler, AjamSettings
-from gateway.http.client import client_middleware
 from gateway.http.cors import CorsPolicy, install_cors
 from gateway.http.digestauth import DigestAuth
-from gateway.http.errors import error_middleware
-from gateway.http.metricsview import metrics_view, status_counter
+from gateway.http.metricsview import metrics_view
+from gateway.http.middleware import gateway_middleware
 from gateway.http.respond import CookiePolicy
 from gateway.http.server import server_limits
 from gateway.metrics import Metrics
@@ -215,9 +214,7 @@ def create_app(config: Config) -> web.Application:
     gateway = build_gateway(config)
     app = web.Application(
         middlewares=[
-            status_counter(gateway.metrics),
-            error_middleware,
-            client_middleware(config.http.trusted_proxies, gateway.address_rate),
+            gateway_middleware(gateway.metrics, config.http.trusted_proxies, gateway.address_rate),
         ],
         handler_args=server_limits(config.limits),
     )

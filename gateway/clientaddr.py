@@ -45,8 +45,10 @@ def is_trusted(address: IpAddress, trusted: Sequence[Network]) -> bool:
 
 def client_address(peer: str, forwarded_for: Iterable[str], trusted: Sequence[Network]) -> str:
     """The address to use for ACLs, limits and logs (as text)."""
+    if not trusted:
+        return peer
     current = parse_ip(peer)
-    if current is None or not trusted:
+    if current is None:
         return peer
     hops = [hop for value in forwarded_for for hop in value.split(",")][-MAX_HOPS:]
     for hop in reversed(hops):

@@ -373,6 +373,15 @@ def test_encode_action_line_length_limit() -> None:
         encode_action([("Data", "Ж" * (len(fits) // 2 + 1))])
 
 
+def test_validate_action_counts_bytes_like_the_encoder() -> None:
+    fits = "v" * (MAX_ACTION_LINE - len("Data: \r\n"))
+    validate_action([("Data", fits)])  # the ASCII shortcut: exactly at the limit
+    wide = "Ж" * (len(fits) // 2)
+    validate_action([("Data", wide)])
+    with pytest.raises(RequestTooLarge):  # the same characters, one more: over
+        validate_action([("Data", wide + "Ж")])
+
+
 def test_invalid_character_wins_over_size() -> None:
     with pytest.raises(InvalidCharacter):
         encode_action([("Data", "x\r")] * (MAX_ACTION_LINES + 1))

@@ -90,6 +90,9 @@ class AmiClient:
         """Set while no action waits for its answer (what a drain waits for)."""
         self._idle.set()
         self._writer: asyncio.StreamWriter | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The loop of the current link, kept: ``get_running_loop()`` makes a
+        getpid() system call, and ``_call`` needed it twice per action."""
         self._outbox: list[bytes] = []
         """Actions written in this loop iteration, sent together (see ``_send``)."""
         self._ready = False
@@ -149,6 +152,7 @@ class AmiClient:
         async with asyncio.timeout(s.connect_timeout):
             reader, writer = await asyncio.open_connection(s.host, s.port, ssl=context)
         self._writer = writer
+        self._loop = asyncio.get_running_loop()
         parser = Parser()
         try:
             async with asyncio.TaskGroup() as group:
@@ -260,13 +264,12 @@ class AmiClient:
         owner: str | None = None,
         sync_originate: bool = False,
     ) -> tuple[Message, ...]:
-        writer = self._writer
-        if writer is None or writer.is_closing():
+        writer, loop = self._writer, self._loop
+        if writer is None or loop is None or writer.is_closing():
             raise NotConnected
         gateway_id, wire_fields = self._correlator.prepare(
             fields, owner=owner, sync_originate=sync_originate
         )
-        loop = asyncio.get_running_loop()
         future: asyncio.Future[tuple[Message, ...]] = loop.create_future()
         self._futures[gateway_id] = future
         # A bare timer on the future, not asyncio.timeout(): the context
@@ -275,7 +278,7 @@ class AmiClient:
         timer = loop.call_later(timeout, _expire, future)
         self._idle.clear()
         try:
-            self._send(encode_checked(wire_fields))  # prepare() validated them
+            self._send(loop, encode_checked(wire_fields))  # prepare() validated them
             return await future
         finally:
             timer.cancel()
@@ -285,7 +288,7 @@ class AmiClient:
             # Forget a timed-out or abandoned action (a no-op once answered).
             self._correlator.cancel(gateway_id)
 
-    def _send(self, data: bytes) -> None:
+    def _send(self, loop: asyncio.AbstractEventLoop, data: bytes) -> None:
         """Coalesce the actions of one loop iteration into one write.
 
         Under load many requests forward an action in the same iteration; one
@@ -293,7 +296,7 @@ class AmiClient:
         (the rtt profile in bench/README.md).  Order is kept.
         """
         if not self._outbox:
-            asyncio.get_running_loop().call_soon(self._flush)
+            loop.call_soon(self._flush)
         self._outbox.append(data)
 
     def _flush(self) -> None:

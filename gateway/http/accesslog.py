@@ -16,6 +16,7 @@ JSON log format writes as keys (``gateway/logs.py``).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Final
 
@@ -74,6 +75,12 @@ def token(text: str) -> str:
 
 
 class AccessLogger(AbstractAccessLogger):
+    @property
+    def enabled(self) -> bool:
+        """aiohttp skips ``log()`` (and its timing) on a connection made while
+        INFO is off, as it does for its own access logger."""
+        return self.logger.isEnabledFor(logging.INFO)
+
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         note = request.get(ACCESS) or AccessNote()
         client = client_of(request)

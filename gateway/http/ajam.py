@@ -194,9 +194,13 @@ class AjamHandler:
         return found.session, None
 
 
+DEFAULT_OPTIONS: Final = RenderOptions()
+"""Every format but mxml: one shared (frozen) instance, not one per request."""
+
+
 def _options(name: str, fields: list[Field]) -> RenderOptions:
     if name != "mxml":
-        return RenderOptions()
+        return DEFAULT_OPTIONS
     return RenderOptions(
         ajaxdest=header(fields, "ajaxdest") or "unknown",
         ajaxobjtype=header(fields, "ajaxobjtype") or "generic",

@@ -42,17 +42,25 @@ def client_of(request: web.BaseRequest) -> str:
     return request.get(CLIENT_KEY) or peer_address(request)
 
 
+def admit(request: web.Request, trusted: Sequence[Network], buckets: TokenBuckets[str]) -> None:
+    """Store the client's address on the request and spend one of its tokens;
+    raise ``RateLimited`` over the rate."""
+    address = peer_address(request)
+    if trusted:  # without trusted proxies the header is never read
+        forwarded = request.headers.getall("X-Forwarded-For", [])
+        address = client_address(address, forwarded, trusted)
+    request[CLIENT_KEY] = address
+    if request.path not in UNLIMITED_PATHS:
+        wait = buckets.take(address, time.monotonic())
+        if wait:
+            raise RateLimited(retry_after(wait))
+
+
 def client_middleware(trusted: Sequence[Network], buckets: TokenBuckets[str]) -> Middleware:
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        forwarded = request.headers.getall("X-Forwarded-For", [])
-        address = client_address(peer_address(request), forwarded, trusted)
-        request[CLIENT_KEY] = address
-        if request.path not in UNLIMITED_PATHS:
-            wait = buckets.take(address, time.monotonic())
-            if wait:
-                raise RateLimited(retry_after(wait))
+        admit(request, trusted, buckets)
         return await handler(request)
 
     return middleware

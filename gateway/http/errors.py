@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+from typing import Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -67,13 +68,22 @@ def http_error_response(error: HttpLevelError) -> web.Response:
     return error_page(error.status, error.message, error.message)
 
 
+TRANSLATED: Final = (HttpLevelError, web.HTTPRequestEntityTooLarge, web.HTTPNotFound)
+"""What ``error_response`` turns into a page; anything else propagates."""
+
+
+def error_response(error: Exception) -> web.Response:
+    """The page for one of ``TRANSLATED``."""
+    if isinstance(error, HttpLevelError):
+        return http_error_response(error)
+    if isinstance(error, web.HTTPRequestEntityTooLarge):
+        return error_page(413, "Request Entity Too Large", "The request body is too large")
+    return error_page(404, "Not Found", "The requested URL was not found on this server.")
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except HttpLevelError as error:
-        return http_error_response(error)
-    except web.HTTPRequestEntityTooLarge:
-        return error_page(413, "Request Entity Too Large", "The request body is too large")
-    except web.HTTPNotFound:
-        return error_page(404, "Not Found", "The requested URL was not found on this server.")
+    except TRANSLATED as error:
+        return error_response(error)

@@ -22,21 +22,23 @@ def metrics_view(metrics: Metrics) -> Handler:
     return scrape
 
 
+def status_of(error: Exception) -> int:
+    """The status an exception escaping the app ends as: its own, else 500."""
+    return error.status if isinstance(error, web.HTTPException) else 500
+
+
 def status_counter(metrics: Metrics) -> Middleware:
     """Count every answer by status; outermost, so errors turned into pages count too."""
-    requests = metrics.http_requests
+    counted = metrics.http_status
 
     @web.middleware
     async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             response = await handler(request)
-        except web.HTTPException as error:
-            requests.labels(str(error.status)).inc()
+        except Exception as error:
+            counted(status_of(error))
             raise
-        except Exception:
-            requests.labels("500").inc()
-            raise
-        requests.labels(str(response.status)).inc()
+        counted(response.status)
         return response
 
     return count
