@@ -63,3 +63,25 @@ def test_split_target_and_first() -> None:
 def test_unquote_of_quoted_bytes_is_identity(data: bytes) -> None:
     quoted = "".join(f"%{b:02X}" for b in data).encode()
     assert unquote(quoted) == data
+
+
+def _byte_loop(raw: bytes) -> bytes:
+    """The rule spelt out byte by byte, as Asterisk's decoder walks it."""
+    hexdigits = frozenset(b"0123456789abcdefABCDEF")
+    out, i = bytearray(), 0
+    while i < len(raw):
+        if raw[i] == 0x2B:
+            out.append(0x20)
+        elif raw[i] == 0x25 and i + 2 < len(raw) and {raw[i + 1], raw[i + 2]} <= hexdigits:
+            out.append(int(raw[i + 1 : i + 3], 16))
+            i += 2
+        else:
+            out.append(raw[i])
+        i += 1
+    return bytes(out)
+
+
+@given(st.lists(st.sampled_from([b"%", b"+", b"2", b"B", b"f", b"g", b"\xff", b"%2B", b"%4"])))
+def test_unquote_matches_the_byte_by_byte_rule(parts: list[bytes]) -> None:
+    raw = b"".join(parts)
+    assert unquote(raw) == _byte_loop(raw)

@@ -6,7 +6,7 @@ so a fan-out to thousands of sessions renders each event once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -29,8 +29,11 @@ class CookiePolicy:
     secure: bool = False
     httponly: bool = False
 
-    def header(self, session_id: str) -> str:
-        parts = [f'mansession_id="{session_id}"', "Version=1", f"Max-Age={self.max_age}"]
+    attributes: str = field(init=False, repr=False, compare=False)
+    """Everything after the id, made once: it was rebuilt on every answer."""
+
+    def __post_init__(self) -> None:
+        parts = ["Version=1", f"Max-Age={self.max_age}"]
         if self.path:
             parts.append(f"Path={self.path}")
         if self.samesite:
@@ -39,7 +42,10 @@ class CookiePolicy:
             parts.append("Secure")
         if self.httponly:
             parts.append("HttpOnly")
-        return "; ".join(parts)
+        object.__setattr__(self, "attributes", "; ".join(parts))
+
+    def header(self, session_id: str) -> str:
+        return f'mansession_id="{session_id}"; {self.attributes}'
 
 
 def _event_fragment(fmt: Format, key: str, event: StoredEvent, opts: RenderOptions) -> bytes:
