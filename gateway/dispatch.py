@@ -147,8 +147,7 @@ class Dispatcher:
 
     async def handle(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
         self.check_rate(session)
-        if any(k.lower() in STRIPPED_PARAMS for k, _ in fields):
-            fields = [(k, v) for k, v in fields if k.lower() not in STRIPPED_PARAMS]
+        fields = [(k, v) for k, v in fields if k.lower() not in STRIPPED_PARAMS]
         validate_action(fields)
         action = (header(fields, "Action") or "").strip()
         if not action:
