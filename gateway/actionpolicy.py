@@ -38,6 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Final
 
+from gateway.ami.message import header, header_values
 from gateway.classes import CLASS_BITS
 
 Fields = Sequence[tuple[str, str]]
@@ -92,16 +93,10 @@ _CONFIG_FILE_FIELDS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
 
 def field_value(fields: Fields, name: str) -> str:
     """The first value of ``name`` (case-insensitive), or "" as Asterisk does."""
-    wanted = name.lower()
-    for key, value in fields:
-        if key.lower() == wanted:
-            return value
-    return ""
+    return header(fields, name) or ""
 
 
-def field_values(fields: Fields, name: str) -> list[str]:
-    wanted = name.lower()
-    return [value for key, value in fields if key.lower() == wanted]
+field_values = header_values
 
 
 def escalation_reason(action: str, fields: Fields, write: int) -> str | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Final, NoReturn, Protocol
 
 from gateway.ami.codec import validate_action
-from gateway.ami.message import Field, Message
+from gateway.ami.message import Field, Message, header
 from gateway.classes import ALL, CLASS_BITS, parse_classes
 from gateway.errors import (
     AmiLevelError,
@@ -32,7 +32,7 @@ from gateway.errors import (
 from gateway.events import EventLog
 from gateway.metrics import Metrics
 from gateway.ratelimit import LoginGuard, TokenBuckets, retry_after
-from gateway.replies import Peer, Reply, header, response
+from gateway.replies import Peer, Reply, response
 from gateway.sessions import EventPredicate, Identity, Session, SessionStore
 from gateway.waitevent import wait_for_events
 

@@ -23,11 +23,11 @@ import time
 from dataclasses import dataclass
 from typing import Final
 
-from gateway.ami.message import Field
+from gateway.ami.message import Field, header
 from gateway.dispatch import Dispatcher
 from gateway.errors import CredentialsMismatch, NeedsSession
 from gateway.http.basic import BasicCredentials
-from gateway.replies import Peer, header
+from gateway.replies import Peer
 from gateway.sessions import Session
 
 LOGIN_CREDENTIALS: Final = frozenset({"username", "secret", "authtype", "key"})

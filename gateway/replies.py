@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gateway.ami.message import Field, Message
@@ -40,13 +39,3 @@ def response(status: str, action_id: str | None, *pairs: Field) -> Message:
 
 def error_message(text: str, action_id: str | None) -> Message:
     return response("Error", action_id, ("Message", text))
-
-
-def header(fields: Sequence[Field], name: str) -> str | None:
-    """The first value of ``name``, case-insensitive, as astman_get_header."""
-    wanted = name.lower()
-    # A plain loop: next() over a generator was 8% of a poll's CPU (bench/).
-    for key, value in fields:
-        if key.lower() == wanted:
-            return value
-    return None

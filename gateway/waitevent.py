@@ -13,11 +13,11 @@ import re
 import time
 from typing import Final, Protocol
 
-from gateway.ami.message import Field, Message
+from gateway.ami.message import Field, Message, header
 from gateway.errors import AmiLevelError
 from gateway.events import EventLog, StoredEvent
 from gateway.metrics import Metrics
-from gateway.replies import Reply, header, response
+from gateway.replies import Reply, response
 from gateway.sessions import Session, SessionStore
 
 

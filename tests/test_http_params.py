@@ -3,9 +3,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.ami.message import encode
+from gateway.ami.message import encode, header
 from gateway.http.params import cookie_session_id, parse_form, split_target, unquote
-from gateway.replies import header
 
 
 def test_url_encoding_fixture_decodes_as_asterisk_does() -> None:

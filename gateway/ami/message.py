@@ -37,6 +37,22 @@ def encode(text: str) -> bytes:
     return text.encode(WIRE_ENCODING, WIRE_ERRORS)
 
 
+def header(fields: Iterable[Field], name: str) -> str | None:
+    """The first value of ``name``, case-insensitive, as astman_get_header."""
+    wanted = name.lower()
+    # A plain loop: next() over a generator was 8% of a poll's CPU (bench/).
+    for key, value in fields:
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def header_values(fields: Iterable[Field], name: str) -> list[str]:
+    """Every value of ``name``, case-insensitive, in order."""
+    wanted = name.lower()
+    return [value for key, value in fields if key.lower() == wanted]
+
+
 def text_for_json(text: str) -> str:
     """Text safe for JSON: invalid bytes become U+FFFD."""
     return encode(text).decode(WIRE_ENCODING, "replace")
@@ -85,15 +101,11 @@ class Message:
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value whose name matches case-insensitively."""
-        wanted = name.lower()
-        for key, value in self.fields:
-            if key.lower() == wanted:
-                return value
-        return default
+        value = header(self.fields, name)
+        return default if value is None else value
 
     def get_all(self, name: str) -> list[str]:
-        wanted = name.lower()
-        return [value for key, value in self.fields if key.lower() == wanted]
+        return header_values(self.fields, name)
 
     def has(self, name: str) -> bool:
         return self.get(name) is not None

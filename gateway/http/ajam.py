@@ -20,7 +20,7 @@ from typing import Final
 from aiohttp import web
 
 from gateway.ami.codec import validate_action
-from gateway.ami.message import Field
+from gateway.ami.message import Field, header
 from gateway.dispatch import Dispatcher
 from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge
 from gateway.http.accesslog import note_request
@@ -32,7 +32,7 @@ from gateway.http.params import cookie_session_id, parse_form, split_target
 from gateway.http.respond import CookiePolicy, ajam_response, render_reply
 from gateway.oneshot import action_name, basic_session, login_fields
 from gateway.render import FORMATS, Format, RenderOptions
-from gateway.replies import Peer, Reply, error_message, header
+from gateway.replies import Peer, Reply, error_message
 from gateway.sessions import Session, SessionStore
 
 AJAM_FORMATS: Final = ("rawman", "mxml", "manager", "json")
