@@ -16,13 +16,12 @@ nonces issued here are accepted: Asterisk takes any hex number as a nonce.
 
 from __future__ import annotations
 
-import secrets
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from gateway.sessions import SESSION_ID_BITS, Session
+from gateway.sessions import Session, new_id
 
 NONCE_LIFETIME: Final = 60
 """Seconds a nonce is good for: Asterisk renews a digest session's nonce after 60 s."""
@@ -83,15 +82,12 @@ class NonceStore:
     def bound_count(self) -> int:
         return len(self._bound)
 
-    def _new(self) -> str:
-        return self.node_id + secrets.token_hex(SESSION_ID_BITS // 8)
-
     def issue(self, now: float) -> str:
         """A fresh nonce for a 401; the oldest pending ones make room."""
         self._expire(now)
         while len(self._pending) >= self.max_pending:
             self._pending.popitem(last=False)
-        nonce = self._new()
+        nonce = new_id(self.node_id)
         self._pending[nonce] = now
         return nonce
 
@@ -141,7 +137,7 @@ class NonceStore:
         if binding.old_nonce is not None:
             self._bound.pop(binding.old_nonce, None)
         binding.old_nonce = binding.nonce
-        binding.nonce = self._new()
+        binding.nonce = new_id(self.node_id)
         binding.issued = now
         binding.nc = 0
         self._bound[binding.nonce] = binding

@@ -36,6 +36,12 @@ class Waiter(Protocol):
     def kick(self) -> None: ...
 
 
+def new_id(node_id: str) -> str:
+    """``<node_id><32 hex>``: the one shape of session ids and digest nonces,
+    which nginx routes by the same rule (design.md, Contracts)."""
+    return node_id + secrets.token_hex(SESSION_ID_BITS // 8)
+
+
 @dataclass(frozen=True, slots=True)
 class Identity:
     """What a logged-in session may do, fixed at login."""
@@ -139,16 +145,13 @@ class SessionStore:
     def __iter__(self) -> Iterator[Session]:
         return iter(list(self._by_id.values()))
 
-    def new_id(self) -> str:
-        return self.node_id + secrets.token_hex(SESSION_ID_BITS // 8)
-
     def create(self, address: str, now: float, cursor: int) -> Session:
         if len(self._by_id) >= self.max_sessions:
             self.reap(now)
             if len(self._by_id) >= self.max_sessions:
                 raise TooManySessions
         session = Session(
-            id=self.new_id(),
+            id=new_id(self.node_id),
             key=str(next(self._keys)),
             address=address,
             expires=now + self.unauth_timeout,
@@ -184,7 +187,7 @@ class SessionStore:
     def rekey(self, session: Session) -> None:
         """Give a session a fresh id (at login): a fixed id is worthless."""
         self._by_id.pop(session.id, None)
-        session.id = self.new_id()
+        session.id = new_id(self.node_id)
         self._by_id[session.id] = session
 
     def remove(self, session: Session) -> None:
