@@ -7,8 +7,9 @@ import ipaddress
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
-from gateway.http.client import CLIENT_KEY, client_middleware, client_of, peer_address
-from gateway.http.errors import error_middleware
+from gateway.http.client import CLIENT_KEY, client_of, peer_address
+from gateway.http.middleware import gateway_middleware
+from gateway.metrics import Metrics
 from gateway.ratelimit import TokenBuckets
 from tests.harness import MakeClient
 
@@ -19,8 +20,7 @@ async def echo(request: web.Request) -> web.Response:
 
 def app_with(trusted: tuple[str, ...], rate: float) -> web.Application:
     networks = tuple(ipaddress.ip_network(t) for t in trusted)
-    limiter = client_middleware(networks, TokenBuckets(rate))
-    app = web.Application(middlewares=[error_middleware, limiter])
+    app = web.Application(middlewares=[gateway_middleware(Metrics(), networks, TokenBuckets(rate))])
     app.router.add_get("/echo", echo)
     app.router.add_get("/healthz", echo)
     return app

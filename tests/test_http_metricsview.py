@@ -8,8 +8,10 @@ from aiohttp import web
 from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS
 
 from gateway.app import GATEWAY
-from gateway.http.metricsview import metrics_view, status_counter
+from gateway.http.metricsview import metrics_view
+from gateway.http.middleware import gateway_middleware
 from gateway.metrics import Metrics
+from gateway.ratelimit import TokenBuckets
 from gateway.simulator import Simulator
 from tests.harness import (
     Client,
@@ -176,7 +178,7 @@ async def test_openmetrics_on_request_and_a_registry_per_app(
     assert sample(samples, "ajam_actions_total", action="Login", outcome="success") == 0
 
 
-async def test_status_counter_counts_raised_http_errors_and_crashes(
+async def test_the_middleware_counts_raised_http_errors_and_crashes(
     aiohttp_client: MakeClient,
 ) -> None:
     metrics = Metrics()
@@ -187,7 +189,7 @@ async def test_status_counter_counts_raised_http_errors_and_crashes(
     async def crash(request: web.Request) -> web.Response:
         raise RuntimeError("bug")
 
-    app = web.Application(middlewares=[status_counter(metrics)])
+    app = web.Application(middlewares=[gateway_middleware(metrics, (), TokenBuckets(1000))])
     app.router.add_get("/forbidden", forbidden)
     app.router.add_get("/crash", crash)
     app.router.add_get("/metrics", metrics_view(metrics))

@@ -1,5 +1,5 @@
-"""The combined middleware on a bare app: the same answers and counts as the
-three middlewares it replaces, stacked."""
+"""The gateway's one middleware on a bare app: client address, rate, error
+pages and status counts."""
 
 from __future__ import annotations
 

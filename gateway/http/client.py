@@ -1,6 +1,7 @@
 """Per-request client address and the per-address request rate.
 
-One middleware finds the client's address once (``gateway.clientaddr``:
+``admit``, called by the gateway's one middleware (``gateway.http.middleware``),
+finds the client's address once (``gateway.clientaddr``:
 ``X-Forwarded-For`` only behind a trusted proxy), stores it on the request
 for everything after it (the AJAM handler's ``Peer``, the access log), and
 spends one token of that address's bucket.  Over the rate, the request is
@@ -15,7 +16,6 @@ from collections.abc import Sequence
 from typing import Final
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
 from gateway.clientaddr import client_address
 from gateway.configfields import Network
@@ -54,13 +54,3 @@ def admit(request: web.Request, trusted: Sequence[Network], buckets: TokenBucket
         wait = buckets.take(address, time.monotonic())
         if wait:
             raise RateLimited(retry_after(wait))
-
-
-def client_middleware(trusted: Sequence[Network], buckets: TokenBuckets[str]) -> Middleware:
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        admit(request, trusted, buckets)
-        return await handler(request)
-
-    return middleware

@@ -12,7 +12,6 @@ import logging
 from typing import Final
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from gateway.errors import HttpLevelError, JsonHttpError, NotAuthenticated
 from gateway.http.respond import NO_CACHE, SERVER_NAME
@@ -79,11 +78,3 @@ def error_response(error: Exception) -> web.Response:
     if isinstance(error, web.HTTPRequestEntityTooLarge):
         return error_page(413, "Request Entity Too Large", "The request body is too large")
     return error_page(404, "Not Found", "The requested URL was not found on this server.")
-
-
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except TRANSLATED as error:
-        return error_response(error)

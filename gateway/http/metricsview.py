@@ -1,4 +1,4 @@
-"""``GET /metrics`` and the middleware that counts HTTP answers by status.
+"""``GET /metrics``, and the status an escaping error is counted as.
 
 The exposition format follows the scraper's ``Accept`` header
 (``prometheus_client.exposition.choose_encoder``): Prometheus text by
@@ -8,7 +8,7 @@ default, OpenMetrics when asked for.
 from __future__ import annotations
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
+from aiohttp.typedefs import Handler
 from prometheus_client.exposition import choose_encoder
 
 from gateway.metrics import Metrics
@@ -25,20 +25,3 @@ def metrics_view(metrics: Metrics) -> Handler:
 def status_of(error: Exception) -> int:
     """The status an exception escaping the app ends as: its own, else 500."""
     return error.status if isinstance(error, web.HTTPException) else 500
-
-
-def status_counter(metrics: Metrics) -> Middleware:
-    """Count every answer by status; outermost, so errors turned into pages count too."""
-    counted = metrics.http_status
-
-    @web.middleware
-    async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
-        try:
-            response = await handler(request)
-        except Exception as error:
-            counted(status_of(error))
-            raise
-        counted(response.status)
-        return response
-
-    return count

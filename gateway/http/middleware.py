@@ -1,10 +1,9 @@
 """The gateway's one middleware: status count, error pages, client address and rate.
 
-It does, in one coroutine, what ``status_counter``
-(``gateway.http.metricsview``), ``error_middleware`` (``gateway.http.errors``)
-and ``client_middleware`` (``gateway.http.client``) do when stacked in that
-order, outermost first.  Each stacked middleware is one more wrapper aiohttp
-calls and one more coroutine every await passes through; the three were
+It counts every answer by status (outermost, so errors turned into pages
+count too), turns ``TRANSLATED`` errors into pages (``gateway.http.errors``)
+and admits the client (``gateway.http.client``), in one coroutine: three
+stacked middlewares were three more wrappers every await passes through,
 ≈ 10 % of a forwarded ping's CPU in the rtt profile (bench/README.md).
 """
 
