@@ -79,14 +79,15 @@ class Session:
         identity = self.identity
         if identity is None:
             return False
-        if event.owner is not None and event.owner != self.key:
-            return False
         classes = event.classes
         if identity.read & classes != classes or self.send_events & classes != classes:
             return False
-        return self._filters_pass(event)
+        return self._owned_and_filtered(event)
 
-    def _filters_pass(self, event: StoredEvent) -> bool:
+    def _owned_and_filtered(self, event: StoredEvent) -> bool:
+        """The rest of ``wants`` once the classes passed: the owner, then the filters."""
+        if event.owner is not None and event.owner != self.key:
+            return False
         event_filter = self.event_filter
         return event_filter is None or event_filter.matches(event.text, event.message)
 
@@ -110,9 +111,11 @@ class Session:
         cursor = events[-1].seq if events else max(start, log.first_seq - 1)
         if self.identity is None:
             return lost, [], cursor
-        # The class bitmask first, for the whole slice, before any filter.
+        # The class bitmask once for the whole slice (``wants`` without its
+        # per-event class test), then the owner and the filters.
         blocked = ~(self.identity.read & self.send_events)
-        return lost, [e for e in events if not e.classes & blocked and self.wants(e)], cursor
+        wanted = [e for e in events if not e.classes & blocked and self._owned_and_filtered(e)]
+        return lost, wanted, cursor
 
     def has_pending(self, events: list[StoredEvent]) -> bool:
         """Whether any of these new events is one this session would get."""
