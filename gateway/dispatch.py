@@ -275,8 +275,7 @@ class Dispatcher:
         peer: Peer,
     ) -> Reply:
         self.sessions.rekey(session)
-        session.identity = identity
-        session.event_filter = identity.event_filter
+        session.log_in(identity)
         session.challenge = None
         session.cursor = self.log.last_seq
         if events:

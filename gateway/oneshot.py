@@ -92,7 +92,6 @@ async def basic_session(
     identity = await dispatcher.authenticate(
         session, peer, credentials.username, secret=credentials.password
     )
-    session.identity = identity
-    session.event_filter = identity.event_filter
+    session.log_in(identity)
     dispatcher.security("SuccessfulAuth", session, peer, identity.username)
     return BasicSession(session, stored=False)

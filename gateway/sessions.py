@@ -73,6 +73,12 @@ class Session:
     def authenticated(self) -> bool:
         return self.identity is not None
 
+    def log_in(self, identity: Identity) -> None:
+        """Take the user's rights; the session's filter set starts as the
+        user's eventfilters (as Asterisk's session include/exclude lists)."""
+        self.identity = identity
+        self.event_filter = identity.event_filter
+
     def wants(self, event: StoredEvent) -> bool:
         """Asterisk's rule: all the event's classes readable and in the mask,
         then the user's and the session's filters as one set."""

@@ -184,3 +184,21 @@ def test_authenticated_count() -> None:
     logged_in.identity = Identity("admin", ALL, ALL)
     assert store.authenticated_count() == 1
     assert len(store) == 2
+
+
+def test_log_in_takes_the_users_rights_and_filter() -> None:
+    session = SessionStore().create("127.0.0.1", 0.0, 0)
+    user_filter = OnlyName("Newchannel")
+    session.log_in(Identity("admin", CALL, 0, user_filter))
+    assert session.authenticated
+    assert session.event_filter is user_filter
+
+
+def test_pending_keeps_another_sessions_targeted_events_out() -> None:
+    store = SessionStore()
+    log = EventLog(10)
+    mine, other = logged_in(store), logged_in(store)
+    log.append(Message.of(("Event", "OriginateResponse")), owner=mine.key)
+    assert [e.name for e in mine.pending(log)[1]] == ["originateresponse"]
+    assert other.pending(log)[1] == []
+    assert other.pending(log)[2] == 1

@@ -140,9 +140,7 @@ class DigestAuth:
             return self.unauthorized(time.monotonic())
         log_ = self.dispatcher.log
         session = sessions.create(peer.address, now, log_.last_seq)
-        identity = self.accounts.identity(user)
-        session.identity = identity
-        session.event_filter = identity.event_filter
+        session.log_in(self.accounts.identity(user))
         self.dispatcher.security("SuccessfulAuth", session, peer, user.name)
         # After its own SuccessfulAuth: a digest session's first waitevent is
         # empty in the captures (ajam/*_digest_ok).
