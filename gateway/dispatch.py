@@ -203,7 +203,7 @@ class Dispatcher:
             md5 = (session.challenge, header(fields, "Key") or "")
         secret = None if md5 else (header(fields, "Secret") or "")
         identity = await self.authenticate(session, peer, username, secret=secret, md5=md5)
-        if not self._room_for(identity.username):
+        if not self.room_for(identity.username):
             self.sessions.remove(session)
             self.security("SessionLimit", session, peer, identity.username)
             raise TooManySessions
@@ -254,7 +254,8 @@ class Dispatcher:
             if guard is not None:
                 guard.checking(username, address, busy=False)
 
-    def _room_for(self, username: str) -> bool:
+    def room_for(self, username: str) -> bool:
+        """Whether the user may open one more session (its ``max_sessions``)."""
         limit = self.accounts.max_sessions(username)
         return limit is None or self.sessions.count_user(username) < limit
 

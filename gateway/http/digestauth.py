@@ -134,8 +134,8 @@ class DigestAuth:
 
     async def _open(self, verified: Verified, peer: Peer, now: float) -> Session | web.Response:
         user, answer = verified.user, verified.answer
-        sessions, limit = self.dispatcher.sessions, user.max_sessions
-        if limit is not None and sessions.count_user(user.name) >= limit:
+        sessions = self.dispatcher.sessions
+        if not self.dispatcher.room_for(user.name):
             await self._fail(peer, answer.username, "SessionLimit")
             return self.unauthorized(time.monotonic())
         log_ = self.dispatcher.log
