@@ -37,3 +37,12 @@ def test_response_headers() -> None:
     assert response.headers["Cache-Control"] == "no-cache, no-store"
     assert response.headers["Pragma"] == "SuppressEvents"
     assert "Set-Cookie" not in ajam_response(FORMATS["rawman"], b"", cookie=None).headers
+
+
+def test_both_html_pages_share_one_rendering_of_an_event() -> None:
+    event = EventLog(4).append(Message.of(("Event", "X"), ("Privilege", "call,all")))
+    reply = Reply((), (event,), ())
+    render_reply(FORMATS["manager"], reply, RenderOptions())
+    assert list(event.fragments) == ["html"]
+    event.fragments["html"] = b"CACHED"
+    assert b"CACHED" in render_reply(FORMATS["amanager"], reply, RenderOptions())

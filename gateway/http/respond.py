@@ -57,7 +57,7 @@ def _event_fragment(fmt: Format, key: str, event: StoredEvent, opts: RenderOptio
 
 
 def render_reply(fmt: Format, reply: Reply, opts: RenderOptions) -> bytes:
-    key = f"{fmt.name}:{fmt.cache_key(opts)}"
+    key = fmt.cache_key(opts)  # unique across formats (Format.cache_key): no name prefix
     fragments = [fmt.fragment(m, opts) for m in reply.head]
     fragments += [_event_fragment(fmt, key, e, opts) for e in reply.events]
     fragments += [fmt.fragment(m, opts) for m in reply.tail]
