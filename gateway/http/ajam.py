@@ -31,7 +31,8 @@ from gateway.http.errors import error_page
 from gateway.http.params import cookie_session_id, parse_form, split_target
 from gateway.http.respond import CookiePolicy, ajam_response, render_reply
 from gateway.oneshot import action_name, basic_session, login_fields
-from gateway.render import FORMATS, Format, RenderOptions
+from gateway.render import DEFAULT_OPTIONS, FORMATS, Format, RenderOptions
+from gateway.render.base import DEFAULT_AJAXDEST, DEFAULT_AJAXOBJTYPE
 from gateway.replies import Peer, Reply, error_message
 from gateway.sessions import Session, SessionStore
 
@@ -194,16 +195,12 @@ class AjamHandler:
         return found.session, None
 
 
-DEFAULT_OPTIONS: Final = RenderOptions()
-"""Every format but mxml: one shared (frozen) instance, not one per request."""
-
-
 def _options(name: str, fields: list[Field]) -> RenderOptions:
     if name != "mxml":
-        return DEFAULT_OPTIONS
+        return DEFAULT_OPTIONS  # one shared (frozen) instance, not one per request
     return RenderOptions(
-        ajaxdest=header(fields, "ajaxdest") or "unknown",
-        ajaxobjtype=header(fields, "ajaxobjtype") or "generic",
+        ajaxdest=header(fields, "ajaxdest") or DEFAULT_AJAXDEST,
+        ajaxobjtype=header(fields, "ajaxobjtype") or DEFAULT_AJAXOBJTYPE,
     )
 
 
