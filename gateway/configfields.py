@@ -89,6 +89,18 @@ def nonempty(where: str, value: object) -> str:
     return text
 
 
+def choice(options: tuple[str, ...]) -> Reader:
+    """A string that must be one of ``options``, exactly."""
+
+    def read(where: str, value: object) -> str:
+        text = string(where, value)
+        if text not in options:
+            raise fail(where, f"{text!r} must be one of {', '.join(options)}")
+        return text
+
+    return read
+
+
 def strings(where: str, value: object) -> tuple[str, ...]:
     """A string or a list of strings."""
     if isinstance(value, str):

@@ -106,3 +106,10 @@ def test_frozen_table() -> None:
     inner = frozen["a"]
     assert isinstance(inner, MappingProxyType)
     assert inner["b"] == (1, MappingProxyType({"c": 2}))
+
+
+def test_choice() -> None:
+    read = cf.choice(("text", "json"))
+    assert read(W, "json") == "json"
+    assert message(read, "JSON") == "[t] k: 'JSON' must be one of text, json"
+    assert message(read, 1) == "[t] k: must be a string, not 1"
