@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-from types import MappingProxyType
 
 import pytest
 from hypothesis import given
@@ -98,14 +97,6 @@ def test_read_section_and_table_of() -> None:
     assert cf.table_of("[s]", {"x": 1}) == {"x": 1}
     with pytest.raises(ConfigError, match="must be a table"):
         cf.table_of("[s]", [])
-
-
-def test_frozen_table() -> None:
-    frozen = cf.frozen_table({"a": {"b": [1, {"c": 2}]}})
-    assert isinstance(frozen, MappingProxyType)
-    inner = frozen["a"]
-    assert isinstance(inner, MappingProxyType)
-    assert inner["b"] == (1, MappingProxyType({"c": 2}))
 
 
 def test_choice() -> None:
