@@ -121,11 +121,8 @@ _NUMBER_READERS: Final[Mapping[str, Reader]] = {
     "number_prefixes": _prefixes,
     "number_max_length": cf.integer(1, 256),
 }
-_NUMBER_KEYS: Final = {
-    "number_keep_last": "keep_last",
-    "number_prefixes": "prefixes",
-    "number_max_length": "max_length",
-}
+_NUMBER_KEYS: Final = {key: key.removeprefix("number_") for key in _NUMBER_READERS}
+"""``[history] number_X`` is ``NumberRules.X``."""
 
 _READERS: Final[Mapping[str, Reader]] = {
     "enabled": cf.boolean,
