@@ -143,10 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         demo = args.demo or args.config is None
         source = None if args.config is None else _config_source(args.config, args)
-        config = demo_config() if source is None else source()
+        # The file's source applies the overrides itself (for SIGHUP too).
+        config = _with_overrides(demo_config(), args) if source is None else source()
         use_format(config.log.format)
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(_with_overrides(config, args), demo=demo, reload=source))
+            asyncio.run(serve(config, demo=demo, reload=source))
     except ConfigError as error:
         print(f"ajam-gateway: {error}", file=sys.stderr)
         return 2

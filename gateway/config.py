@@ -317,15 +317,8 @@ def _parse_events(table: Mapping[str, object]) -> EventsConfig:
     return EventsConfig(**cf.read_section("[events]", table, readers))
 
 
-def _log_format(where: str, value: object) -> str:
-    text = cf.string(where, value)
-    if text not in LOG_FORMATS:
-        raise fail(where, f"{text!r} must be one of {', '.join(LOG_FORMATS)}")
-    return text
-
-
 def _parse_log(table: Mapping[str, object]) -> LogConfig:
-    readers: Mapping[str, Reader] = {"format": _log_format, "access": cf.boolean}
+    readers: Mapping[str, Reader] = {"format": cf.choice(LOG_FORMATS), "access": cf.boolean}
     return LogConfig(**cf.read_section("[log]", table, readers))
 
 

@@ -12,7 +12,6 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from types import MappingProxyType
 from typing import Any, Final
 
 from gateway.errors import ConfigError
@@ -89,6 +88,18 @@ def nonempty(where: str, value: object) -> str:
     return text
 
 
+def choice(options: tuple[str, ...]) -> Reader:
+    """A string that must be one of ``options``, exactly."""
+
+    def read(where: str, value: object) -> str:
+        text = string(where, value)
+        if text not in options:
+            raise fail(where, f"{text!r} must be one of {', '.join(options)}")
+        return text
+
+    return read
+
+
 def strings(where: str, value: object) -> tuple[str, ...]:
     """A string or a list of strings."""
     if isinstance(value, str):
@@ -134,16 +145,3 @@ def read_section(
 ) -> dict[str, Any]:
     reject_unknown(where, table, readers)
     return {key: readers[key](f"{where} {key}", value) for key, value in table.items()}
-
-
-def frozen_table(table: Mapping[str, object]) -> Mapping[str, object]:
-    """A deep read-only copy of a TOML table."""
-    return MappingProxyType({key: _frozen(item) for key, item in table.items()})
-
-
-def _frozen(value: object) -> object:
-    if isinstance(value, dict):
-        return frozen_table(value)
-    if isinstance(value, list):
-        return tuple(_frozen(item) for item in value)
-    return value

@@ -70,14 +70,16 @@ class SecurityEvents:
 
     def __init__(self, events: EventLog) -> None:
         self._events = events
-        self.failures = 0
         self.failed: Counter[str] = Counter()
         """Failures by event name, for ``/metrics``."""
+
+    @property
+    def failures(self) -> int:
+        return self.failed.total()
 
     def __call__(self, name: str, session: Session, peer: Peer, username: str) -> None:
         outcome = "success" if name == "SuccessfulAuth" else "failure"
         if outcome == "failure":
-            self.failures += 1
             self.failed[name] += 1
         # One greppable line: fail2ban's failregex keys on address= and outcome=.
         log.log(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-from types import MappingProxyType
 
 import pytest
 from hypothesis import given
@@ -100,9 +99,8 @@ def test_read_section_and_table_of() -> None:
         cf.table_of("[s]", [])
 
 
-def test_frozen_table() -> None:
-    frozen = cf.frozen_table({"a": {"b": [1, {"c": 2}]}})
-    assert isinstance(frozen, MappingProxyType)
-    inner = frozen["a"]
-    assert isinstance(inner, MappingProxyType)
-    assert inner["b"] == (1, MappingProxyType({"c": 2}))
+def test_choice() -> None:
+    read = cf.choice(("text", "json"))
+    assert read(W, "json") == "json"
+    assert message(read, "JSON") == "[t] k: 'JSON' must be one of text, json"
+    assert message(read, 1) == "[t] k: must be a string, not 1"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import random
 import secrets
@@ -24,6 +23,7 @@ from gateway.ami.codec import Banner, Discarded, Parser, encode_checked
 from gateway.ami.correlator import Broadcast, Completed, Correlator
 from gateway.ami.message import Field, Message
 from gateway.config import AmiConfig
+from gateway.credentials import md5_key
 from gateway.errors import ActionTimeout, GatewayError, NotConnected
 
 log = logging.getLogger("gateway.ami")
@@ -220,7 +220,7 @@ class AmiClient:
         answer = await self._call([("Action", "Challenge"), ("AuthType", "MD5")], timeout)
         challenge = answer[0].get("Challenge")
         if answer[0].name == "Success" and challenge:
-            key = hashlib.md5((challenge + s.secret).encode()).hexdigest()
+            key = md5_key(challenge, s.secret)
             fields: list[Field] = [("Action", "Login"), ("AuthType", "MD5")]
             fields += [("Username", s.username), ("Key", key)]
         else:

@@ -55,7 +55,7 @@ from enum import Enum
 from typing import Final, TypeVar
 
 from gateway.ami.codec import validate_action
-from gateway.ami.message import OPAQUE, Field, Message, encode
+from gateway.ami.message import OPAQUE, Field, Message, encode, header
 from gateway.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -249,10 +249,7 @@ def _remember(table: OrderedDict[str, _V], key: str, value: _V, cap: int) -> Non
 
 
 def _action_name(fields: Sequence[Field]) -> str:
-    for name, value in fields:
-        if name.lower() == "action":
-            return value.lower()
-    return ""
+    return (header(fields, "Action") or "").lower()
 
 
 def _with_action_id(

@@ -87,16 +87,6 @@ def _zone(where: str, value: object) -> zoneinfo.ZoneInfo:
         raise fail(where, f"{name!r} is not a known time zone") from exc
 
 
-def _choice(options: tuple[str, ...]) -> Reader:
-    def read(where: str, value: object) -> str:
-        text = cf.string(where, value)
-        if text not in options:
-            raise fail(where, f"{text!r} must be one of {', '.join(options)}")
-        return text
-
-    return read
-
-
 def _identifier(where: str, value: object) -> str:
     text = cf.string(where, value)
     if not _IDENT_RE.match(text):
@@ -121,7 +111,7 @@ _DATABASE_READERS: Final[Mapping[str, Reader]] = {
     "password_env": cf.nonempty,
     "database": _identifier,
     "table": _identifier,
-    "layout": _choice(LAYOUTS),
+    "layout": cf.choice(LAYOUTS),
     "pool_size": cf.integer(1, 100),
     "connect_timeout": cf.number(0, 600, open_low=True),
 }
@@ -131,15 +121,12 @@ _NUMBER_READERS: Final[Mapping[str, Reader]] = {
     "number_prefixes": _prefixes,
     "number_max_length": cf.integer(1, 256),
 }
-_NUMBER_KEYS: Final = {
-    "number_keep_last": "keep_last",
-    "number_prefixes": "prefixes",
-    "number_max_length": "max_length",
-}
+_NUMBER_KEYS: Final = {key: key.removeprefix("number_") for key in _NUMBER_READERS}
+"""``[history] number_X`` is ``NumberRules.X``."""
 
 _READERS: Final[Mapping[str, Reader]] = {
     "enabled": cf.boolean,
-    "backend": _choice(BACKENDS),
+    "backend": cf.choice(BACKENDS),
     "path": cf.nonempty,
     "retention_days": cf.integer(0, 100 * 366),
     "max_rows": cf.integer(0, 10**12),

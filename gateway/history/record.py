@@ -13,22 +13,6 @@ from zoneinfo import ZoneInfo
 
 from gateway.ami.message import Message
 
-TEXT_FIELDS: Final = (
-    "clid",
-    "src",
-    "dst",
-    "dcontext",
-    "channel",
-    "dstchannel",
-    "lastapp",
-    "lastdata",
-    "disposition",
-    "amaflags",
-    "accountcode",
-    "uniqueid",
-    "linkedid",
-    "userfield",
-)
 _EVENT_HEADERS: Final = {
     "clid": "CallerID",
     "src": "Source",
@@ -46,6 +30,8 @@ _EVENT_HEADERS: Final = {
     "userfield": "UserField",
 }
 """cdr_manager's header for each CDR field (the captures have no LinkedID)."""
+TEXT_FIELDS: Final = tuple(_EVENT_HEADERS)
+"""The text columns, in the table's order."""
 AMA_FLAGS: Final = {"0": "", "1": "OMIT", "2": "BILLING", "3": "DOCUMENTATION"}
 """cdr_mysql stores the flag's number; the event and the JSON use its name."""
 
