@@ -218,13 +218,6 @@ async def running(client: AmiClient) -> AsyncIterator[asyncio.Task[None]]:
             await task
 
 
-async def until(condition: Callable[[], object], timeout: float = 5.0) -> None:
-    """Until ``condition()`` is true; TimeoutError after a generous ``timeout``."""
-    async with asyncio.timeout(timeout):
-        while not condition():  # the client exposes no event for this
-            await asyncio.sleep(0.005)
-
-
 @contextlib.contextmanager
 def loop_problems() -> Iterator[list[dict[str, Any]]]:
     """Whatever reached the loop's exception handler, and ResourceWarnings at gc."""

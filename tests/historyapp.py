@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ import pytest
 
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
-from tests.harness import Client, MakeClient, new_app, wait_ready
+from tests.harness import Client, MakeClient, new_app, until, wait_ready
 from tests.historydata import call
 
 CALLS = (
@@ -51,9 +50,7 @@ def recorder_of(client: Client) -> Any:
 
 async def wait_written(client: Client, count: int) -> None:
     recorder = recorder_of(client)
-    async with asyncio.timeout(5):
-        while recorder.written < count:
-            await asyncio.sleep(0.01)
+    await until(lambda: recorder.written >= count)
 
 
 async def fed(simulator: Simulator, client: Client, calls: Any = CALLS) -> None:

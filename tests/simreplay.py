@@ -25,6 +25,7 @@ from gateway.sim_channel import ManualClock
 from gateway.simulator import DEFAULT_USERS, Simulator
 from tests.amimask import local_sequences
 from tests.fixturedata import AMI_DIR, ami_recv, ami_sent
+from tests.harness import until
 from tests.replay_clock import SETTLE_TURNS, turns
 
 Hook = Callable[[Simulator], Awaitable[None]]
@@ -77,9 +78,7 @@ def _rewrite(data: bytes, capture_ids: list[str], received: bytes) -> bytes:
 
 async def _until(condition: Callable[[], bool]) -> None:
     """The capture wrote the next step after this arrived; so must the replay."""
-    async with asyncio.timeout(EOF_WAIT):
-        while not condition():
-            await asyncio.sleep(0.001)
+    await until(condition, EOF_WAIT, interval=0.001)
 
 
 async def _caught_up(sim: Simulator, t: float, address: str, received: bytearray) -> None:

@@ -15,7 +15,16 @@ from gateway.config import Config
 from gateway.eventfilter import EventFilter, parse_spec
 from gateway.lifecycle import begin_drain, drain, rebase_filter, reload_config
 from gateway.simulator import Simulator
-from tests.harness import TEST_USERS, Client, MakeClient, gateway_config, login, rawman, start
+from tests.harness import (
+    TEST_USERS,
+    Client,
+    MakeClient,
+    gateway_config,
+    login,
+    rawman,
+    start,
+    until,
+)
 
 EMPTY_POLL = (
     "Response: Success\r\nMessage: Waiting for Event completed.\r\n\r\n"
@@ -29,9 +38,7 @@ async def held_poll(client: Client, session: str) -> asyncio.Task[str]:
     await rawman(client, session, "action=waitevent&timeout=0")
     poll = asyncio.create_task(rawman(client, session, "action=waitevent&timeout=20"))
     sessions = client.app[GATEWAY].sessions
-    async with asyncio.timeout(5):
-        while not sessions.waiting_count:
-            await asyncio.sleep(0.01)
+    await until(lambda: sessions.waiting_count)
     return poll
 
 
@@ -82,9 +89,7 @@ async def test_drain_waits_for_an_action_in_flight_at_most_drain_time(
         session = await login(client)
         ping = asyncio.create_task(rawman(client, session, "action=ping"))
         gateway = client.app[GATEWAY]
-        async with asyncio.timeout(5):
-            while not gateway.ami.pending:
-                await asyncio.sleep(0.01)
+        await until(lambda: gateway.ami.pending)
         began = time.monotonic()
         assert not await drain(gateway, 0.3)
         assert 0.25 < time.monotonic() - began < 3
