@@ -9,7 +9,7 @@ import pytest
 
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
-from tests.harness import Client, MakeClient, new_app, until, wait_ready
+from tests.harness import Client, MakeClient, start, until
 from tests.historydata import call
 
 CALLS = (
@@ -36,10 +36,7 @@ def history_section(path: Path, **extra: Any) -> dict[str, Any]:
 async def start_history(
     simulator: Simulator, aiohttp_client: MakeClient, path: Path, **extra: Any
 ) -> Client:
-    app = new_app(simulator.port, history=history_section(path, **extra))
-    client = await aiohttp_client(app)
-    await wait_ready(app)
-    return client
+    return await start(simulator, aiohttp_client, history=history_section(path, **extra))
 
 
 def recorder_of(client: Client) -> Any:

@@ -15,7 +15,7 @@ from gateway.errors import ConfigError
 from gateway.history.config import HistoryConfig
 from gateway.history.service import database_source
 from gateway.simulator import Simulator
-from tests.harness import Client, MakeClient, login, new_app, served, wait_ready
+from tests.harness import Client, MakeClient, login, new_app, served, start
 from tests.historyapp import (
     client,
     dsts,
@@ -118,13 +118,12 @@ async def test_bad_bodies(client: Client) -> None:
 async def test_body_limits_and_an_empty_post(
     simulator: Simulator, aiohttp_client: MakeClient, tmp_path: Path
 ) -> None:
-    app = new_app(
-        simulator.port,
+    client = await start(
+        simulator,
+        aiohttp_client,
         history=history_section(tmp_path / "b.sqlite3"),
         limits={"max_body": 64},
     )
-    client = await aiohttp_client(app)
-    await wait_ready(app)
     await fed(simulator, client)
     session = await login(client)
     headers = {"Cookie": f'mansession_id="{session}"'}
@@ -207,13 +206,12 @@ async def test_a_post_body_with_the_session_in_the_query(client: Client) -> None
 async def test_query_and_session_rate_limits(
     simulator: Simulator, aiohttp_client: MakeClient, tmp_path: Path
 ) -> None:
-    app = new_app(
-        simulator.port,
+    client = await start(
+        simulator,
+        aiohttp_client,
         history=history_section(tmp_path / "q.sqlite3"),
         limits={"max_query": 64, "rate_per_session": 1.0},
     )
-    client = await aiohttp_client(app)
-    await wait_ready(app)
     session = await login(client)  # the login spends the one request of the burst
     client.session.cookie_jar.clear()
     headers = {"Cookie": f'mansession_id="{session}"'}
