@@ -3,7 +3,6 @@ and asking /history with Basic credentials."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import os
 import socket
@@ -17,11 +16,11 @@ import pytest
 from gateway.errors import HistoryUnavailable
 from gateway.history.query import HistoryQuery
 from gateway.history.tablesource import TableSource
-from tests.harness import Client
+from tests.harness import Client, basic
 
 START_TIMEOUT = 60.0
 """A cold database start on a loaded CI machine takes seconds, not minutes."""
-AUTH = {"Authorization": "Basic " + base64.b64encode(b"admin:admin-secret").decode()}
+AUTH = basic("admin")
 
 
 def missing(package: str) -> NoReturn:

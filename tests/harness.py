@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import re
 import socket
@@ -109,6 +110,12 @@ async def login(client: Client, user: str = "admin", secret: str | None = None) 
     match = COOKIE.match(response.headers["Set-Cookie"])
     assert match is not None
     return match.group(1)
+
+
+def basic(user: str, secret: str | None = None) -> dict[str, str]:
+    """An Authorization header for ``user`` (by default the secret of TEST_USERS)."""
+    token = base64.b64encode(f"{user}:{secret or user + '-secret'}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
 
 
 async def rawman(client: Client, session: str | None, query: str) -> str:

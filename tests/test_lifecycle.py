@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import dataclasses
 import time
 from typing import Any
@@ -19,6 +18,7 @@ from tests.harness import (
     TEST_USERS,
     Client,
     MakeClient,
+    basic,
     gateway_config,
     login,
     rawman,
@@ -70,10 +70,7 @@ async def test_a_one_shot_basic_request_is_refused_while_draining(
 ) -> None:
     client = await start(simulator, aiohttp_client)
     assert await drain(client.app[GATEWAY], 30)
-    token = base64.b64encode(b"admin:admin-secret").decode()
-    refused = await client.get(
-        "/asterisk/rawman?action=ping", headers={"Authorization": f"Basic {token}"}
-    )
+    refused = await client.get("/asterisk/rawman?action=ping", headers=basic("admin"))
     assert refused.status == 503  # a Basic request is a login: nginx retries elsewhere
     assert "Gateway is shutting down" in await refused.text()
     assert "Set-Cookie" not in refused.headers
