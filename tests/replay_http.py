@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from gateway.ami.message import header
 from gateway.app import GATEWAY, Gateway
 from gateway.sim_channel import ManualClock
 from gateway.simulator import Simulator
@@ -36,7 +37,6 @@ from tests.httpmask import (
     View,
     ViewMaker,
     gateway_id,
-    header,
     request_cookie_id,
     split_response,
 )
