@@ -14,7 +14,6 @@ computed from the simulator's own challenge.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import re
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 
 from gateway.sim_channel import ManualClock
 from gateway.simulator import DEFAULT_USERS, Simulator
+from gateway.tasks import cancel_and_wait
 from tests.amimask import local_sequences
 from tests.fixturedata import AMI_DIR, ami_recv, ami_sent
 from tests.harness import until
@@ -133,8 +133,6 @@ async def replay(sim: Simulator, case: Case) -> bytes:
             await asyncio.sleep(max(start + case.end * scale - loop.time(), 0))
             await _caught_up(sim, case.end, address, received)
     finally:
-        collector.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await collector
+        await cancel_and_wait(collector)
         writer.close()
     return bytes(received)
