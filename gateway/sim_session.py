@@ -77,18 +77,13 @@ def _address(info: object) -> str:
     return f"{family}/TCP/{info[0]}/{info[1]}"
 
 
-def _too_long(action: Message) -> bool:
-    return any(len(encode(f"{name}: {value}")) + 2 > MAX_INPUT_LINE for name, value in action)
-
-
-def _before_long_line(action: Message) -> Message:
-    """The lines Asterisk had read when it met the long one (for the ActionID)."""
-    kept = []
-    for name, value in action:
+def _before_long_line(action: Message) -> Message | None:
+    """The lines Asterisk had read when it met a line too long (for the
+    ActionID); None when every line fits."""
+    for index, (name, value) in enumerate(action):
         if len(encode(f"{name}: {value}")) + 2 > MAX_INPUT_LINE:
-            break
-        kept.append((name, value))
-    return Message(tuple(kept))
+            return Message(action.fields[:index])
+    return None
 
 
 class Connection:
@@ -165,8 +160,9 @@ class Connection:
             self._finish(error(Message(()), LINE_TOO_LONG))
         elif isinstance(item, Message):
             self.hub.record(item)
-            if _too_long(item):
-                self._finish(error(_before_long_line(item), LINE_TOO_LONG))
+            read = _before_long_line(item)
+            if read is not None:
+                self._finish(error(read, LINE_TOO_LONG))
                 return
             action = Message(item.fields[:MAX_HEADERS], item.raw)
             self._busy = True

@@ -3,7 +3,6 @@ and asking /history with Basic credentials."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import os
 import socket
@@ -17,12 +16,11 @@ import pytest
 from gateway.errors import HistoryUnavailable
 from gateway.history.query import HistoryQuery
 from gateway.history.tablesource import TableSource
-from gateway.simulator import Simulator
-from tests.harness import Client, MakeClient, new_app, wait_ready
+from tests.harness import Client, basic
 
 START_TIMEOUT = 60.0
 """A cold database start on a loaded CI machine takes seconds, not minutes."""
-AUTH = {"Authorization": "Basic " + base64.b64encode(b"admin:admin-secret").decode()}
+AUTH = basic("admin")
 
 
 def missing(package: str) -> NoReturn:
@@ -53,15 +51,6 @@ def stop(server: subprocess.Popen[bytes], signal_number: int) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
-
-
-async def start_gateway(
-    simulator: Simulator, aiohttp_client: MakeClient, history: dict[str, Any]
-) -> Client:
-    app = new_app(simulator.port, history=history)
-    client = await aiohttp_client(app)
-    await wait_ready(app)
-    return client
 
 
 async def ask(client: Client, status: int = 200, **params: Any) -> Any:

@@ -23,6 +23,7 @@ from gateway.ami.client import AmiClient
 from gateway.ami.codec import Parser
 from gateway.ami.message import Field, Message
 from gateway.config import AmiConfig
+from gateway.tasks import cancel_and_wait
 
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"
 """What the captured Asterisk 22 sends on connect."""
@@ -213,16 +214,7 @@ async def running(client: AmiClient) -> AsyncIterator[asyncio.Task[None]]:
     try:
         yield task
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def until(condition: Callable[[], object], timeout: float = 5.0) -> None:
-    """Until ``condition()`` is true; TimeoutError after a generous ``timeout``."""
-    async with asyncio.timeout(timeout):
-        while not condition():  # the client exposes no event for this
-            await asyncio.sleep(0.005)
+        await cancel_and_wait(task)
 
 
 @contextlib.contextmanager

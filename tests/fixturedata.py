@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.ami.message import header
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "asterisk-22"
 AMI_DIR = FIXTURES / "ami"
@@ -21,10 +23,7 @@ class HttpResponse:
     body: bytes
 
     def header(self, name: str) -> str | None:
-        for key, value in self.headers:
-            if key.lower() == name.lower():
-                return value
-        return None
+        return header(self.headers, name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import re
 import socket
@@ -48,13 +49,19 @@ def gateway_config(ami_port: int, **sections: Mapping[str, Any]) -> Config:
     return parse_config(data, {})
 
 
+async def until(check: Callable[[], object], timeout: float = 5.0, interval: float = 0.005) -> None:
+    """Until ``check()`` is true (TimeoutError after a generous ``timeout``):
+    for state that exposes no event to wait on."""
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(interval)
+
+
 async def wait_ready(app: web.Application, timeout: float = 5.0) -> None:
     """Until the gateway has logged in to AMI (and learnt ListCommands)."""
     gateway = app[GATEWAY]
-    async with asyncio.timeout(timeout):
-        # ready comes first; ListCommands is learnt by a task started after it.
-        while not (gateway.ami.ready and gateway.accounts.permissions.authoritative):
-            await asyncio.sleep(0.01)
+    # ready comes first; ListCommands is learnt by a task started after it.
+    await until(lambda: gateway.ami.ready and gateway.accounts.permissions.authoritative, timeout)
 
 
 @contextlib.asynccontextmanager
@@ -71,13 +78,6 @@ async def served(app: web.Application) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{runner.addresses[0][1]}"
     finally:
         await runner.cleanup()
-
-
-async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Until ``check()`` is true (TimeoutError after ``timeout``)."""
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.01)
 
 
 def new_app(ami_port: int, **sections: Mapping[str, Any]) -> web.Application:
@@ -110,6 +110,12 @@ async def login(client: Client, user: str = "admin", secret: str | None = None) 
     match = COOKIE.match(response.headers["Set-Cookie"])
     assert match is not None
     return match.group(1)
+
+
+def basic(user: str, secret: str | None = None) -> dict[str, str]:
+    """An Authorization header for ``user`` (by default the secret of TEST_USERS)."""
+    token = base64.b64encode(f"{user}:{secret or user + '-secret'}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
 
 
 async def rawman(client: Client, session: str | None, query: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ import pytest
 
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
-from tests.harness import Client, MakeClient, new_app, wait_ready
+from tests.harness import Client, MakeClient, start, until
 from tests.historydata import call
 
 CALLS = (
@@ -37,10 +36,7 @@ def history_section(path: Path, **extra: Any) -> dict[str, Any]:
 async def start_history(
     simulator: Simulator, aiohttp_client: MakeClient, path: Path, **extra: Any
 ) -> Client:
-    app = new_app(simulator.port, history=history_section(path, **extra))
-    client = await aiohttp_client(app)
-    await wait_ready(app)
-    return client
+    return await start(simulator, aiohttp_client, history=history_section(path, **extra))
 
 
 def recorder_of(client: Client) -> Any:
@@ -51,9 +47,7 @@ def recorder_of(client: Client) -> Any:
 
 async def wait_written(client: Client, count: int) -> None:
     recorder = recorder_of(client)
-    async with asyncio.timeout(5):
-        while recorder.written < count:
-            await asyncio.sleep(0.01)
+    await until(lambda: recorder.written >= count)
 
 
 async def fed(simulator: Simulator, client: Client, calls: Any = CALLS) -> None:

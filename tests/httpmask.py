@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from gateway.ami.message import Message, decode, encode
+from gateway.ami.message import Message, decode, encode, header
 from tests.amimask import (
     VOLATILE,
     Masker,
@@ -44,10 +44,6 @@ def split_response(raw: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
     lines = head.decode("latin-1").split("\r\n")
     headers = [(k.strip(), v.strip()) for k, _, v in (line.partition(":") for line in lines[1:])]
     return int(lines[0].split(" ")[1]), headers, body
-
-
-def header(headers: list[tuple[str, str]], name: str) -> str | None:
-    return next((v for k, v in headers if k.lower() == name.lower()), None)
 
 
 def request_cookie_id(request: bytes) -> str | None:

@@ -26,9 +26,11 @@ from typing import Any, Final
 
 from aiohttp import web
 
+from gateway.ami.message import header
 from gateway.app import GATEWAY, Gateway
 from gateway.sim_channel import ManualClock
 from gateway.simulator import Simulator
+from gateway.tasks import cancel_and_wait
 from tests.fixturedata import AJAM_DIR, Exchange, read_http_fixture
 from tests.harness import new_app, wait_ready
 from tests.httpmask import (
@@ -36,7 +38,6 @@ from tests.httpmask import (
     View,
     ViewMaker,
     gateway_id,
-    header,
     request_cookie_id,
     split_response,
 )
@@ -200,9 +201,7 @@ class Replay:
                 for step in self.steps:
                     group.create_task(self._step(step, start))
         finally:
-            follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await follower
+            await cancel_and_wait(follower)
             for _, writer in self._conns.values():
                 writer.close()
                 with contextlib.suppress(ConnectionError):

@@ -15,12 +15,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from gateway.ami.message import header
 from tests.harness import TEST_USERS
 from tests.httpmask import (
     COOKIE_ID,
     COOKIE_LINE,
     SET_COOKIE_ID,
-    header,
     request_cookie_id,
     split_response,
 )

@@ -12,6 +12,7 @@ from gateway.sim_calls import Pbx
 from gateway.sim_channel import Fields, SimClock
 from gateway.simulator import DEFAULT_USERS, Simulator
 from tests.amimask import parse_stream
+from tests.harness import until
 
 WAIT = 5.0
 """Generous bound on any single wait: the simulator answers in milliseconds."""
@@ -107,6 +108,4 @@ async def running_pbx(time_scale: float) -> AsyncIterator[tuple[Pbx, Recorder]]:
 
 async def until_idle(pbx: Pbx) -> None:
     """Until every call has ended."""
-    async with asyncio.timeout(WAIT):
-        while pbx.channels:
-            await asyncio.sleep(0.001)
+    await until(lambda: not pbx.channels, WAIT, interval=0.001)

@@ -14,7 +14,6 @@ computed from the simulator's own challenge.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import re
@@ -23,8 +22,10 @@ from dataclasses import dataclass, field
 
 from gateway.sim_channel import ManualClock
 from gateway.simulator import DEFAULT_USERS, Simulator
+from gateway.tasks import cancel_and_wait
 from tests.amimask import local_sequences
 from tests.fixturedata import AMI_DIR, ami_recv, ami_sent
+from tests.harness import until
 from tests.replay_clock import SETTLE_TURNS, turns
 
 Hook = Callable[[Simulator], Awaitable[None]]
@@ -77,9 +78,7 @@ def _rewrite(data: bytes, capture_ids: list[str], received: bytes) -> bytes:
 
 async def _until(condition: Callable[[], bool]) -> None:
     """The capture wrote the next step after this arrived; so must the replay."""
-    async with asyncio.timeout(EOF_WAIT):
-        while not condition():
-            await asyncio.sleep(0.001)
+    await until(condition, EOF_WAIT, interval=0.001)
 
 
 async def _caught_up(sim: Simulator, t: float, address: str, received: bytearray) -> None:
@@ -134,8 +133,6 @@ async def replay(sim: Simulator, case: Case) -> bytes:
             await asyncio.sleep(max(start + case.end * scale - loop.time(), 0))
             await _caught_up(sim, case.end, address, received)
     finally:
-        collector.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await collector
+        await cancel_and_wait(collector)
         writer.close()
     return bytes(received)

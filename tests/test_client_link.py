@@ -24,8 +24,8 @@ from tests.fakeami import (
     no_loop_problems,  # noqa: F401 - an autouse fixture
     running,
     settings,
-    until,
 )
+from tests.harness import until
 
 NOT_CONNECTED = "Asterisk is not connected"
 

@@ -3,7 +3,6 @@ a self-signed certificate made for the test)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from gateway.app import GATEWAY
 from gateway.config import AmiConfig
 from gateway.simulator import Simulator
 from tests.certs import Cert, self_signed
-from tests.harness import MakeClient, login, new_app, rawman, wait_ready
+from tests.harness import MakeClient, login, new_app, rawman, until, wait_ready
 
 
 @pytest.fixture
@@ -53,9 +52,7 @@ async def test_an_untrusted_certificate_is_refused_with_a_clear_reason(
     app = tls_app(tls_simulator)  # the system's CAs do not know the test's certificate
     client = await aiohttp_client(app)
     gateway = app[GATEWAY]
-    async with asyncio.timeout(5):
-        while not gateway.ami.last_error:
-            await asyncio.sleep(0.01)
+    await until(lambda: gateway.ami.last_error)
     assert "CERTIFICATE_VERIFY_FAILED" in gateway.ami.last_error
     assert not gateway.ami.ready
     assert tls_simulator.logins == 0

@@ -12,8 +12,8 @@ from gateway.history.mysql_source import MysqlSource
 from gateway.history.query import HistoryQuery
 from gateway.history.sqlplan import MYSQL, table_shape
 from gateway.simulator import Simulator
-from tests.dbserver import ask, check_filters, check_unreachable, start_gateway
-from tests.harness import MakeClient
+from tests.dbserver import ask, check_filters, check_unreachable
+from tests.harness import MakeClient, start
 from tests.historydata import CDR_ROWS as ROWS
 from tests.mariadb import MariaDb, mariadb
 
@@ -92,7 +92,7 @@ def history_section(db: MariaDb, **mysql: Any) -> dict[str, Any]:
 async def test_cdr_mysql_layout(
     simulator: Simulator, aiohttp_client: MakeClient, tables: MariaDb
 ) -> None:
-    client = await start_gateway(simulator, aiohttp_client, history_section(tables))
+    client = await start(simulator, aiohttp_client, history=history_section(tables))
     await check_filters(client)
     call = (await ask(client, number="9120000000"))["calls"][-1]
     assert call["start"] == "2026-11-20T10:00:00+03:00"
@@ -108,7 +108,7 @@ async def test_adaptive_layout(
     simulator: Simulator, aiohttp_client: MakeClient, tables: MariaDb
 ) -> None:
     section = history_section(tables, table="cdr_adaptive", layout="adaptive")
-    client = await start_gateway(simulator, aiohttp_client, section)
+    client = await start(simulator, aiohttp_client, history=section)
     calls = (await ask(client, number="89120000000"))["calls"]
     assert [c["linkedid"] for c in calls] == ["L4", "L2", "L1", "L0"]
     assert calls[0]["answer"] == calls[0]["end"] == "2026-11-24T14:00:00+03:00"
@@ -145,7 +145,7 @@ async def test_database_failures_are_503(
     simulator: Simulator, aiohttp_client: MakeClient, tables: MariaDb, tmp_path: Any
 ) -> None:
     section = history_section(tables, table="nosuch")
-    client = await start_gateway(simulator, aiohttp_client, section)
+    client = await start(simulator, aiohttp_client, history=section)
     assert "no table 'nosuch'" in (await ask(client, 503))["error"]
     down = MysqlSource(config_for(tables, unix_socket=str(tmp_path / "none.sock")))
     await check_unreachable(down, MysqlSource(config_for(tables)))

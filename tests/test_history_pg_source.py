@@ -15,8 +15,8 @@ from gateway.history.pg_source import PgSource
 from gateway.history.query import HistoryQuery
 from gateway.history.sqlplan import POSTGRES, table_shape
 from gateway.simulator import Simulator
-from tests.dbserver import ask, check_filters, check_unreachable, start_gateway
-from tests.harness import MakeClient
+from tests.dbserver import ask, check_filters, check_unreachable
+from tests.harness import MakeClient, start
 from tests.historydata import CDR_ROWS
 from tests.postgres import Postgres, postgres
 
@@ -91,7 +91,7 @@ def section(db: Postgres, **extra: Any) -> dict[str, Any]:
 async def test_cdr_pgsql_layout(
     simulator: Simulator, aiohttp_client: MakeClient, tables: Postgres
 ) -> None:
-    client = await start_gateway(simulator, aiohttp_client, section(tables))
+    client = await start(simulator, aiohttp_client, history=section(tables))
     await check_filters(client)
     call = (await ask(client, number="9120000000", limit=1))["calls"][0]
     assert call["start"] == "2026-11-24T14:00:00+03:00"
@@ -102,7 +102,7 @@ async def test_cdr_pgsql_layout(
 async def test_adaptive_layout(
     simulator: Simulator, aiohttp_client: MakeClient, tables: Postgres
 ) -> None:
-    client = await start_gateway(simulator, aiohttp_client, section(tables, table="cdr_adaptive"))
+    client = await start(simulator, aiohttp_client, history=section(tables, table="cdr_adaptive"))
     calls = (await ask(client, number="89120000000"))["calls"]
     assert [c["linkedid"] for c in calls] == ["L4", "L2", "L1", "L0"]
     assert calls[0]["answer"] == calls[0]["end"] == "2026-11-24T14:00:00+03:00"
@@ -132,7 +132,7 @@ async def test_lookups_use_the_indexes(tables: Postgres) -> None:
 async def test_database_failures_are_503(
     simulator: Simulator, aiohttp_client: MakeClient, tables: Postgres, tmp_path: Path
 ) -> None:
-    client = await start_gateway(simulator, aiohttp_client, section(tables, table="nosuch"))
+    client = await start(simulator, aiohttp_client, history=section(tables, table="nosuch"))
     assert "no table 'nosuch'" in (await ask(client, 503))["error"]
     config = HistoryConfig(postgresql=DatabaseConfig(unix_socket=str(tmp_path), password="x"))
     await check_unreachable(PgSource(config), PgSource(config))

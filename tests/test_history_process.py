@@ -6,24 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import socket
 import sqlite3
-import sys
 from pathlib import Path
 
 from aiohttp import ClientSession, CookieJar
 
 from gateway.simulator import Simulator
 from tests.historydata import call
+from tests.procs import GatewayProcess, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 CALLS = 7
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def write_config(path: Path, ami_port: int, http_port: int, db: Path) -> None:
@@ -64,19 +56,12 @@ async def wait_for_marker(http: ClientSession, base: str) -> None:
 async def test_sigterm_flushes_every_queued_call(simulator: Simulator, tmp_path: Path) -> None:
     http_port, db, config = free_port(), tmp_path / "h.sqlite3", tmp_path / "g.toml"
     write_config(config, simulator.port, http_port, db)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway", "--config", str(config), "--log-level", "WARNING",
-        cwd=ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{http_port}/asterisk"
+    proc = GatewayProcess(config, http_port, tmp_path / "gateway.log")
+    await proc.start()
+    base = f"{proc.base}/asterisk"
     try:
+        await proc.wait_ready(timeout=20)
         async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as http:
-            async with asyncio.timeout(20):
-                while True:
-                    with contextlib.suppress(OSError):
-                        if (await http.get(f"http://127.0.0.1:{http_port}/readyz")).status == 200:
-                            break
-                    await asyncio.sleep(0.05)
             await http.get(f"{base}/rawman?action=login&username=admin&secret=admin")
             for n in range(CALLS):
                 simulator.emit(call(str(100 + n), "89120000000", f"2026-11-27 10:00:0{n}"))
@@ -84,12 +69,8 @@ async def test_sigterm_flushes_every_queued_call(simulator: Simulator, tmp_path:
                             ("UserEvent", "HistoryMarker")))  # fmt: skip
             await wait_for_marker(http, base)
         assert stored(db) == 0  # nothing written yet: the timer is a minute away
-        proc.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(20):
-            _, errors = await proc.communicate()
-        assert proc.returncode == 0, errors.decode()
+        proc.send(signal.SIGTERM)
+        assert await proc.wait(20) == 0, proc.log()
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await proc.stop()
     assert stored(db) == CALLS

@@ -11,6 +11,7 @@ from gateway.history.config import HistoryConfig
 from gateway.history.query import HistoryQuery
 from gateway.history.record import CdrRecord
 from gateway.history.recorder import Batcher, Recorder
+from tests.harness import until
 from tests.historydata import call, cdr_message
 
 
@@ -41,9 +42,7 @@ async def test_batches_are_written_in_the_background(tmp_path: Path) -> None:
     recorder.on_event(Message(call("1", "2", "2026-11-27 10:00:00")))
     assert recorder.written == 0
     recorder.on_event(Message(call("3", "4", "2026-11-27 10:00:01")))  # a full batch wakes it
-    async with asyncio.timeout(5):
-        while recorder.written < 2:
-            await asyncio.sleep(0.01)
+    await until(lambda: recorder.written >= 2)
     found = await recorder.query(HistoryQuery(limit=5))
     assert [r.src for r in found] == ["3", "1"]
     await recorder.close()
@@ -83,9 +82,7 @@ async def test_a_failing_write_is_retried_not_lost(
     assert store is not None
     store._db.execute("DROP TABLE cdr")  # every insert now fails
     with caplog.at_level(logging.ERROR, "gateway.history"):
-        async with asyncio.timeout(5):
-            while "will retry" not in caplog.text:
-                await asyncio.sleep(0.01)
+        await until(lambda: "will retry" in caplog.text)
         assert len(recorder.batcher) == 1  # put back, in order
         await recorder.close()
     assert "1 calls could not be written at stop" in caplog.text

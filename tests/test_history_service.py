@@ -17,7 +17,7 @@ from gateway.history.config import HistoryConfig
 from gateway.history.record import COLUMNS
 from gateway.lifecycle import reload_config
 from gateway.simulator import Simulator
-from tests.harness import Client, MakeClient, login, new_app
+from tests.harness import Client, MakeClient, login, new_app, until
 from tests.historyapp import (
     CALLS,
     client,
@@ -142,9 +142,7 @@ async def test_a_restart_loses_no_recorded_call(
     recorder = recorder_of(first)
     for fields in CALLS:
         simulator.emit(fields)
-    async with asyncio.timeout(5):
-        while len(recorder.batcher) < len(CALLS):
-            await asyncio.sleep(0.01)
+    await until(lambda: len(recorder.batcher) >= len(CALLS))
     assert recorder.written == 0
     await first.close()
     second = await start_history(simulator, aiohttp_client, path)

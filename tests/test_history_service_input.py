@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ from gateway.errors import ConfigError
 from gateway.history.config import HistoryConfig
 from gateway.history.service import database_source
 from gateway.simulator import Simulator
-from tests.harness import Client, MakeClient, login, new_app, served, wait_ready
+from tests.harness import Client, MakeClient, basic, login, new_app, served, start
 from tests.historyapp import (
     client,
     dsts,
@@ -28,18 +27,13 @@ __all__ = ["client"]  # the fixture, imported for pytest
 
 async def test_basic_auth_and_rights(client: Client) -> None:
     client.session.cookie_jar.clear()
-    token = base64.b64encode(b"admin:admin-secret").decode()
-    response = await client.get(
-        "/asterisk/history?number=9120000000", headers={"Authorization": f"Basic {token}"}
-    )
+    response = await client.get("/asterisk/history?number=9120000000", headers=basic("admin"))
     assert response.status == 200
     assert (await response.json())["count"] == 4
-    token = base64.b64encode(b"reader:reader-secret").decode()
-    response = await client.get("/asterisk/history", headers={"Authorization": f"Basic {token}"})
+    response = await client.get("/asterisk/history", headers=basic("reader"))
     assert response.status == 403
     assert "cdr or reporting" in (await response.json())["error"]
-    token = base64.b64encode(b"admin:wrong").decode()
-    response = await client.get("/asterisk/history", headers={"Authorization": f"Basic {token}"})
+    response = await client.get("/asterisk/history", headers=basic("admin", "wrong"))
     assert response.status == 401
     assert response.headers["WWW-Authenticate"].startswith("Basic ")
     response = await client.get("/asterisk/history")
@@ -118,13 +112,12 @@ async def test_bad_bodies(client: Client) -> None:
 async def test_body_limits_and_an_empty_post(
     simulator: Simulator, aiohttp_client: MakeClient, tmp_path: Path
 ) -> None:
-    app = new_app(
-        simulator.port,
+    client = await start(
+        simulator,
+        aiohttp_client,
         history=history_section(tmp_path / "b.sqlite3"),
         limits={"max_body": 64},
     )
-    client = await aiohttp_client(app)
-    await wait_ready(app)
     await fed(simulator, client)
     session = await login(client)
     headers = {"Cookie": f'mansession_id="{session}"'}
@@ -151,11 +144,10 @@ async def test_the_readme_1c_exchange(client: Client, bom: bytes) -> None:
     """What the README's ИсторияЗвонков sends: ЗаписьJSON's layout, Basic first."""
     client.session.cookie_jar.clear()
     body = bom + b'{\r\n\t"number": "+7 912 000-00-00",\r\n\t"limit": 10\r\n}'
-    token = base64.b64encode(b"admin:admin-secret").decode()
     response = await client.post(
         "/asterisk/history",
         data=body,
-        headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"},
+        headers={**basic("admin"), "Content-Type": "application/json"},
     )
     assert response.status == 200
     answer = await response.json()
@@ -182,9 +174,7 @@ async def test_the_access_log_names_user_and_history(
     app = new_app(simulator.port, history=history_section(tmp_path / "a.sqlite3"))
     async with served(app) as url, ClientSession() as http:
         with caplog.at_level(logging.INFO, logger="aiohttp.access"):
-            token = base64.b64encode(b"admin:admin-secret").decode()
-            headers = {"Authorization": f"Basic {token}"}
-            answer = await http.get(f"{url}/asterisk/history?number=100", headers=headers)
+            answer = await http.get(f"{url}/asterisk/history?number=100", headers=basic("admin"))
             assert answer.status == 200
     [line] = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
     assert line.startswith('127.0.0.1 admin "GET /asterisk/history?number=100" 200 ')
@@ -207,13 +197,12 @@ async def test_a_post_body_with_the_session_in_the_query(client: Client) -> None
 async def test_query_and_session_rate_limits(
     simulator: Simulator, aiohttp_client: MakeClient, tmp_path: Path
 ) -> None:
-    app = new_app(
-        simulator.port,
+    client = await start(
+        simulator,
+        aiohttp_client,
         history=history_section(tmp_path / "q.sqlite3"),
         limits={"max_query": 64, "rate_per_session": 1.0},
     )
-    client = await aiohttp_client(app)
-    await wait_ready(app)
     session = await login(client)  # the login spends the one request of the burst
     client.session.cookie_jar.clear()
     headers = {"Cookie": f'mansession_id="{session}"'}

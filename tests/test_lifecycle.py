@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import dataclasses
 import time
 from typing import Any
@@ -15,7 +14,17 @@ from gateway.config import Config
 from gateway.eventfilter import EventFilter, parse_spec
 from gateway.lifecycle import begin_drain, drain, rebase_filter, reload_config
 from gateway.simulator import Simulator
-from tests.harness import TEST_USERS, Client, MakeClient, gateway_config, login, rawman, start
+from tests.harness import (
+    TEST_USERS,
+    Client,
+    MakeClient,
+    basic,
+    gateway_config,
+    login,
+    rawman,
+    start,
+    until,
+)
 
 EMPTY_POLL = (
     "Response: Success\r\nMessage: Waiting for Event completed.\r\n\r\n"
@@ -29,9 +38,7 @@ async def held_poll(client: Client, session: str) -> asyncio.Task[str]:
     await rawman(client, session, "action=waitevent&timeout=0")
     poll = asyncio.create_task(rawman(client, session, "action=waitevent&timeout=20"))
     sessions = client.app[GATEWAY].sessions
-    async with asyncio.timeout(5):
-        while not sessions.waiting_count:
-            await asyncio.sleep(0.01)
+    await until(lambda: sessions.waiting_count)
     return poll
 
 
@@ -63,10 +70,7 @@ async def test_a_one_shot_basic_request_is_refused_while_draining(
 ) -> None:
     client = await start(simulator, aiohttp_client)
     assert await drain(client.app[GATEWAY], 30)
-    token = base64.b64encode(b"admin:admin-secret").decode()
-    refused = await client.get(
-        "/asterisk/rawman?action=ping", headers={"Authorization": f"Basic {token}"}
-    )
+    refused = await client.get("/asterisk/rawman?action=ping", headers=basic("admin"))
     assert refused.status == 503  # a Basic request is a login: nginx retries elsewhere
     assert "Gateway is shutting down" in await refused.text()
     assert "Set-Cookie" not in refused.headers
@@ -82,9 +86,7 @@ async def test_drain_waits_for_an_action_in_flight_at_most_drain_time(
         session = await login(client)
         ping = asyncio.create_task(rawman(client, session, "action=ping"))
         gateway = client.app[GATEWAY]
-        async with asyncio.timeout(5):
-            while not gateway.ami.pending:
-                await asyncio.sleep(0.01)
+        await until(lambda: gateway.ami.pending)
         began = time.monotonic()
         assert not await drain(gateway, 0.3)
         assert 0.25 < time.monotonic() - began < 3

@@ -4,14 +4,13 @@ as Asterisk, client addresses set through X-Forwarded-For from a trusted
 
 from __future__ import annotations
 
-import base64
 import logging
 import re
 
 import pytest
 
 from gateway.simulator import Simulator
-from tests.harness import Client, MakeClient, login, rawman, start
+from tests.harness import Client, MakeClient, basic, login, rawman, start
 from tests.test_http_digestauth import Digest, begin, security_events
 
 TRUSTED = {"trusted_proxies": ["127.0.0.1/32", "::1/128"]}
@@ -178,8 +177,7 @@ async def test_basic_auth_guesses_are_limited_like_logins(
     client = await start(simulator, aiohttp_client, http=TRUSTED, limits=limits)
 
     async def basic_ping(address: str, secret: str) -> str:
-        token = base64.b64encode(f"admin:{secret}".encode()).decode()
-        headers = {"Authorization": f"Basic {token}", "X-Forwarded-For": address}
+        headers = {**basic("admin", secret), "X-Forwarded-For": address}
         client.session.cookie_jar.clear()
         response = await client.get("/asterisk/rawman?action=ping", headers=headers)
         return await response.text()

@@ -17,6 +17,7 @@ from gateway.__main__ import _reload, _with_overrides, build_parser, main, serve
 from gateway.app import GATEWAY, create_app
 from gateway.config import demo_config, load_config
 from gateway.simulator import Simulator
+from gateway.tasks import cancel_and_wait
 from tests.harness import until
 from tests.procs import USERS, GatewayProcess, free_port, write_config
 
@@ -90,9 +91,7 @@ async def test_demo_serves_the_readme_walkthrough(capsys: pytest.CaptureFixture[
             assert history.status == 200
             assert (await history.json())["limit"] == 5
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
     assert "admin/admin" in capsys.readouterr().out
 
 

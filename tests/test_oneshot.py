@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from dataclasses import replace
@@ -12,18 +11,13 @@ from gateway.app import GATEWAY, create_app
 from gateway.configusers import parse_users
 from gateway.credentials import MIN_PBKDF2_ITERATIONS, hash_secret
 from gateway.simulator import Simulator
-from tests.harness import COOKIE, Client, MakeClient, gateway_config, login, wait_ready
+from tests.harness import COOKIE, Client, MakeClient, basic, gateway_config, login, wait_ready
 
 HASHED = hash_secret("hashed-secret", method="pbkdf2_sha256", iterations=MIN_PBKDF2_ITERATIONS)
 EXTRA_USERS = {
     "hashed": {"secret_hash": HASHED, "read": "call", "write": "originate,call"},
     "fenced": {"secret": "fenced-secret", "read": "all", "write": "all", "permit": "10.0.0.0/8"},
 }
-
-
-def basic(user: str, secret: str | None = None) -> dict[str, str]:
-    token = base64.b64encode(f"{user}:{secret or user + '-secret'}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
 
 
 async def _client(simulator: Simulator, aiohttp_client: MakeClient) -> Client:

@@ -8,14 +8,12 @@ the session it opened), and Digest on /arawman, /amxml, /amanager.
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 
 from gateway.ami.message import Message
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
-from tests.harness import Client, MakeClient, start
+from tests.harness import Client, MakeClient, basic, start
 from tests.test_http_digestauth import Digest, begin
 
 ROUTES = ("rawman", "mxml", "manager", "json")
@@ -37,11 +35,6 @@ SECRET_EVENTS = (
     Message.of(("Event", "CdrCall"), ("Privilege", "call,cdr"), ("Note", "both")),
 )
 VISIBLE = Message.of(("Event", "UserEvent"), ("Privilege", "call,all"), ("UserEvent", "Seen"))
-
-
-def basic(user: str) -> dict[str, str]:
-    token = base64.b64encode(f"{user}:{user}-secret".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
 
 
 async def ask(client: Client, route: str, query: str, session: str, in_query: bool) -> str:
