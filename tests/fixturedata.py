@@ -1,4 +1,4 @@
-"""Readers for the Asterisk 22 captures in ../shared/fixtures/asterisk-22."""
+"""Readers for the Asterisk 22 captures in tests/fixtures/asterisk-22."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from gateway.ami.message import header
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "asterisk-22"
+FIXTURES = ROOT / "tests" / "fixtures" / "asterisk-22"
 AMI_DIR = FIXTURES / "ami"
 AJAM_DIR = FIXTURES / "ajam"
 
