@@ -15,27 +15,27 @@ from typing import Final
 
 from aiohttp import web
 
-from gateway.accounts import Accounts
+from gateway.access.accounts import Accounts
 from gateway.ami.client import AmiClient
 from gateway.ami.message import Message
 from gateway.config import Config
-from gateway.dispatch import AmiFacts, Dispatcher
-from gateway.events import EventLog
-from gateway.history.service import HistoryService, install_history
+from gateway.core.dispatch import AmiFacts, Dispatcher
+from gateway.core.events import EventLog
+from gateway.core.metrics import Metrics
+from gateway.core.nonces import NonceStore
+from gateway.core.ratelimit import LoginGuard, TokenBuckets
+from gateway.core.security import SecurityEvents
+from gateway.core.sessions import Session, SessionStore
+from gateway.core.waitevent import Notifier
 from gateway.http.ajam import AJAM_FORMATS, AjamHandler, AjamSettings
 from gateway.http.cors import CorsPolicy, install_cors
 from gateway.http.digestauth import DigestAuth
+from gateway.http.history import HistoryService, install_history
 from gateway.http.metricsview import metrics_view
 from gateway.http.middleware import gateway_middleware
 from gateway.http.respond import CookiePolicy
 from gateway.http.server import server_limits
-from gateway.metrics import Metrics
-from gateway.nonces import NonceStore
-from gateway.ratelimit import LoginGuard, TokenBuckets
-from gateway.security import SecurityEvents
-from gateway.sessions import Session, SessionStore
 from gateway.tasks import cancel_and_wait
-from gateway.waitevent import Notifier
 
 REAP_INTERVAL: Final = 1.0
 """Expired sessions are swept every second: cheap, and close to their deadline."""

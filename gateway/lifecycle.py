@@ -19,11 +19,11 @@ from typing import Final
 
 from aiohttp import web
 
+from gateway.access.eventfilter import EventFilter
+from gateway.access.rights import address_allowed
 from gateway.app import AJAM, GATEWAY, Gateway
-from gateway.auth import address_allowed
 from gateway.config import Config
-from gateway.eventfilter import EventFilter
-from gateway.sessions import EventPredicate, Identity, Session
+from gateway.core.sessions import EventPredicate, Identity, Session
 
 log = logging.getLogger("gateway.lifecycle")
 

@@ -23,8 +23,8 @@ from collections.abc import Iterable
 from typing import Final, TypeVar
 
 from gateway.app import Gateway
-from gateway.sessions import Session, Waiter
-from gateway.sim_channel import ManualClock
+from gateway.core.sessions import Session, Waiter
+from gateway.simulator.channels import ManualClock
 
 T = TypeVar("T")
 

@@ -28,8 +28,8 @@ from aiohttp import web
 
 from gateway.ami.message import header
 from gateway.app import GATEWAY, Gateway
-from gateway.sim_channel import ManualClock
 from gateway.simulator import Simulator
+from gateway.simulator.channels import ManualClock
 from gateway.tasks import cancel_and_wait
 from tests.fixturedata import AJAM_DIR, Exchange, read_http_fixture
 from tests.harness import new_app, wait_ready

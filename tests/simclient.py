@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from gateway.ami.message import Message
-from gateway.sim_calls import Pbx
-from gateway.sim_channel import Fields, SimClock
 from gateway.simulator import DEFAULT_USERS, Simulator
+from gateway.simulator.channels import Fields, SimClock
+from gateway.simulator.pbx import Pbx
 from tests.amimask import parse_stream
 from tests.harness import until
 

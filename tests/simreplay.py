@@ -20,8 +20,8 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from gateway.sim_channel import ManualClock
 from gateway.simulator import DEFAULT_USERS, Simulator
+from gateway.simulator.channels import ManualClock
 from gateway.tasks import cancel_and_wait
 from tests.amimask import local_sequences
 from tests.fixturedata import AMI_DIR, ami_recv, ami_sent

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.accounts import MAX_SESSION_FILTERS, Accounts
+from gateway.access.accounts import MAX_SESSION_FILTERS, Accounts
+from gateway.access.credentials import md5_key
 from gateway.ami.message import Message
 from gateway.config import parse_config
-from gateway.credentials import md5_key
 from gateway.errors import AmiLevelError, PermissionDenied
 
 

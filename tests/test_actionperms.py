@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.actionperms import SESSION_ACTIONS, ActionPermissions
+from gateway.access.actionclasses import SESSION_ACTIONS, ActionPermissions
+from gateway.access.classes import CLASS_BITS, parse_classes
 from gateway.ami.message import Message, decode
-from gateway.classes import CLASS_BITS, parse_classes
 from gateway.errors import ProtocolError
 from tests.fixturedata import ami_recv
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.actionpolicy import (
+from gateway.access.actionchecks import (
     GETVAR_FORBIDDEN,
     ORIGINATE_FORBIDDEN,
     STATUS_FORBIDDEN,
@@ -13,7 +13,7 @@ from gateway.actionpolicy import (
     field_value,
     field_values,
 )
-from gateway.classes import ALL, parse_classes
+from gateway.access.classes import ALL, parse_classes
 
 ORIGINATE_ONLY = parse_classes("originate")
 SYSTEM = parse_classes("system")

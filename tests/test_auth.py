@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.actionperms import ActionPermissions
-from gateway.auth import (
+from gateway.access.actionclasses import ActionPermissions
+from gateway.access.classes import ALL, CLASS_BITS, parse_classes
+from gateway.access.rights import (
     ALWAYS_ALLOWED,
     address_allowed,
     authorize_action,
@@ -17,8 +18,7 @@ from gateway.auth import (
     may_read,
     may_run,
 )
-from gateway.classes import ALL, CLASS_BITS, parse_classes
-from gateway.configusers import UserConfig
+from gateway.config.users import UserConfig
 from gateway.errors import PermissionDenied
 
 PERMS = ActionPermissions.builtin()

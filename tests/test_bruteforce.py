@@ -18,7 +18,7 @@ import time
 import aiohttp
 import pytest
 
-from gateway.auth import hash_secret
+from gateway.access.rights import hash_secret
 from gateway.config import LimitsConfig
 from gateway.simulator import Simulator
 from tests.harness import Client, MakeClient, start

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.classes import (
+from gateway.access.classes import (
     ALL,
     CLASS_BITS,
     CLASS_NAMES,

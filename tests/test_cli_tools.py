@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli_tools import check_config_report, hash_secret_cli
+from gateway.access.credentials import verify_secret
+from gateway.cli import check_config_report, hash_secret_cli
 from gateway.config import demo_config, load_config, parse_config
-from gateway.credentials import verify_secret
 from gateway.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "gateway.example.toml"

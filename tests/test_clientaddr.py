@@ -6,8 +6,8 @@ import ipaddress
 
 import pytest
 
-from gateway.clientaddr import MAX_HOPS, client_address, parse_ip
-from gateway.configfields import Network
+from gateway.config.fields import Network
+from gateway.http.clientaddr import MAX_HOPS, client_address, parse_ip
 
 
 def nets(*texts: str) -> tuple[Network, ...]:

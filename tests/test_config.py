@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from gateway.classes import ALL, parse_classes
+from gateway.access.classes import ALL, parse_classes
+from gateway.access.credentials import verify_secret
 from gateway.config import (
     AmiConfig,
     Config,
@@ -21,7 +22,6 @@ from gateway.config import (
     load_config,
     parse_config,
 )
-from gateway.credentials import verify_secret
 from gateway.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "gateway.example.toml"

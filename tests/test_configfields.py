@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway import configfields as cf
+from gateway.config import fields as cf
 from gateway.errors import ConfigError
 
 W = "[t] k"

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.configusers import UserConfig
-from gateway.credentials import (
+from gateway.access.credentials import (
     MIN_PBKDF2_ITERATIONS,
     check_ha1,
     digest_ha1_for,
@@ -19,6 +18,7 @@ from gateway.credentials import (
     verify_md5_key,
     verify_secret,
 )
+from gateway.config.users import UserConfig
 from tests.fixturedata import ami_recv, ami_sent
 
 SALT = bytes(range(16))

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.classes import ALL, CLASS_BITS
-from gateway.dispatch import AmiFacts, _is_true, _originate_timeout, event_mask
+from gateway.access.classes import ALL, CLASS_BITS
+from gateway.core.dispatch import AmiFacts, _is_true, _originate_timeout, event_mask
 
 
 @pytest.mark.parametrize(

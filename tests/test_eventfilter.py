@@ -8,9 +8,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from gateway.ami.message import Message
-from gateway.errors import AmiLevelError
-from gateway.eventfilter import (
+from gateway.access.eventfilter import (
     COMPILE_ERROR,
     FORMAT_ERROR,
     MAX_PATTERN_LENGTH,
@@ -19,6 +17,8 @@ from gateway.eventfilter import (
     parse_rule,
     parse_spec,
 )
+from gateway.ami.message import Message
+from gateway.errors import AmiLevelError
 
 
 def event(*pairs: tuple[str, str]) -> tuple[str, Message]:

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gateway.access.classes import CLASS_BITS
 from gateway.ami.message import Message
-from gateway.classes import CLASS_BITS
-from gateway.events import EventLog, StoredEvent
+from gateway.core.events import EventLog, StoredEvent
 
 
 def event(name: str, privilege: str = "call,all") -> Message:

@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
+from gateway.config.history import HistoryConfig, NumberRules, parse_history
 from gateway.errors import ConfigError
-from gateway.history.config import HistoryConfig, NumberRules, parse_history
 
 
 def test_defaults() -> None:

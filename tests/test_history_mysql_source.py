@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gateway.history.config import DatabaseConfig, HistoryConfig
+from gateway.config.history import DatabaseConfig, HistoryConfig
 from gateway.history.mysql_source import MysqlSource
 from gateway.history.query import HistoryQuery
 from gateway.history.sqlplan import MYSQL, table_shape

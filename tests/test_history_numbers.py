@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from gateway.history.config import NumberRules
+from gateway.config.history import NumberRules
 from gateway.history.numbers import digits, normalise, variants
 
 RULES = NumberRules()

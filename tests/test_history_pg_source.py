@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from gateway.history.config import DatabaseConfig, HistoryConfig
+from gateway.config.history import DatabaseConfig, HistoryConfig
 from gateway.history.pg_source import PgSource
 from gateway.history.query import HistoryQuery
 from gateway.history.sqlplan import POSTGRES, table_shape

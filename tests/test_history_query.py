@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from gateway.config.history import HistoryConfig
 from gateway.errors import InvalidField
-from gateway.history.config import HistoryConfig
 from gateway.history.query import HistoryQuery, parse_query
 
 CONFIG = HistoryConfig(pbx_timezone=ZoneInfo("Europe/Moscow"), limit_max=100)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gateway.ami.message import Message
-from gateway.history.config import HistoryConfig
+from gateway.config.history import HistoryConfig
 from gateway.history.query import HistoryQuery
 from gateway.history.record import CdrRecord
 from gateway.history.recorder import Batcher, Recorder

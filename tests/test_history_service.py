@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.app import GATEWAY
-from gateway.history.config import HistoryConfig
+from gateway.config.history import HistoryConfig
 from gateway.history.record import COLUMNS
 from gateway.lifecycle import reload_config
 from gateway.simulator import Simulator

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession
 
+from gateway.config.history import HistoryConfig
 from gateway.errors import ConfigError
-from gateway.history.config import HistoryConfig
-from gateway.history.service import database_source
+from gateway.http.history import database_source
 from gateway.simulator import Simulator
 from tests.harness import Client, MakeClient, basic, login, new_app, served, start
 from tests.historyapp import (

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from gateway.config.history import DAY, HistoryConfig
 from gateway.errors import ConfigError
-from gateway.history.config import DAY, HistoryConfig
 from gateway.history.query import HistoryQuery
 from gateway.history.record import CdrRecord
 from gateway.history.sqlite_store import SqliteStore

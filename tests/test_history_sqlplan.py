@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from gateway.config.history import NumberRules
 from gateway.errors import HistoryUnavailable
-from gateway.history.config import NumberRules
 from gateway.history.query import HistoryQuery
 from gateway.history.sqlplan import MYSQL, POSTGRES, plan, table_shape, to_record
 

@@ -5,10 +5,10 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from gateway.ami.message import Message
-from gateway.history.config import HistoryConfig
+from gateway.config.history import HistoryConfig
+from gateway.core.metrics import names
 from gateway.history.recorder import Recorder
 from gateway.history.stats import RecorderStats
-from gateway.metrics import names
 from tests.historydata import call, cdr_message
 
 

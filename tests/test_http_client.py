@@ -7,10 +7,10 @@ import ipaddress
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
+from gateway.core.metrics import Metrics
+from gateway.core.ratelimit import TokenBuckets
 from gateway.http.client import CLIENT_KEY, client_of, peer_address
 from gateway.http.middleware import gateway_middleware
-from gateway.metrics import Metrics
-from gateway.ratelimit import TokenBuckets
 from tests.harness import MakeClient
 
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from gateway.core.metrics import Metrics
+from gateway.core.ratelimit import TokenBuckets
 from gateway.errors import BodyTooLarge, QueryTooLarge, RateLimited, ShuttingDown
 from gateway.http.errors import error_page, http_error_response
 from gateway.http.middleware import gateway_middleware
-from gateway.metrics import Metrics
-from gateway.ratelimit import TokenBuckets
 
 
 def test_rate_limit_answer_has_retry_after_and_a_rawman_body() -> None:

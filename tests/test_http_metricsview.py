@@ -8,10 +8,10 @@ from aiohttp import web
 from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS
 
 from gateway.app import GATEWAY
+from gateway.core.metrics import Metrics
+from gateway.core.ratelimit import TokenBuckets
 from gateway.http.metricsview import metrics_view
 from gateway.http.middleware import gateway_middleware
-from gateway.metrics import Metrics
-from gateway.ratelimit import TokenBuckets
 from gateway.simulator import Simulator
 from tests.harness import (
     Client,

@@ -7,12 +7,12 @@ import ipaddress
 
 from aiohttp import web
 
+from gateway.core.metrics import Metrics
+from gateway.core.ratelimit import TokenBuckets
 from gateway.errors import NotAuthenticated
 from gateway.http.client import client_of
 from gateway.http.metricsview import metrics_view
 from gateway.http.middleware import gateway_middleware
-from gateway.metrics import Metrics
-from gateway.ratelimit import TokenBuckets
 from tests.harness import MakeClient
 
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from gateway.ami.message import Message
-from gateway.events import EventLog
+from gateway.core.events import EventLog
+from gateway.core.replies import Reply
 from gateway.http.respond import CookiePolicy, ajam_response, render_reply
 from gateway.render import FORMATS, RenderOptions
-from gateway.replies import Reply
 
 
 def test_cookie_is_asterisks_form_plus_optional_attributes() -> None:

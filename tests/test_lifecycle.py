@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from gateway.access.eventfilter import EventFilter, parse_spec
 from gateway.app import AJAM, GATEWAY
 from gateway.config import Config
-from gateway.eventfilter import EventFilter, parse_spec
 from gateway.lifecycle import begin_drain, drain, rebase_filter, reload_config
 from gateway.simulator import Simulator
 from tests.harness import (

@@ -4,13 +4,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.access.classes import ALL
 from gateway.ami.message import Message
-from gateway.classes import ALL
-from gateway.events import EventLog
-from gateway.metrics import OTHER, Metrics, names, outcome_of
-from gateway.replies import Reply, error_message, response
-from gateway.security import SecurityEvents
-from gateway.sessions import Identity, SessionStore
+from gateway.core.events import EventLog
+from gateway.core.metrics import OTHER, Metrics, names, outcome_of
+from gateway.core.replies import Reply, error_message, response
+from gateway.core.security import SecurityEvents
+from gateway.core.sessions import Identity, SessionStore
 
 
 @dataclass

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from gateway.nonces import SWEEP_MIN, Bound, NonceStore, Pending
-from gateway.sessions import Session
+from gateway.core.nonces import SWEEP_MIN, Bound, NonceStore, Pending
+from gateway.core.sessions import Session
 
 NONCE = re.compile(r"n1[0-9a-f]{32}")
 

@@ -7,9 +7,9 @@ import time
 from dataclasses import replace
 from types import MappingProxyType
 
+from gateway.access.credentials import MIN_PBKDF2_ITERATIONS, hash_secret
 from gateway.app import GATEWAY, create_app
-from gateway.configusers import parse_users
-from gateway.credentials import MIN_PBKDF2_ITERATIONS, hash_secret
+from gateway.config.users import parse_users
 from gateway.simulator import Simulator
 from tests.harness import COOKIE, Client, MakeClient, basic, gateway_config, login, wait_ready
 

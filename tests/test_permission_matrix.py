@@ -19,14 +19,14 @@ from typing import Any
 
 import pytest
 
-from gateway.accounts import Accounts
+from gateway.access.accounts import Accounts
+from gateway.access.classes import CLASS_NAMES
 from gateway.ami.message import Message, decode
-from gateway.classes import CLASS_NAMES
 from gateway.config import parse_config
-from gateway.dispatch import event_mask
+from gateway.core.dispatch import event_mask
+from gateway.core.events import EventLog
+from gateway.core.sessions import Identity, Session
 from gateway.errors import PermissionDenied
-from gateway.events import EventLog
-from gateway.sessions import Identity, Session
 from tests.fixturedata import AMI_DIR, ami_recv
 from tests.test_actionperms import listcommands_response
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.ratelimit import FailureWindow, LoginGuard, TokenBuckets, retry_after
+from gateway.core.ratelimit import FailureWindow, LoginGuard, TokenBuckets, retry_after
 
 
 def test_bucket_allows_a_burst_then_paces_at_the_rate() -> None:

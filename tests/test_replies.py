@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from gateway.ami.message import Message, header
-from gateway.replies import Reply, error_message, response
+from gateway.core.replies import Reply, error_message, response
 
 
 def test_response_puts_the_action_id_second() -> None:

@@ -5,10 +5,10 @@ import re
 
 import pytest
 
-from gateway.events import EventLog
-from gateway.replies import Peer
-from gateway.security import SecurityEvents, event_tv, security_message
-from gateway.sessions import SessionStore
+from gateway.core.events import EventLog
+from gateway.core.replies import Peer
+from gateway.core.security import SecurityEvents, event_tv, security_message
+from gateway.core.sessions import SessionStore
 
 PEER = Peer("192.0.2.7", 40000, "127.0.0.1", 8088)
 

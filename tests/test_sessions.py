@@ -4,11 +4,11 @@ import re
 
 import pytest
 
+from gateway.access.classes import ALL, CLASS_BITS
 from gateway.ami.message import Message
-from gateway.classes import ALL, CLASS_BITS
+from gateway.core.events import EventLog
+from gateway.core.sessions import Identity, Session, SessionStore
 from gateway.errors import TooManySessions
-from gateway.events import EventLog
-from gateway.sessions import Identity, Session, SessionStore
 
 CALL = CLASS_BITS["call"]
 SYSTEM = CLASS_BITS["system"]

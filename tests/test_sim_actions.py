@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from gateway.classes import ALL, CLASS_BITS
-from gateway.sim_actions import event_mask
+from gateway.access.classes import ALL, CLASS_BITS
 from gateway.simulator import Simulator
+from gateway.simulator.actions import event_mask
 from tests.simclient import connect, running
 
 

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from gateway.ami.message import Message
-from gateway.sim_callactions import parse_callerid, parse_variables
 from gateway.simulator import Simulator
+from gateway.simulator.callactions import parse_callerid, parse_variables
 from tests.simclient import Client, connect, running
 
 

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from gateway.ami.message import Message
-from gateway.sim_calls import Pbx, originate_response
-from gateway.sim_dialplan import OriginateRequest
+from gateway.simulator.dialplan import OriginateRequest
+from gateway.simulator.pbx import Pbx, originate_response
 from tests.amimask import channel_histories, masked, parse_stream
 from tests.fixturedata import ami_recv
 from tests.simclient import Recorder, running_pbx, until_idle

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from gateway.ami.message import Message
-from gateway.sim_channel import (
+from gateway.simulator.channels import (
     CAUSE_NORMAL,
     STATE_UP,
     Channel,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.classes import parse_classes
-from gateway.sim_data import (
+from gateway.access.classes import parse_classes
+from gateway.simulator.captured import (
     ACTIONS,
     ACTIONS_BY_NAME,
     BANNER,

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from gateway.sim_calls import Pbx
-from gateway.sim_channel import Channel
-from gateway.sim_dialplan import OriginateRequest, Target, parse_target
+from gateway.simulator.channels import Channel
+from gateway.simulator.dialplan import OriginateRequest, Target, parse_target
+from gateway.simulator.pbx import Pbx
 from tests.simclient import Recorder, running_pbx, until_idle
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 from gateway.ami.message import Message
-from gateway.sim_channel import Channel
-from gateway.sim_queue import (
+from gateway.simulator.channels import Channel
+from gateway.simulator.queue import (
     HISTORY_AGE,
     QueueStats,
     agent_complete,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gateway.ami.message import Message
-from gateway.sim_reply import ack, action_id, error, event_list, item, response, success
+from gateway.simulator.answers import ack, action_id, error, event_list, item, response, success
 from tests.fixturedata import ami_recv
 
 

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from gateway.sim_session import MAX_HEADERS, event_tv
 from gateway.simulator import Simulator
+from gateway.simulator.connection import MAX_HEADERS, event_tv
 from tests.fixturedata import ami_sent
 from tests.simclient import Client, connect, running
 

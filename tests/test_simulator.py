@@ -24,8 +24,8 @@ from typing import Final
 
 import pytest
 
-from gateway.sim_channel import ManualClock
 from gateway.simulator import Simulator, SimUser
+from gateway.simulator.channels import ManualClock
 from tests.amimask import (
     broadcast_part,
     channel_histories,

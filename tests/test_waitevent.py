@@ -5,12 +5,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from gateway.access.classes import ALL
 from gateway.ami.message import Message
-from gateway.classes import ALL
-from gateway.events import EventLog
-from gateway.metrics import Metrics
-from gateway.sessions import Identity, Session, SessionStore
-from gateway.waitevent import Notifier, PollWaiter, parse_timeout, wait_for_events
+from gateway.core.events import EventLog
+from gateway.core.metrics import Metrics
+from gateway.core.sessions import Identity, Session, SessionStore
+from gateway.core.waitevent import Notifier, PollWaiter, parse_timeout, wait_for_events
 
 
 @pytest.mark.parametrize(

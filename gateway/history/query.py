@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from gateway.config.history import HistoryConfig
 from gateway.errors import InvalidField
-from gateway.history.config import HistoryConfig
 from gateway.history.numbers import digits
 
 DISPOSITIONS: Final = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION")

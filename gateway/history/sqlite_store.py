@@ -13,8 +13,8 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Final
 
+from gateway.config.history import DAY, HistoryConfig
 from gateway.errors import ConfigError
-from gateway.history.config import DAY, HistoryConfig
 from gateway.history.numbers import normalise
 from gateway.history.query import HistoryQuery
 from gateway.history.record import COLUMNS, CdrRecord

@@ -7,7 +7,7 @@ Asterisk.  Parameters come from the raw query (GET) or a form body (POST,
 which replaces the query), decoded byte-wise.  The session comes from the
 cookie (quoted or not) or a ``mansession_id`` parameter; an unknown one gets
 a fresh unauthenticated session silently.  A request with HTTP Basic
-credentials follows ``gateway.oneshot`` instead (one action, no cookie).
+credentials follows ``gateway.http.oneshot`` instead (one action, no cookie).
 """
 
 from __future__ import annotations
@@ -21,20 +21,20 @@ from aiohttp import web
 
 from gateway.ami.codec import validate_action
 from gateway.ami.message import Field, header
-from gateway.dispatch import Dispatcher
+from gateway.core.dispatch import Dispatcher
+from gateway.core.replies import Peer, Reply, error_message
+from gateway.core.sessions import Session, SessionStore
 from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge
 from gateway.http.accesslog import note_request
 from gateway.http.basic import BasicCredentials, parse_basic
 from gateway.http.client import client_of
 from gateway.http.digestauth import DigestAuth
 from gateway.http.errors import error_page
+from gateway.http.oneshot import action_name, basic_session, login_fields
 from gateway.http.params import cookie_session_id, parse_form, split_target
 from gateway.http.respond import CookiePolicy, ajam_response, render_reply
-from gateway.oneshot import action_name, basic_session, login_fields
 from gateway.render import DEFAULT_OPTIONS, FORMATS, Format, RenderOptions
 from gateway.render.base import DEFAULT_AJAXDEST, DEFAULT_AJAXOBJTYPE
-from gateway.replies import Peer, Reply, error_message
-from gateway.sessions import Session, SessionStore
 
 AJAM_FORMATS: Final = ("rawman", "mxml", "manager", "json")
 ALLOWED_METHODS: Final = frozenset({"GET", "HEAD", "POST"})
@@ -186,7 +186,7 @@ class AjamHandler:
     async def _basic(
         self, request: web.Request, fields: list[Field], peer: Peer, credentials: BasicCredentials
     ) -> tuple[Session, Session | None]:
-        """HTTP Basic (``gateway.oneshot``): (session to run in, stored session)."""
+        """HTTP Basic (``gateway.http.oneshot``): (session to run in, stored session)."""
         existing = self._existing(request, fields, time.monotonic())
         found = await basic_session(self.dispatcher, credentials, existing, fields, peer)
         if found.stored:

@@ -1,7 +1,7 @@
 """Per-request client address and the per-address request rate.
 
 ``admit``, called by the gateway's one middleware (``gateway.http.middleware``),
-finds the client's address once (``gateway.clientaddr``:
+finds the client's address once (``gateway.http.clientaddr``:
 ``X-Forwarded-For`` only behind a trusted proxy), stores it on the request
 for everything after it (the AJAM handler's ``Peer``, the access log), and
 spends one token of that address's bucket.  Over the rate, the request is
@@ -17,10 +17,10 @@ from typing import Final
 
 from aiohttp import web
 
-from gateway.clientaddr import client_address
-from gateway.configfields import Network
+from gateway.config.fields import Network
+from gateway.core.ratelimit import TokenBuckets, retry_after
 from gateway.errors import RateLimited
-from gateway.ratelimit import TokenBuckets, retry_after
+from gateway.http.clientaddr import client_address
 
 CLIENT_KEY: Final = web.RequestKey("client", str)
 """The client's address, as the middleware found it."""

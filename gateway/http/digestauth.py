@@ -20,17 +20,17 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from gateway.accounts import Accounts
-from gateway.auth import address_allowed
-from gateway.configusers import UserConfig
-from gateway.credentials import digest_ha1_for
-from gateway.dispatch import Dispatcher
+from gateway.access.accounts import Accounts
+from gateway.access.credentials import digest_ha1_for
+from gateway.access.rights import address_allowed
+from gateway.config.users import UserConfig
+from gateway.core.dispatch import Dispatcher
+from gateway.core.nonces import Bound, NonceStore, Pending
+from gateway.core.replies import Peer
+from gateway.core.sessions import Session
 from gateway.errors import DigestUriMismatch
 from gateway.http.digest import DigestAnswer, challenge, parse_authorization, response_matches
 from gateway.http.errors import error_page
-from gateway.nonces import Bound, NonceStore, Pending
-from gateway.replies import Peer
-from gateway.sessions import Session
 
 log = logging.getLogger("gateway.auth")
 
@@ -77,7 +77,7 @@ class DigestAuth:
 
     async def _verify(self, answer: DigestAnswer, method: str, peer: Peer) -> Verified | None:
         """Right credentials, else the failed-login path; the login limits
-        (``gateway.ratelimit.LoginGuard``) apply as to any login."""
+        (``gateway.core.ratelimit.LoginGuard``) apply as to any login."""
         guard, now = self.dispatcher.login_guard, time.monotonic()
         if guard is not None and guard.blocked(answer.username, peer.address, now):
             await self._fail(peer, answer.username, "LoginRateLimited")

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from gateway.configfields import Network
+from gateway.config.fields import Network
+from gateway.core.metrics import Metrics
+from gateway.core.ratelimit import TokenBuckets
 from gateway.http.client import admit
 from gateway.http.errors import TRANSLATED, error_response
 from gateway.http.metricsview import status_of
-from gateway.metrics import Metrics
-from gateway.ratelimit import TokenBuckets
 
 
 def gateway_middleware(

@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from typing import Final
 
 from gateway.ami.message import Field, Message
-from gateway.events import EventLog
+from gateway.core.events import EventLog
+from gateway.core.replies import Peer
+from gateway.core.sessions import Session
 from gateway.logs import escaped
-from gateway.replies import Peer
-from gateway.sessions import Session
 
 log = logging.getLogger("gateway.security")
 

@@ -12,7 +12,7 @@ Local sequence numbers) are generated.
 ``time_scale`` makes simulated time run faster: with 0.1, a call that waits
 2 simulated seconds takes 0.2 real seconds, and ``call_events`` counts calls
 per simulated second.  A ``ManualClock`` instead moves only when the test
-says (tests/replay_clock.py), so that no timer races the test's requests.
+says (tests/support/replay_clock.py), so that no timer races the test's requests.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Final
 
+from gateway.access.classes import parse_privilege
 from gateway.ami.message import Field, Message, decode
-from gateway.classes import parse_privilege
-from gateway.sim_calls import Pbx
-from gateway.sim_channel import Fields, SimClock, event
-from gateway.sim_dialplan import OriginateRequest
-from gateway.sim_session import Connection, SimUser
+from gateway.simulator.channels import Fields, SimClock, event
+from gateway.simulator.connection import Connection, SimUser
+from gateway.simulator.dialplan import OriginateRequest
+from gateway.simulator.pbx import Pbx
 from gateway.tasks import cancel_and_wait
 
 __all__ = ["DEFAULT_USERS", "SimUser", "Simulator"]

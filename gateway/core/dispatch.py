@@ -16,9 +16,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, NoReturn, Protocol
 
+from gateway.access.classes import ALL, CLASS_BITS, parse_classes
 from gateway.ami.codec import validate_action
 from gateway.ami.message import Field, Message, header
-from gateway.classes import ALL, CLASS_BITS, parse_classes
+from gateway.core.events import EventLog
+from gateway.core.metrics import Metrics
+from gateway.core.ratelimit import LoginGuard, TokenBuckets, retry_after
+from gateway.core.replies import Peer, Reply, response
+from gateway.core.sessions import EventPredicate, Identity, Session, SessionStore
+from gateway.core.waitevent import wait_for_events
 from gateway.errors import (
     AmiLevelError,
     AuthenticationFailed,
@@ -29,12 +35,6 @@ from gateway.errors import (
     ShuttingDown,
     TooManySessions,
 )
-from gateway.events import EventLog
-from gateway.metrics import Metrics
-from gateway.ratelimit import LoginGuard, TokenBuckets, retry_after
-from gateway.replies import Peer, Reply, response
-from gateway.sessions import EventPredicate, Identity, Session, SessionStore
-from gateway.waitevent import wait_for_events
 
 LOCAL_ACTIONS: Final = frozenset({"login", "logoff", "challenge", "waitevent", "events", "filter"})
 UNAUTHENTICATED_OK: Final = frozenset({"login", "logoff", "challenge"})
@@ -53,7 +53,7 @@ float cannot hold) waits this long, not a crash."""
 
 
 class Accounts(Protocol):
-    """The gateway's users and rights (see ``gateway.accounts``)."""
+    """The gateway's users and rights (see ``gateway.access.accounts``)."""
 
     def check_login(
         self, username: str, peer_address: str, *, secret: str | None, md5: tuple[str, str] | None

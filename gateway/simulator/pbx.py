@@ -13,7 +13,8 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Final
 
 from gateway.ami.message import Field
-from gateway.sim_channel import (
+from gateway.simulator.captured import HANGUP_HANDLER
+from gateway.simulator.channels import (
     CAUSE_NORMAL,
     CAUSE_UNKNOWN,
     STATE_RING,
@@ -36,8 +37,14 @@ from gateway.sim_channel import (
     newstate,
     unknown,
 )
-from gateway.sim_data import HANGUP_HANDLER
-from gateway.sim_dialplan import Call, Dialplan, Ending, OriginateRequest, Target, parse_target
+from gateway.simulator.dialplan import (
+    Call,
+    Dialplan,
+    Ending,
+    OriginateRequest,
+    Target,
+    parse_target,
+)
 
 Emit = Callable[[Fields], None]
 

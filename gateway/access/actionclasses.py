@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
+from gateway.access.classes import parse_privilege
 from gateway.ami.message import OPAQUE, Message
-from gateway.classes import parse_privilege
 from gateway.errors import ProtocolError
 
 _BUILTIN: Final[Mapping[str, str]] = MappingProxyType(

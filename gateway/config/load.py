@@ -17,14 +17,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
-from gateway import configfields as cf
-from gateway.classes import ALL, parse_classes
-from gateway.configfields import Network, Reader, fail
-from gateway.configusers import UserConfig, parse_users
+from gateway.access.classes import ALL, parse_classes
+from gateway.config import fields as cf
+from gateway.config.fields import Network, Reader, fail
+from gateway.config.history import HistoryConfig, parse_history
+from gateway.config.users import UserConfig, parse_users
+from gateway.core.nonces import MAX_PENDING_NONCES, NONCE_LIFETIME
 from gateway.errors import ConfigError
-from gateway.history.config import HistoryConfig, parse_history
 from gateway.logs import FORMATS as LOG_FORMATS
-from gateway.nonces import MAX_PENDING_NONCES, NONCE_LIFETIME
 
 __all__ = [
     "AmiConfig",

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from gateway.sessions import Session, new_id
+from gateway.core.sessions import Session, new_id
 
 NONCE_LIFETIME: Final = 60
 """Seconds a nonce is good for: Asterisk renews a digest session's nonce after 60 s."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from gateway.sim_channel import Channel, Fields, event
-from gateway.sim_data import QUEUE, QUEUE_MEMBER, QUEUE_MEMBER_NAME
+from gateway.simulator.captured import QUEUE, QUEUE_MEMBER, QUEUE_MEMBER_NAME
+from gateway.simulator.channels import Channel, Fields, event
 
 HISTORY_AGE: Final = 400
 """The captured queue had been up about 400 s, with one completed 5-second

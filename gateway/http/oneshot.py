@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from typing import Final
 
 from gateway.ami.message import Field, header
-from gateway.dispatch import Dispatcher
+from gateway.core.dispatch import Dispatcher
+from gateway.core.replies import Peer
+from gateway.core.sessions import Session
 from gateway.errors import CredentialsMismatch, NeedsSession
 from gateway.http.basic import BasicCredentials
-from gateway.replies import Peer
-from gateway.sessions import Session
 
 LOGIN_CREDENTIALS: Final = frozenset({"username", "secret", "authtype", "key"})
 """Replaced by the Basic credentials on a Login: one source of truth."""

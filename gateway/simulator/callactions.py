@@ -8,14 +8,14 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
 from gateway.ami.message import Field, Message
-from gateway.sim_channel import Channel, Fields, unknown
-from gateway.sim_data import QUEUE
-from gateway.sim_dialplan import OriginateRequest
-from gateway.sim_queue import queue_member, queue_params, queue_summary
-from gateway.sim_reply import Reply, ack, action_id, error, event_list, item, success
+from gateway.simulator.answers import Reply, ack, action_id, error, event_list, item, success
+from gateway.simulator.captured import QUEUE
+from gateway.simulator.channels import Channel, Fields, unknown
+from gateway.simulator.dialplan import OriginateRequest
+from gateway.simulator.queue import queue_member, queue_params, queue_summary
 
 if TYPE_CHECKING:
-    from gateway.sim_session import Connection
+    from gateway.simulator.connection import Connection
 
 Handler = Callable[["Connection", Message], Awaitable[Reply]]
 

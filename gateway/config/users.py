@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
 
-from gateway import configfields as cf
-from gateway.classes import parse_classes
-from gateway.configfields import Network, Reader, fail
-from gateway.credentials import check_ha1, parse_hash
+from gateway.access.classes import parse_classes
+from gateway.access.credentials import check_ha1, parse_hash
+from gateway.access.eventfilter import EventFilter
+from gateway.config import fields as cf
+from gateway.config.fields import Network, Reader, fail
 from gateway.errors import ConfigError
-from gateway.eventfilter import EventFilter
 
 MAX_FILTERS: Final = 64
 """eventfilter entries per user: each one runs on every event."""
@@ -30,7 +30,7 @@ class UserConfig:
     secret_hash: str | None = None
     digest_ha1: str | None = None
     read: int = 0
-    """Event classes the user receives (bitmask, ``gateway.classes``)."""
+    """Event classes the user receives (bitmask, ``gateway.access.classes``)."""
     write: int = 0
     """Action classes the user may run."""
     permit: tuple[Network, ...] = ()

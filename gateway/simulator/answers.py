@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from gateway.ami.message import Field, Message
-from gateway.sim_channel import Fields
+from gateway.simulator.channels import Fields
 
 
 @dataclass(frozen=True, slots=True)

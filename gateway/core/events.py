@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, cast
 
+from gateway.access.classes import parse_privilege
 from gateway.ami.message import Message
-from gateway.classes import parse_privilege
 
 DEFAULT_RING_SIZE: Final = 100_000
 """About 100 s of a very busy PBX (1,000 events/s) and ~100 MB at worst:

@@ -1,6 +1,6 @@
 """The dialplan side of the simulated PBX: what each extension's apps do.
 
-The ``test`` context of the captures (sim_data.DIALPLAN) runs on the ``;2``
+The ``test`` context of the captures (captured.DIALPLAN) runs on the ``;2``
 side of each Local pair; after the answer, ``;1`` runs the Originate's
 application (``Wait 20``) or extension.  Dial and Queue start a second Local
 pair whose caller is the channel that runs them.
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
 from gateway.ami.message import Field
-from gateway.sim_channel import Channel, global_varset, newexten, user_event, varset
-from gateway.sim_data import ANSWER_DELAY, CONTEXT, DIALPLAN, QUEUE, QUEUE_MEMBER
-from gateway.sim_queue import (
+from gateway.simulator.captured import ANSWER_DELAY, CONTEXT, DIALPLAN, QUEUE, QUEUE_MEMBER
+from gateway.simulator.channels import Channel, global_varset, newexten, user_event, varset
+from gateway.simulator.queue import (
     QueueStats,
     agent_called,
     agent_complete,
@@ -25,7 +25,7 @@ from gateway.sim_queue import (
 )
 
 if TYPE_CHECKING:
-    from gateway.sim_calls import Pbx
+    from gateway.simulator.pbx import Pbx
 
 Ending = Literal["one", "two", "hangup"]
 """Which side ended the call: ``;1`` (its application finished), ``;2`` (the

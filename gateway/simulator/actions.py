@@ -16,15 +16,15 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
+from gateway.access.classes import ALL, CLASS_BITS, parse_classes
 from gateway.ami.message import OPAQUE, Message, decode
-from gateway.classes import ALL, CLASS_BITS, parse_classes
-from gateway.sim_callactions import CALL_ACTIONS
-from gateway.sim_channel import Fields, event
-from gateway.sim_data import ACTIONS, ACTIONS_BY_NAME, VERSION_LINE, show_commands_lines
-from gateway.sim_reply import Reply, ack, error, response, success
+from gateway.simulator.answers import Reply, ack, error, response, success
+from gateway.simulator.callactions import CALL_ACTIONS
+from gateway.simulator.captured import ACTIONS, ACTIONS_BY_NAME, VERSION_LINE, show_commands_lines
+from gateway.simulator.channels import Fields, event
 
 if TYPE_CHECKING:
-    from gateway.sim_session import Connection
+    from gateway.simulator.connection import Connection
 
 Handler = Callable[["Connection", Message], Awaitable[Reply]]
 

@@ -1,7 +1,7 @@
 """The gateway's users as the dispatcher sees them: logins and rights.
 
-Joins the config's users, the secret checks (``gateway.credentials``), the
-action rights (``gateway.auth``) and the event filters into the one
+Joins the config's users, the secret checks (``gateway.access.credentials``), the
+action rights (``gateway.access.rights``) and the event filters into the one
 ``Accounts`` object the dispatcher talks to.  The action class map starts
 from the built-in table and is replaced by what ``ListCommands`` reports at
 every AMI login.
@@ -13,14 +13,14 @@ import logging
 from collections.abc import Sequence
 from typing import Final
 
-from gateway.actionperms import ActionPermissions
+from gateway.access.actionclasses import ActionPermissions
+from gateway.access.eventfilter import EventFilter, parse_filter_action
+from gateway.access.rights import address_allowed, authorize_action, verify_md5_key, verify_secret
 from gateway.ami.message import Field, Message
-from gateway.auth import address_allowed, authorize_action, verify_md5_key, verify_secret
 from gateway.config import Config
-from gateway.configusers import MAX_FILTERS, UserConfig
+from gateway.config.users import MAX_FILTERS, UserConfig
+from gateway.core.sessions import EventPredicate, Identity
 from gateway.errors import AmiLevelError, PermissionDenied
-from gateway.eventfilter import EventFilter, parse_filter_action
-from gateway.sessions import EventPredicate, Identity
 
 log = logging.getLogger("gateway.auth")
 

@@ -18,14 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+from gateway.access.classes import ALL, parse_classes
 from gateway.ami.codec import Discarded, Item, Parser
 from gateway.ami.message import Field, Message, encode
-from gateway.classes import ALL, parse_classes
-from gateway.sim_actions import dispatch
-from gateway.sim_calls import Pbx
-from gateway.sim_channel import Fields, event
-from gateway.sim_data import BANNER
-from gateway.sim_reply import Reply, error
+from gateway.simulator.actions import dispatch
+from gateway.simulator.answers import Reply, error
+from gateway.simulator.captured import BANNER
+from gateway.simulator.channels import Fields, event
+from gateway.simulator.pbx import Pbx
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from gateway.events import StoredEvent
-from gateway.replies import Reply
+from gateway.core.events import StoredEvent
+from gateway.core.replies import Reply
 
 OTHER: Final = "other"
 """The label of an action the gateway does not know: client input must not
@@ -43,7 +43,7 @@ DELIVERY_BUCKETS: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 
 
 class SessionCounts(Protocol):
-    """What the sessions gauge reads (``gateway.sessions.SessionStore``)."""
+    """What the sessions gauge reads (``gateway.core.sessions.SessionStore``)."""
 
     @property
     def waiting_count(self) -> int: ...
@@ -64,7 +64,7 @@ class LinkCounts(Protocol):
 
 
 class LoginCounts(Protocol):
-    """What the login failure counter reads (``gateway.security.SecurityEvents``)."""
+    """What the login failure counter reads (``gateway.core.security.SecurityEvents``)."""
 
     @property
     def failed(self) -> Mapping[str, int]: ...

@@ -14,11 +14,11 @@ import time
 from typing import Final, Protocol
 
 from gateway.ami.message import Field, Message, header
+from gateway.core.events import EventLog, StoredEvent
+from gateway.core.metrics import Metrics
+from gateway.core.replies import Reply, response
+from gateway.core.sessions import Session, SessionStore
 from gateway.errors import AmiLevelError
-from gateway.events import EventLog, StoredEvent
-from gateway.metrics import Metrics
-from gateway.replies import Reply, response
-from gateway.sessions import Session, SessionStore
 
 
 class PollContext(Protocol):

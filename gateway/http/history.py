@@ -18,10 +18,12 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from gateway.access.classes import CLASS_BITS
 from gateway.ami.message import Message
-from gateway.classes import CLASS_BITS
 from gateway.config import Config
-from gateway.dispatch import Dispatcher
+from gateway.config.history import HistoryConfig
+from gateway.core.dispatch import Dispatcher
+from gateway.core.sessions import Identity
 from gateway.errors import (
     AuthenticationFailed,
     BadCredentials,
@@ -33,7 +35,6 @@ from gateway.errors import (
     NotAuthenticated,
     QueryTooLarge,
 )
-from gateway.history.config import HistoryConfig
 from gateway.history.query import HistoryQuery, parse_query
 from gateway.history.record import CdrRecord, to_json
 from gateway.history.recorder import Recorder
@@ -43,7 +44,6 @@ from gateway.http.ajam import request_peer
 from gateway.http.basic import BasicCredentials, parse_basic
 from gateway.http.params import cookie_session_id
 from gateway.http.respond import NO_CACHE, SERVER_NAME
-from gateway.sessions import Identity
 
 READ_CLASSES: Final = CLASS_BITS["cdr"] | CLASS_BITS["reporting"]
 """Either class lets a user read CDRs, as Asterisk's cdr_manager events need."""

@@ -38,8 +38,8 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Final
 
+from gateway.access.classes import CLASS_BITS
 from gateway.ami.message import header, header_values
-from gateway.classes import CLASS_BITS
 
 Fields = Sequence[tuple[str, str]]
 

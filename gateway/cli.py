@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Final
 
-from gateway.actionperms import ActionPermissions
-from gateway.classes import CLASS_BITS, format_classes
+from gateway.access.actionclasses import ActionPermissions
+from gateway.access.classes import CLASS_BITS, format_classes
+from gateway.access.credentials import hash_secret
 from gateway.config import Config, UserConfig
-from gateway.credentials import hash_secret
 from gateway.errors import ConfigError
 
 _POWERFUL: Final = (

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from gateway import configfields as cf
-from gateway.configfields import Reader, fail
+from gateway.config import fields as cf
+from gateway.config.fields import Reader, fail
 
 DAY: Final = 86_400
 BACKENDS: Final = ("sqlite", "mysql", "postgresql")

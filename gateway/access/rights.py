@@ -11,12 +11,12 @@ own users' rights before anything reaches AMI, in this order:
    user's ``write`` classes, or the action has none; an action the gateway
    does not know needs ``write=all``;
 4. Asterisk's own field checks, which its ``write=all`` session would skip
-   (``gateway.actionpolicy.escalation_reason``);
+   (``gateway.access.actionchecks.escalation_reason``);
 5. the gateway's deny-list of dangerous uses
-   (``gateway.actionpolicy.dangerous_reason``), unless the user's
+   (``gateway.access.actionchecks.dangerous_reason``), unless the user's
    ``actions_allow`` names the action.
 
-Secrets are checked by ``gateway.credentials``; re-exported here.
+Secrets are checked by ``gateway.access.credentials``; re-exported here.
 """
 
 from __future__ import annotations
@@ -26,16 +26,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from gateway.actionperms import ActionPermissions
-from gateway.actionpolicy import Fields, dangerous_reason, escalation_reason
-from gateway.classes import ALL, format_classes
-from gateway.configusers import UserConfig
-from gateway.credentials import (
+from gateway.access.actionchecks import Fields, dangerous_reason, escalation_reason
+from gateway.access.actionclasses import ActionPermissions
+from gateway.access.classes import ALL, format_classes
+from gateway.access.credentials import (
     digest_ha1_for,
     hash_secret,
     verify_md5_key,
     verify_secret,
 )
+from gateway.config.users import UserConfig
 from gateway.errors import PermissionDenied
 
 __all__ = [

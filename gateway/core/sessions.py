@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+from gateway.access.classes import ALL
 from gateway.ami.message import Message
-from gateway.classes import ALL
+from gateway.core.events import EventLog, StoredEvent
 from gateway.errors import TooManySessions
-from gateway.events import EventLog, StoredEvent
 
 SESSION_ID_BITS: Final = 128
 """Unguessable ids: Asterisk's 32 bits can be brute-forced over HTTP."""

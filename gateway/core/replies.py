@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.ami.message import Field, Message
-from gateway.events import StoredEvent
+from gateway.core.events import StoredEvent
 
 
 @dataclass(frozen=True, slots=True)
