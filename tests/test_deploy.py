@@ -9,8 +9,8 @@ import secrets
 import pytest
 
 from gateway.config import Config, HttpConfig, check_node_id
-from tests.nginxproc import INSTANCES, SHIPPED
-from tests.procs import ROOT
+from tests.support.nginxproc import INSTANCES, SHIPPED
+from tests.support.procs import ROOT
 
 UNIT = ROOT / "deploy" / "systemd" / "ajam-gateway@.service"
 

@@ -14,7 +14,7 @@ from gateway.app import AJAM, GATEWAY
 from gateway.config import Config
 from gateway.lifecycle import begin_drain, drain, rebase_filter, reload_config
 from gateway.simulator import Simulator
-from tests.harness import (
+from tests.support.harness import (
     TEST_USERS,
     Client,
     MakeClient,
