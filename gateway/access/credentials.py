@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
+from gateway.ami.challenge import md5_key
 from gateway.ami.message import encode
 
 HashMethod = Literal["scrypt", "pbkdf2_sha256"]
@@ -183,11 +184,6 @@ def verify_secret(user: HasCredentials, secret: str) -> bool:
             return False
         return hmac.compare_digest(parsed.derive(secret), parsed.digest)
     return False
-
-
-def md5_key(challenge: str, secret: str) -> str:
-    """Asterisk's MD5 challenge answer: md5hex(challenge + secret)."""
-    return hashlib.md5(encode(challenge + secret), usedforsecurity=False).hexdigest()
 
 
 def verify_md5_key(user: HasCredentials, challenge: str, key: str) -> bool:

@@ -19,11 +19,11 @@ import ssl
 from collections.abc import Callable, Sequence
 from typing import Final
 
-from gateway.access.credentials import md5_key
+from gateway.ami.challenge import md5_key
 from gateway.ami.codec import Banner, Discarded, Parser, encode_checked
 from gateway.ami.correlator import Broadcast, Completed, Correlator
 from gateway.ami.message import Field, Message
-from gateway.config import AmiConfig
+from gateway.ami.settings import AmiConfig
 from gateway.errors import ActionTimeout, GatewayError, NotConnected
 
 log = logging.getLogger("gateway.ami")

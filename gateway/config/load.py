@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from gateway.access.classes import ALL, parse_classes
+from gateway.ami.settings import AmiConfig
 from gateway.config import fields as cf
 from gateway.config.fields import Network, Reader, fail
 from gateway.config.history import HistoryConfig, parse_history
@@ -56,26 +57,6 @@ WAITEVENT_MARGIN: Final = 10
 """Asterisk caps a poll at the session timeout minus 10 s; so do we."""
 DIGEST_REALM: Final = "asterisk"
 """Asterisk's realm; part of every user's digest_ha1, so changing it needs new HA1s."""
-
-
-@dataclass(frozen=True, slots=True)
-class AmiConfig:
-    """The gateway's own AMI account and link tuning."""
-
-    host: str = "127.0.0.1"
-    port: int = 5038
-    username: str = ""
-    secret: str = ""
-    tls: bool = False
-    tls_verify: bool = True
-    """Check Asterisk's certificate and host name; off only for a lab."""
-    tls_ca: str | None = None
-    """PEM file of the CA (or the self-signed cert) to trust; None: the system's."""
-    connect_timeout: float = 5.0
-    action_timeout: float = 10.0
-    ping_interval: float = 20.0
-    reconnect_min: float = 0.5
-    reconnect_max: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)

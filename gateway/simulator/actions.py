@@ -9,7 +9,6 @@ header names are matched without regard to case.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import random
 import re
 import time
@@ -17,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
 from gateway.access.classes import ALL, CLASS_BITS, parse_classes
+from gateway.ami.challenge import md5_key
 from gateway.ami.message import OPAQUE, Message, decode
 from gateway.simulator.answers import Reply, ack, error, response, success
 from gateway.simulator.callactions import CALL_ACTIONS
@@ -78,7 +78,7 @@ def _unknown(conn: Connection, action: Message, name: str) -> Reply:
 def _secret_ok(conn: Connection, action: Message, secret: str) -> bool:
     if (action.get("AuthType") or "").lower() == "md5":
         key = (action.get("Key") or "").lower()
-        digest = hashlib.md5((conn.challenge + secret).encode()).hexdigest()
+        digest = md5_key(conn.challenge, secret)
         return bool(conn.challenge and key) and key == digest
     return action.get("Secret") == secret
 

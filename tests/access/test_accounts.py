@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.access.accounts import MAX_SESSION_FILTERS, Accounts
-from gateway.access.credentials import md5_key
+from gateway.ami.challenge import md5_key
 from gateway.ami.message import Message
 from gateway.config import parse_config
 from gateway.errors import AmiLevelError, PermissionDenied

@@ -13,11 +13,11 @@ from gateway.access.credentials import (
     check_ha1,
     digest_ha1_for,
     hash_secret,
-    md5_key,
     parse_hash,
     verify_md5_key,
     verify_secret,
 )
+from gateway.ami.challenge import md5_key
 from gateway.config.users import UserConfig
 from tests.support.fixturedata import ami_recv, ami_sent
 

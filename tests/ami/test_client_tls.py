@@ -11,8 +11,8 @@ import pytest
 from aiohttp import web
 
 from gateway.ami.client import tls_context
+from gateway.ami.settings import AmiConfig
 from gateway.app import GATEWAY
-from gateway.config import AmiConfig
 from gateway.simulator import Simulator
 from tests.support.certs import Cert, self_signed
 from tests.support.harness import MakeClient, login, new_app, rawman, until, wait_ready

@@ -22,7 +22,7 @@ import pytest
 from gateway.ami.client import AmiClient
 from gateway.ami.codec import Parser
 from gateway.ami.message import Field, Message
-from gateway.config import AmiConfig
+from gateway.ami.settings import AmiConfig
 from gateway.tasks import cancel_and_wait
 
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"
