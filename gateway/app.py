@@ -79,7 +79,7 @@ def build_gateway(config: Config) -> Gateway:
         unauth_timeout=config.http.unauth_timeout,
         max_sessions=config.limits.max_sessions,
     )
-    accounts = Accounts(config)
+    accounts = Accounts(config.users)
     metrics = Metrics(action_name=lambda name: accounts.permissions.canonical(name))
 
     def on_event(message: Message, owner: str | None) -> None:

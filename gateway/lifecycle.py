@@ -20,10 +20,11 @@ from typing import Final
 from aiohttp import web
 
 from gateway.access.eventfilter import EventFilter
+from gateway.access.identity import EventPredicate, Identity
 from gateway.access.rights import address_allowed
 from gateway.app import AJAM, GATEWAY, Gateway
 from gateway.config import Config
-from gateway.core.sessions import EventPredicate, Identity, Session
+from gateway.core.sessions import Session
 
 log = logging.getLogger("gateway.lifecycle")
 
@@ -73,7 +74,7 @@ def reload_config(app: web.Application, new: Config) -> list[str]:
     ]
     config = dataclasses.replace(old, users=new.users, limits=new.limits)
     gateway.config = config
-    gateway.accounts.replace_config(config)
+    gateway.accounts.replace_users(config.users)
     _apply_limits(app, config)
     ended = _refresh_sessions(gateway)
     log.info("configuration reloaded: %d users, %d sessions ended", len(config.users), ended)

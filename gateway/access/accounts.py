@@ -1,6 +1,6 @@
 """The gateway's users as the dispatcher sees them: logins and rights.
 
-Joins the config's users, the secret checks (``gateway.access.credentials``), the
+Joins the users' settings, the secret checks (``gateway.access.credentials``), the
 action rights (``gateway.access.rights``) and the event filters into the one
 ``Accounts`` object the dispatcher talks to.  The action class map starts
 from the built-in table and is replaced by what ``ListCommands`` reports at
@@ -10,16 +10,15 @@ every AMI login.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from gateway.access.actionclasses import ActionPermissions
 from gateway.access.eventfilter import EventFilter, parse_filter_action
+from gateway.access.identity import EventPredicate, Identity
 from gateway.access.rights import address_allowed, authorize_action, verify_md5_key, verify_secret
+from gateway.access.users import MAX_FILTERS, UserConfig, find_user
 from gateway.ami.message import Field, Message
-from gateway.config import Config
-from gateway.config.users import MAX_FILTERS, UserConfig
-from gateway.core.sessions import EventPredicate, Identity
 from gateway.errors import AmiLevelError, PermissionDenied
 
 log = logging.getLogger("gateway.auth")
@@ -29,13 +28,13 @@ MAX_SESSION_FILTERS: Final = MAX_FILTERS
 
 
 class Accounts:
-    def __init__(self, config: Config) -> None:
-        self._config = config
+    def __init__(self, users: Mapping[str, UserConfig]) -> None:
+        self._users = users
         self.permissions = ActionPermissions.builtin()
 
-    def replace_config(self, config: Config) -> None:
+    def replace_users(self, users: Mapping[str, UserConfig]) -> None:
         """A SIGHUP reload: new users, secrets and rights from now on."""
-        self._config = config
+        self._users = users
 
     def learn_actions(self, listcommands: Message) -> None:
         """Take each action's classes from Asterisk's own ListCommands answer."""
@@ -52,7 +51,7 @@ class Accounts:
         return not perms.authoritative or action in perms
 
     def user(self, username: str) -> UserConfig | None:
-        return self._config.user(username)
+        return find_user(self._users, username)
 
     def check_login(
         self, username: str, peer_address: str, *, secret: str | None, md5: tuple[str, str] | None

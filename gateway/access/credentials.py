@@ -53,7 +53,7 @@ _HA1_RE: Final = re.compile(r"^[0-9a-f]{32}$")
 
 
 class HasCredentials(Protocol):
-    """What the checks need from a user (``gateway.config.UserConfig``)."""
+    """What the checks need from a user (``gateway.access.users.UserConfig``)."""
 
     @property
     def name(self) -> str: ...

@@ -35,7 +35,7 @@ from gateway.access.credentials import (
     verify_md5_key,
     verify_secret,
 )
-from gateway.config.users import UserConfig
+from gateway.access.users import UserConfig
 from gateway.errors import PermissionDenied
 
 __all__ = [

@@ -14,9 +14,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
+from gateway.access.users import Network
 from gateway.errors import ConfigError
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Reader = Callable[[str, object], Any]
 
 _NAME_RE: Final = re.compile(r"^[A-Za-z0-9_]+$")

@@ -18,11 +18,12 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from gateway.access.classes import ALL, parse_classes
+from gateway.access.users import Network, UserConfig, find_user
 from gateway.ami.settings import AmiConfig
 from gateway.config import fields as cf
-from gateway.config.fields import Network, Reader, fail
+from gateway.config.fields import Reader, fail
 from gateway.config.history import HistoryConfig, parse_history
-from gateway.config.users import UserConfig, parse_users
+from gateway.config.users import parse_users
 from gateway.core.nonces import MAX_PENDING_NONCES, NONCE_LIFETIME
 from gateway.errors import ConfigError
 from gateway.logs import FORMATS as LOG_FORMATS
@@ -141,7 +142,7 @@ class Config:
     demo: bool = False
 
     def user(self, name: str) -> UserConfig | None:
-        return self.users.get(name.lower())
+        return find_user(self.users, name)
 
     def waitevent_cap(self) -> int:
         """Longest waitevent wait in seconds."""

@@ -1,50 +1,24 @@
-"""``[users.NAME]`` tables: the gateway's own HTTP users."""
+"""``[users.NAME]`` tables to the users' settings (``gateway.access.users``)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
 
 from gateway.access.classes import parse_classes
 from gateway.access.credentials import check_ha1, parse_hash
 from gateway.access.eventfilter import EventFilter
+from gateway.access.users import MAX_FILTERS, UserConfig
 from gateway.config import fields as cf
-from gateway.config.fields import Network, Reader, fail
+from gateway.config.fields import Reader, fail
 from gateway.errors import ConfigError
 
-MAX_FILTERS: Final = 64
-"""eventfilter entries per user: each one runs on every event."""
 MAX_NAME: Final = 79
 """Asterisk keeps user names in 80-byte buffers."""
 
 _USER_NAME_RE: Final = re.compile(r"^[^\s:\x00-\x1f\x7f]+$")
-
-
-@dataclass(frozen=True, slots=True)
-class UserConfig:
-    name: str
-    secret: str | None = None
-    secret_hash: str | None = None
-    digest_ha1: str | None = None
-    read: int = 0
-    """Event classes the user receives (bitmask, ``gateway.access.classes``)."""
-    write: int = 0
-    """Action classes the user may run."""
-    permit: tuple[Network, ...] = ()
-    deny: tuple[Network, ...] = ()
-    eventfilter: tuple[str, ...] = ()
-    actions_allow: tuple[str, ...] | None = None
-    """When set, only these actions (plus the session's own, like Ping)."""
-    actions_deny: tuple[str, ...] = ()
-    max_sessions: int | None = None
-    event_filter: EventFilter = field(init=False, compare=False, repr=False)
-    """``eventfilter`` compiled once; building a UserConfig raises if it is bad."""
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "event_filter", EventFilter.from_specs(self.eventfilter))
 
 
 def _classes(where: str, value: object) -> int:

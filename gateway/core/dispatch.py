@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from typing import Final, NoReturn, Protocol
 
 from gateway.access.classes import ALL, CLASS_BITS, parse_classes
+from gateway.access.identity import EventPredicate, Identity
 from gateway.ami.codec import validate_action
 from gateway.ami.message import Field, Message, header
 from gateway.core.events import EventLog
 from gateway.core.metrics import Metrics
 from gateway.core.ratelimit import LoginGuard, TokenBuckets, retry_after
 from gateway.core.replies import Peer, Reply, response
-from gateway.core.sessions import EventPredicate, Identity, Session, SessionStore
+from gateway.core.sessions import Session, SessionStore
 from gateway.core.waitevent import wait_for_events
 from gateway.errors import (
     AmiLevelError,

@@ -14,18 +14,12 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 from gateway.access.classes import ALL
-from gateway.ami.message import Message
+from gateway.access.identity import EventPredicate, Identity
 from gateway.core.events import EventLog, StoredEvent
 from gateway.errors import TooManySessions
 
 SESSION_ID_BITS: Final = 128
 """Unguessable ids: Asterisk's 32 bits can be brute-forced over HTTP."""
-
-
-class EventPredicate(Protocol):
-    """A compiled event filter (the user's eventfilter, a session Filter)."""
-
-    def matches(self, text: str, message: Message) -> bool: ...
 
 
 class Waiter(Protocol):
@@ -40,16 +34,6 @@ def new_id(node_id: str) -> str:
     """``<node_id><32 hex>``: the one shape of session ids and digest nonces,
     which nginx routes by the same rule (design.md, Contracts)."""
     return node_id + secrets.token_hex(SESSION_ID_BITS // 8)
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """What a logged-in session may do, fixed at login."""
-
-    username: str
-    read: int
-    write: int
-    event_filter: EventPredicate | None = None
 
 
 @dataclass(slots=True, eq=False)

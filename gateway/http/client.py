@@ -17,7 +17,7 @@ from typing import Final
 
 from aiohttp import web
 
-from gateway.config.fields import Network
+from gateway.access.users import Network
 from gateway.core.ratelimit import TokenBuckets, retry_after
 from gateway.errors import RateLimited
 from gateway.http.clientaddr import client_address

@@ -15,7 +15,7 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from typing import Final
 
-from gateway.config.fields import Network
+from gateway.access.users import Network
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 

@@ -23,7 +23,7 @@ from aiohttp import web
 from gateway.access.accounts import Accounts
 from gateway.access.credentials import digest_ha1_for
 from gateway.access.rights import address_allowed
-from gateway.config.users import UserConfig
+from gateway.access.users import UserConfig
 from gateway.core.dispatch import Dispatcher
 from gateway.core.nonces import Bound, NonceStore, Pending
 from gateway.core.replies import Peer

@@ -19,11 +19,11 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from gateway.access.classes import CLASS_BITS
+from gateway.access.identity import Identity
 from gateway.ami.message import Message
 from gateway.config import Config
 from gateway.config.history import HistoryConfig
 from gateway.core.dispatch import Dispatcher
-from gateway.core.sessions import Identity
 from gateway.errors import (
     AuthenticationFailed,
     BadCredentials,

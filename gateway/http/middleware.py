@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from gateway.config.fields import Network
+from gateway.access.users import Network
 from gateway.core.metrics import Metrics
 from gateway.core.ratelimit import TokenBuckets
 from gateway.http.client import admit

@@ -22,7 +22,7 @@ def accounts() -> Accounts:
                 }
             },
             {},
-        )
+        ).users
     )  # fmt: skip
 
 

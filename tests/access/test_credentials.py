@@ -17,8 +17,8 @@ from gateway.access.credentials import (
     verify_md5_key,
     verify_secret,
 )
+from gateway.access.users import UserConfig
 from gateway.ami.challenge import md5_key
-from gateway.config.users import UserConfig
 from tests.support.fixturedata import ami_recv, ami_sent
 
 SALT = bytes(range(16))

@@ -21,11 +21,12 @@ import pytest
 
 from gateway.access.accounts import Accounts
 from gateway.access.classes import CLASS_NAMES
+from gateway.access.identity import Identity
 from gateway.ami.message import Message, decode
 from gateway.config import parse_config
 from gateway.core.dispatch import event_mask
 from gateway.core.events import EventLog
-from gateway.core.sessions import Identity, Session
+from gateway.core.sessions import Session
 from gateway.errors import PermissionDenied
 from tests.access.test_actionclasses import listcommands_response
 from tests.support.fixturedata import AMI_DIR, ami_recv
@@ -107,7 +108,7 @@ def accounts_for(classes: frozenset[str], side: str, allow_all: bool = False) ->
         user["actions_allow"] = sorted(ACTIONS)
     users: dict[str, Any] = {"u": user}
     ami = {"username": "gw", "secret": "s"}
-    return Accounts(parse_config({"ami": ami, "users": users}, {}))
+    return Accounts(parse_config({"ami": ami, "users": users}, {}).users)
 
 
 def write_cases() -> Iterator[Any]:

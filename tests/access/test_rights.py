@@ -18,7 +18,7 @@ from gateway.access.rights import (
     may_read,
     may_run,
 )
-from gateway.config.users import UserConfig
+from gateway.access.users import UserConfig
 from gateway.errors import PermissionDenied
 
 PERMS = ActionPermissions.builtin()

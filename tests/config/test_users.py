@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from gateway.access.classes import ALL, CLASS_NAMES, format_classes, parse_classes
 from gateway.access.credentials import hash_secret
-from gateway.config.users import MAX_FILTERS, UserConfig, parse_user, parse_users
+from gateway.access.users import MAX_FILTERS, UserConfig
+from gateway.config.users import parse_user, parse_users
 from gateway.errors import ConfigError
 
 HASH = hash_secret("pw", method="pbkdf2_sha256", salt=bytes(16), iterations=10_000)

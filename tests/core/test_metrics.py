@@ -5,12 +5,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.access.classes import ALL
+from gateway.access.identity import Identity
 from gateway.ami.message import Message
 from gateway.core.events import EventLog
 from gateway.core.metrics import OTHER, Metrics, names, outcome_of
 from gateway.core.replies import Reply, error_message, response
 from gateway.core.security import SecurityEvents
-from gateway.core.sessions import Identity, SessionStore
+from gateway.core.sessions import SessionStore
 
 
 @dataclass

@@ -5,9 +5,10 @@ import re
 import pytest
 
 from gateway.access.classes import ALL, CLASS_BITS
+from gateway.access.identity import Identity
 from gateway.ami.message import Message
 from gateway.core.events import EventLog
-from gateway.core.sessions import Identity, Session, SessionStore
+from gateway.core.sessions import Session, SessionStore
 from gateway.errors import TooManySessions
 
 CALL = CLASS_BITS["call"]

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 import pytest
 
 from gateway.access.classes import ALL
+from gateway.access.identity import Identity
 from gateway.ami.message import Message
 from gateway.core.events import EventLog
 from gateway.core.metrics import Metrics
-from gateway.core.sessions import Identity, Session, SessionStore
+from gateway.core.sessions import Session, SessionStore
 from gateway.core.waitevent import Notifier, PollWaiter, parse_timeout, wait_for_events
 
 

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from gateway.config.fields import Network
+from gateway.access.users import Network
 from gateway.http.clientaddr import MAX_HOPS, client_address, parse_ip
 
 
