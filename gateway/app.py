@@ -27,10 +27,11 @@ from gateway.core.ratelimit import LoginGuard, TokenBuckets
 from gateway.core.security import SecurityEvents
 from gateway.core.sessions import Session, SessionStore
 from gateway.core.waitevent import Notifier
+from gateway.history.service import HistoryService
 from gateway.http.ajam import AJAM_FORMATS, AjamHandler, AjamSettings
 from gateway.http.cors import CorsPolicy, install_cors
 from gateway.http.digestauth import DigestAuth
-from gateway.http.history import HistoryService, install_history
+from gateway.http.history import HistoryRoute, install_history
 from gateway.http.metricsview import metrics_view
 from gateway.http.middleware import gateway_middleware
 from gateway.http.respond import CookiePolicy
@@ -126,7 +127,7 @@ def build_gateway(config: Config) -> Gateway:
     )
     metrics.watch(sessions, ami)
     metrics.watch_logins(security)
-    history = HistoryService(config, dispatcher)  # on_event reads it only once AMI runs
+    history = HistoryService(config.history)  # on_event reads it only once AMI runs
     return Gateway(
         config,
         log,
@@ -220,7 +221,13 @@ def create_app(config: Config) -> web.Application:
     )
     app[GATEWAY] = gateway
     # Before the AMI context (so it stops after AMI) and before the catch-all route.
-    install_history(app, gateway.history, config.http.prefix, gateway.metrics.registry)
+    route = HistoryRoute(
+        gateway.history,
+        gateway.dispatcher,
+        max_body=config.limits.max_body,
+        max_query=config.limits.max_query,
+    )
+    install_history(app, route, config.http.prefix, gateway.metrics.registry)
     app.cleanup_ctx.append(_ami_ctx)
     app.cleanup_ctx.append(_reaper_ctx)
     app.on_shutdown.append(_end_polls)

@@ -22,10 +22,11 @@ from gateway.access.users import Network, UserConfig, find_user
 from gateway.ami.settings import AmiConfig
 from gateway.config import fields as cf
 from gateway.config.fields import Reader, fail
-from gateway.config.history import HistoryConfig, parse_history
+from gateway.config.history import parse_history
 from gateway.config.users import parse_users
 from gateway.core.nonces import MAX_PENDING_NONCES, NONCE_LIFETIME
 from gateway.errors import ConfigError
+from gateway.history.settings import HistoryConfig
 from gateway.logs import FORMATS as LOG_FORMATS
 
 __all__ = [

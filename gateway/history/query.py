@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from gateway.config.history import HistoryConfig
 from gateway.errors import InvalidField
 from gateway.history.numbers import digits
+from gateway.history.settings import HistoryConfig
 
 DISPOSITIONS: Final = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION")
 """Asterisk's CDR dispositions."""

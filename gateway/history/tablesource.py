@@ -11,10 +11,10 @@ import logging
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from gateway.config.history import DatabaseConfig, HistoryConfig
 from gateway.errors import HistoryUnavailable
 from gateway.history.query import HistoryQuery
 from gateway.history.record import CdrRecord
+from gateway.history.settings import DatabaseConfig, HistoryConfig
 from gateway.history.sqlplan import Dialect, Shape, plan, shape_of, to_record
 
 log = logging.getLogger("gateway.history")

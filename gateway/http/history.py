@@ -8,11 +8,10 @@ read class.  Errors are ``JsonHttpError``s, answered by the HTTP layer.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Final, Protocol
+from typing import Final
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -20,24 +19,19 @@ from prometheus_client import CollectorRegistry
 
 from gateway.access.classes import CLASS_BITS
 from gateway.access.identity import Identity
-from gateway.ami.message import Message
-from gateway.config import Config
-from gateway.config.history import HistoryConfig
 from gateway.core.dispatch import Dispatcher
 from gateway.errors import (
     AuthenticationFailed,
     BadCredentials,
     BodyTooLarge,
-    ConfigError,
     Forbidden,
-    HistoryUnavailable,
     InvalidField,
     NotAuthenticated,
     QueryTooLarge,
 )
-from gateway.history.query import HistoryQuery, parse_query
-from gateway.history.record import CdrRecord, to_json
-from gateway.history.recorder import Recorder
+from gateway.history.query import parse_query
+from gateway.history.record import to_json
+from gateway.history.service import HistoryService
 from gateway.history.stats import RecorderStats
 from gateway.http.accesslog import note_request
 from gateway.http.ajam import request_peer
@@ -51,37 +45,22 @@ JSON_TYPE: Final = "application/json"
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
 
 
-class Backend(Protocol):
-    async def start(self) -> None: ...
+class HistoryRoute:
+    """``{prefix}/history``: the service's lookups for an authenticated caller."""
 
-    async def close(self) -> None: ...
-
-    async def query(self, q: HistoryQuery) -> list[CdrRecord]: ...
-
-
-class HistoryService:
-    def __init__(self, config: Config, dispatcher: Dispatcher) -> None:
-        self.settings = config.history
+    def __init__(
+        self, service: HistoryService, dispatcher: Dispatcher, *, max_body: int, max_query: int
+    ) -> None:
+        self.service = service
+        self.settings = service.settings
         self.dispatcher = dispatcher
         self.sessions = dispatcher.sessions
-        self.max_body = config.limits.max_body
-        self.max_query = config.limits.max_query
-        self.recorder: Recorder | None = None
-        self.backend: Backend | None = None
-        if not self.settings.enabled:
-            return
-        if self.settings.backend == "sqlite":
-            self.recorder = self.backend = Recorder(self.settings)
-        else:
-            self.backend = database_source(self.settings)
-
-    def on_event(self, message: Message) -> None:
-        if self.recorder is not None:
-            self.recorder.on_event(message)
+        self.max_body = max_body
+        self.max_query = max_query
 
     async def ctx(self, app: web.Application) -> AsyncIterator[None]:
         """Runs outside the AMI client's context: the last Cdr is in before the flush."""
-        backend = self.backend
+        backend = self.service.backend
         assert backend is not None  # installed only with a backend
         await backend.start()
         yield
@@ -94,12 +73,7 @@ class HistoryService:
         if identity.read & READ_CLASSES == 0:
             raise Forbidden("the cdr or reporting read class is required")
         query = parse_query(params, self.settings)
-        assert self.backend is not None  # the route exists only with a backend
-        try:
-            async with asyncio.timeout(self.settings.query_timeout):
-                calls = await self.backend.query(query)
-        except TimeoutError:
-            raise HistoryUnavailable("the lookup took longer than query_timeout") from None
+        calls = await self.service.lookup(query)
         zone = self.settings.pbx_timezone
         body = {
             "count": len(calls),
@@ -166,23 +140,6 @@ class HistoryService:
             raise NotAuthenticated("Authentication failed") from None
 
 
-def database_source(settings: HistoryConfig) -> Backend:
-    """The PBX-table backend; its driver is an optional extra, imported only when used."""
-    try:
-        if settings.backend == "mysql":
-            from gateway.history.mysql_source import MysqlSource
-
-            return MysqlSource(settings)
-        from gateway.history.pg_source import PgSource
-
-        return PgSource(settings)
-    except ImportError as exc:
-        extra = settings.backend
-        raise ConfigError(
-            f"[history] backend: {extra!r} needs its driver: pip install 'ajam-gateway[{extra}]'"
-        ) from exc
-
-
 def _single(pairs: Iterable[tuple[str, object]]) -> dict[str, object]:
     """Each parameter once: a repeated one is ambiguous and refused."""
     out: dict[str, object] = {}
@@ -203,20 +160,21 @@ def _json_object(raw: bytes) -> dict[str, object]:
     return data
 
 
-HISTORY: Final = web.AppKey("history", HistoryService)
+HISTORY: Final = web.AppKey("history", HistoryRoute)
 
 
 def install_history(
-    app: web.Application, service: HistoryService, prefix: str, registry: CollectorRegistry
+    app: web.Application, route: HistoryRoute, prefix: str, registry: CollectorRegistry
 ) -> None:
     """The route, the backend's life and the recorder's metrics; call before
     the AJAM catch-all route and before the AMI client's context, so that it
     stops after AMI does."""
-    app[HISTORY] = service
+    app[HISTORY] = route
+    service = route.service
     if service.backend is None:
         return
     if service.recorder is not None:
         registry.register(RecorderStats(service.recorder))
-    app.cleanup_ctx.append(service.ctx)
-    app.router.add_get(f"{prefix}/history", service.handle)
-    app.router.add_post(f"{prefix}/history", service.handle)
+    app.cleanup_ctx.append(route.ctx)
+    app.router.add_get(f"{prefix}/history", route.handle)
+    app.router.add_post(f"{prefix}/history", route.handle)

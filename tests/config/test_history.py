@@ -4,8 +4,9 @@ from typing import Any
 
 import pytest
 
-from gateway.config.history import HistoryConfig, NumberRules, parse_history
+from gateway.config.history import parse_history
 from gateway.errors import ConfigError
+from gateway.history.settings import HistoryConfig, NumberRules
 
 
 def test_defaults() -> None:

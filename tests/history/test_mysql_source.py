@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from gateway.config.history import DatabaseConfig, HistoryConfig
 from gateway.history.mysql_source import MysqlSource
 from gateway.history.query import HistoryQuery
+from gateway.history.settings import DatabaseConfig, HistoryConfig
 from gateway.history.sqlplan import MYSQL, table_shape
 from gateway.simulator import Simulator
 from tests.support.dbserver import ask, check_filters, check_unreachable

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from gateway.config.history import NumberRules
 from gateway.history.numbers import digits, normalise, variants
+from gateway.history.settings import NumberRules
 
 RULES = NumberRules()
 

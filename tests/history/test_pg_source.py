@@ -10,9 +10,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from gateway.config.history import DatabaseConfig, HistoryConfig
 from gateway.history.pg_source import PgSource
 from gateway.history.query import HistoryQuery
+from gateway.history.settings import DatabaseConfig, HistoryConfig
 from gateway.history.sqlplan import POSTGRES, table_shape
 from gateway.simulator import Simulator
 from tests.support.dbserver import ask, check_filters, check_unreachable

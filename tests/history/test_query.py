@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.config.history import HistoryConfig
 from gateway.errors import InvalidField
 from gateway.history.query import HistoryQuery, parse_query
+from gateway.history.settings import HistoryConfig
 
 CONFIG = HistoryConfig(pbx_timezone=ZoneInfo("Europe/Moscow"), limit_max=100)
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from gateway.ami.message import Message
-from gateway.config.history import HistoryConfig
 from gateway.history.query import HistoryQuery
 from gateway.history.record import CdrRecord
 from gateway.history.recorder import Batcher, Recorder
+from gateway.history.settings import HistoryConfig
 from tests.support.harness import until
 from tests.support.historydata import call, cdr_message
 

@@ -13,8 +13,8 @@ from typing import Any
 from aiohttp import web
 
 from gateway.app import GATEWAY
-from gateway.config.history import HistoryConfig
 from gateway.history.record import COLUMNS
+from gateway.history.settings import HistoryConfig
 from gateway.lifecycle import reload_config
 from gateway.simulator import Simulator
 from tests.support.harness import Client, MakeClient, login, new_app, until

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config.history import DAY, HistoryConfig
 from gateway.errors import ConfigError
 from gateway.history.query import HistoryQuery
 from gateway.history.record import CdrRecord
+from gateway.history.settings import DAY, HistoryConfig
 from gateway.history.sqlite_store import SqliteStore
 
 T0 = 1_795_000_000

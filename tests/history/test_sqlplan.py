@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.config.history import NumberRules
 from gateway.errors import HistoryUnavailable
 from gateway.history.query import HistoryQuery
+from gateway.history.settings import NumberRules
 from gateway.history.sqlplan import MYSQL, POSTGRES, plan, table_shape, to_record
 
 MOSCOW = ZoneInfo("Europe/Moscow")

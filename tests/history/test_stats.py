@@ -5,9 +5,9 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from gateway.ami.message import Message
-from gateway.config.history import HistoryConfig
 from gateway.core.metrics import names
 from gateway.history.recorder import Recorder
+from gateway.history.settings import HistoryConfig
 from gateway.history.stats import RecorderStats
 from tests.support.historydata import call, cdr_message
 

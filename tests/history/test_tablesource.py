@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from gateway.config.history import HistoryConfig
 from gateway.errors import HistoryUnavailable
 from gateway.history.query import HistoryQuery
+from gateway.history.settings import HistoryConfig
 from gateway.history.sqlplan import POSTGRES
 from gateway.history.tablesource import TableSource
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession
 
-from gateway.config.history import HistoryConfig
 from gateway.errors import ConfigError
-from gateway.http.history import database_source
+from gateway.history.service import database_source
+from gateway.history.settings import HistoryConfig
 from gateway.simulator import Simulator
 from tests.support.harness import Client, MakeClient, basic, login, new_app, served, start
 from tests.support.historyapp import (
