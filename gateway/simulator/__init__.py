@@ -6,7 +6,7 @@ shapes their responses, ``pbx``, ``dialplan``, ``channels`` and ``queue``
 run the calls, and ``captured`` holds the facts taken from the captures.
 """
 
-from gateway.simulator.connection import SimUser
+from gateway.simulator.manager import SimUser
 from gateway.simulator.server import DEFAULT_USERS, Simulator
 
 __all__ = ["DEFAULT_USERS", "SimUser", "Simulator"]

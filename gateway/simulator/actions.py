@@ -1,4 +1,4 @@
-"""The session actions of the simulated Asterisk, and the dispatcher.
+"""The session actions of the simulated Asterisk, and ``perform``, which runs any action.
 
 Checks run in manager.c's order: a missing action, then an action before
 login (only Login, Logoff and Challenge are allowed), then the write
@@ -13,30 +13,34 @@ import random
 import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from gateway.access.classes import ALL, CLASS_BITS, parse_classes
 from gateway.ami.challenge import md5_key
 from gateway.ami.message import OPAQUE, Message, decode
-from gateway.simulator.answers import Reply, ack, error, response, success
+from gateway.simulator.answers import Answer, ack, error, response, success
 from gateway.simulator.callactions import CALL_ACTIONS
-from gateway.simulator.captured import ACTIONS, ACTIONS_BY_NAME, VERSION_LINE, show_commands_lines
+from gateway.simulator.captured import (
+    ACTIONS,
+    ACTIONS_BY_NAME,
+    FALSE_WORDS,
+    TRUE_WORDS,
+    VERSION_LINE,
+    show_commands_lines,
+)
 from gateway.simulator.channels import Fields, event
+from gateway.simulator.manager import Mansession
 
-if TYPE_CHECKING:
-    from gateway.simulator.connection import Connection
-
-Handler = Callable[["Connection", Message], Awaitable[Reply]]
+Handler = Callable[[Mansession, Message], Awaitable[Answer]]
 
 NO_LOGIN_NEEDED: Final = frozenset({"login", "logoff", "challenge"})
-TRUE_WORDS: Final = frozenset({"yes", "true", "y", "t", "1", "on"})
-FALSE_WORDS: Final = frozenset({"no", "false", "n", "f", "0", "off"})
 SYSTEM: Final = CLASS_BITS["system"]
 PASSTHROUGH_SKIP: Final = ("action:", "userevent:")
 """UserEvent copies every line of the action into the event but these."""
 
 
-async def dispatch(conn: Connection, action: Message) -> Reply:
+async def perform(conn: Mansession, action: Message) -> Answer:
+    """One action, checked in manager.c's order, to its answer."""
     name = next((value for key, value in action if key.lower() == "action" and value), "")
     if not name:
         return error(action, "Missing action in request")
@@ -55,7 +59,7 @@ async def dispatch(conn: Connection, action: Message) -> Reply:
     return await handler(conn, action)
 
 
-def _unknown(conn: Connection, action: Message, name: str) -> Reply:
+def _unknown(conn: Mansession, action: Message, name: str) -> Answer:
     text = f"Invalid/unknown command: {name}. Use Action: ListCommands to show available commands."
     conn.hub.broadcast(
         conn.security_event(
@@ -75,7 +79,7 @@ def _unknown(conn: Connection, action: Message, name: str) -> Reply:
 # -- login ------------------------------------------------------------------
 
 
-def _secret_ok(conn: Connection, action: Message, secret: str) -> bool:
+def _secret_ok(conn: Mansession, action: Message, secret: str) -> bool:
     if (action.get("AuthType") or "").lower() == "md5":
         key = (action.get("Key") or "").lower()
         digest = md5_key(conn.challenge, secret)
@@ -83,18 +87,18 @@ def _secret_ok(conn: Connection, action: Message, secret: str) -> bool:
     return action.get("Secret") == secret
 
 
-async def _login(conn: Connection, action: Message) -> Reply:
+async def _login(conn: Mansession, action: Message) -> Answer:
     if conn.authenticated:
         return ack(action, "Already authenticated")
     username = action.get("Username") or ""
     found = next(((k, u) for k, u in conn.hub.users.items() if k.lower() == username.lower()), None)
     if found is None or not _secret_ok(conn, action, found[1].secret):
         await asyncio.sleep(conn.hub.auth_fail_delay)
-        return Reply(error(action, "Authentication failed").messages, close=True)
+        return Answer(error(action, "Authentication failed").messages, close=True)
     conn.log_in(*found)
     events = action.get("Events")
     if events is not None:
-        conn.send_events = event_mask(events)
+        conn.send_events = mask_of(events)
     messages = [response(action, "Success", ("Message", "Authentication accepted"))]
     if conn.send_events & SYSTEM and conn.readperm & SYSTEM:
         uptime = str(conn.hub.uptime())
@@ -105,10 +109,10 @@ async def _login(conn: Connection, action: Message) -> Reply:
         )
         messages.append(Message(fully_booted))
     conn.hub.broadcast(_successful_auth(conn))
-    return Reply(tuple(messages))
+    return Answer(tuple(messages))
 
 
-def _successful_auth(conn: Connection) -> Fields:
+def _successful_auth(conn: Mansession) -> Fields:
     return conn.security_event(
         "SuccessfulAuth",
         "Informational",
@@ -121,7 +125,7 @@ def _successful_auth(conn: Connection) -> Fields:
     )
 
 
-async def _challenge(conn: Connection, action: Message) -> Reply:
+async def _challenge(conn: Mansession, action: Message) -> Answer:
     if (action.get("AuthType") or "").lower() != "md5":
         return error(action, "Must specify AuthType")
     if not conn.challenge:
@@ -129,21 +133,21 @@ async def _challenge(conn: Connection, action: Message) -> Reply:
     return success(action, ("Challenge", conn.challenge))
 
 
-async def _logoff(conn: Connection, action: Message) -> Reply:
+async def _logoff(conn: Mansession, action: Message) -> Answer:
     goodbye = response(action, "Goodbye", ("Message", "Thanks for all the fish."))
-    return Reply((goodbye,), close=True)
+    return Answer((goodbye,), close=True)
 
 
-async def _ping(conn: Connection, action: Message) -> Reply:
+async def _ping(conn: Mansession, action: Message) -> Answer:
     if not conn.hub.answer_pings:
-        return Reply()
+        return Answer()
     return success(action, ("Ping", "Pong"), ("Timestamp", f"{time.time():.6f}"))
 
 
 # -- session settings -------------------------------------------------------
 
 
-def event_mask(text: str) -> int:
+def mask_of(text: str) -> int:
     """``EventMask``/``Events`` as Asterisk reads it: on, off, a number or classes."""
     word = text.strip().lower()
     if word.isdigit():
@@ -155,12 +159,12 @@ def event_mask(text: str) -> int:
     return parse_classes(",".join(n for n in word.split(",") if n.strip() in CLASS_BITS))
 
 
-async def _events(conn: Connection, action: Message) -> Reply:
-    conn.send_events = event_mask(action.get("EventMask") or "")
+async def _events(conn: Mansession, action: Message) -> Answer:
+    conn.send_events = mask_of(action.get("EventMask") or "")
     return success(action, ("Events", "On" if conn.send_events else "Off"))
 
 
-async def _filter(conn: Connection, action: Message) -> Reply:
+async def _filter(conn: Mansession, action: Message) -> Answer:
     if (action.get("Operation") or "").lower() != "add":
         return error(action, "Unknown operation")
     expression = action.get("Filter") or ""
@@ -176,7 +180,7 @@ async def _filter(conn: Connection, action: Message) -> Reply:
 # -- commands ---------------------------------------------------------------
 
 
-async def _listcommands(conn: Connection, action: Message) -> Reply:
+async def _listcommands(conn: Mansession, action: Message) -> Answer:
     lines = [
         (info.name, f"{info.synopsis}  (Priv: {info.privilege})")
         for info in ACTIONS
@@ -185,7 +189,7 @@ async def _listcommands(conn: Connection, action: Message) -> Reply:
     return success(action, *lines)
 
 
-def _cli(conn: Connection, command: str) -> list[str] | None:
+def _cli(conn: Mansession, command: str) -> list[str] | None:
     if command == "core show version":
         return [VERSION_LINE]
     if command == "manager show commands":
@@ -199,7 +203,7 @@ def _cli(conn: Connection, command: str) -> list[str] | None:
     return None
 
 
-async def _command(conn: Connection, action: Message) -> Reply:
+async def _command(conn: Mansession, action: Message) -> Answer:
     command = " ".join((action.get("Command") or "").split())
     if not command:
         return error(action, "No command provided")
@@ -211,7 +215,7 @@ async def _command(conn: Connection, action: Message) -> Reply:
             f"(type 'core show help {help_words}' for other possible commands)"
         )
         head = response(action, "Error", ("Message", "Command output follows"), ("Output", line))
-        return Reply((head,))
+        return Answer((head,))
     return success(action, ("Message", "Command output follows"), *(("Output", o) for o in output))
 
 
@@ -222,7 +226,7 @@ def _raw_lines(action: Message) -> list[str]:
     return [value if key == OPAQUE else f"{key}: {value}" for key, value in action]
 
 
-async def _userevent(conn: Connection, action: Message) -> Reply:
+async def _userevent(conn: Mansession, action: Message) -> Answer:
     name = action.get("UserEvent") or ""
     if not name:
         return error(action, "Missing UserEvent")

@@ -15,7 +15,7 @@ from gateway.simulator.channels import Fields
 
 
 @dataclass(frozen=True, slots=True)
-class Reply:
+class Answer:
     """What the session writes when the action is done, then whether it hangs up."""
 
     messages: tuple[Message, ...] = ()
@@ -35,16 +35,16 @@ def response(action: Message, status: str, *fields: Field) -> Message:
     return Message((("Response", status), *id_field(action), *fields))
 
 
-def ack(action: Message, message: str) -> Reply:
-    return Reply((response(action, "Success", ("Message", message)),))
+def ack(action: Message, message: str) -> Answer:
+    return Answer((response(action, "Success", ("Message", message)),))
 
 
-def error(action: Message, message: str) -> Reply:
-    return Reply((response(action, "Error", ("Message", message)),))
+def error(action: Message, message: str) -> Answer:
+    return Answer((response(action, "Error", ("Message", message)),))
 
 
-def success(action: Message, *fields: Field) -> Reply:
-    return Reply((response(action, "Success", *fields),))
+def success(action: Message, *fields: Field) -> Answer:
+    return Answer((response(action, "Success", *fields),))
 
 
 def item(name: str, action: Message, fields: Iterable[Field]) -> Message:
@@ -54,9 +54,9 @@ def item(name: str, action: Message, fields: Iterable[Field]) -> Message:
 
 def event_list(
     action: Message, message: str, items: Sequence[Message], complete: str, *extra: Field
-) -> Reply:
+) -> Answer:
     """``EventList: start``, the items, then the ``...Complete`` event."""
     start = response(action, "Success", ("EventList", "start"), ("Message", message))
     count = ("ListItems", str(len(items)))
     done = item(complete, action, (("EventList", "Complete"), count, *extra))
-    return Reply((start, *items, done))
+    return Answer((start, *items, done))

@@ -5,21 +5,18 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from gateway.ami.message import Field, Message
-from gateway.simulator.answers import Reply, ack, action_id, error, event_list, item, success
-from gateway.simulator.captured import QUEUE
+from gateway.simulator.answers import Answer, ack, action_id, error, event_list, item, success
+from gateway.simulator.captured import QUEUE, TRUE_WORDS
 from gateway.simulator.channels import Channel, Fields, unknown
 from gateway.simulator.dialplan import OriginateRequest
+from gateway.simulator.manager import Mansession
 from gateway.simulator.queue import queue_member, queue_params, queue_summary
 
-if TYPE_CHECKING:
-    from gateway.simulator.connection import Connection
+Handler = Callable[[Mansession, Message], Awaitable[Answer]]
 
-Handler = Callable[["Connection", Message], Awaitable[Reply]]
-
-TRUE_WORDS: Final = frozenset({"yes", "true", "y", "t", "1", "on"})
 DEFAULT_TIMEOUT_MS: Final = 30000
 """A synchronous Originate gives up after this long without an answer (Asterisk's default)."""
 _CALLERID: Final = re.compile(r'\s*(?:"([^"]*)"|([^<]*?))\s*<([^>]*)>\s*')
@@ -51,7 +48,7 @@ def _duration(seconds: float) -> str:
     return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
-async def _originate(conn: Connection, action: Message) -> Reply:
+async def _originate(conn: Mansession, action: Message) -> Answer:
     channel = action.get("Channel") or ""
     if not channel:
         return error(action, "Channel not specified")
@@ -91,7 +88,7 @@ async def _originate(conn: Connection, action: Message) -> Reply:
     )
 
 
-async def _hangup(conn: Connection, action: Message) -> Reply:
+async def _hangup(conn: Mansession, action: Message) -> Answer:
     name = action.get("Channel") or ""
     if not name:
         return error(action, "No channel specified")
@@ -122,7 +119,7 @@ def _trailing_id(action: Message) -> Fields:
     return (("ActionID", value),) if value else ()
 
 
-async def _coreshowchannels(conn: Connection, action: Message) -> Reply:
+async def _coreshowchannels(conn: Mansession, action: Message) -> Answer:
     now = conn.hub.pbx.clock.now()
     items = [
         item(
@@ -170,7 +167,7 @@ def _status_item(chan: Channel, now: float, action: Message, names: list[str]) -
     )
 
 
-async def _status(conn: Connection, action: Message) -> Reply:
+async def _status(conn: Mansession, action: Message) -> Answer:
     pbx = conn.hub.pbx
     name = action.get("Channel") or ""
     if name:
@@ -188,7 +185,7 @@ async def _status(conn: Connection, action: Message) -> Reply:
     return event_list(action, "Channel status will follow", items, "StatusComplete", items_count)
 
 
-def _variable_target(conn: Connection, action: Message) -> tuple[str, Channel | None] | Reply:
+def _variable_target(conn: Mansession, action: Message) -> tuple[str, Channel | None] | Answer:
     """Getvar's and Setvar's ``Variable`` and optional ``Channel``, or the refusal."""
     variable = action.get("Variable") or ""
     if not variable:
@@ -200,23 +197,23 @@ def _variable_target(conn: Connection, action: Message) -> tuple[str, Channel | 
     return variable, chan
 
 
-async def _getvar(conn: Connection, action: Message) -> Reply:
+async def _getvar(conn: Mansession, action: Message) -> Answer:
     target = _variable_target(conn, action)
-    if isinstance(target, Reply):
+    if isinstance(target, Answer):
         return target
     value = conn.hub.pbx.dialplan.get_variable(target[1], target[0])
     return success(action, ("Variable", target[0]), ("Value", value))
 
 
-async def _setvar(conn: Connection, action: Message) -> Reply:
+async def _setvar(conn: Mansession, action: Message) -> Answer:
     target = _variable_target(conn, action)
-    if isinstance(target, Reply):
+    if isinstance(target, Answer):
         return target
     conn.hub.pbx.dialplan.set_variable(target[1], target[0], action.get("Value") or "")
     return ack(action, "Variable Set")
 
 
-async def _queuestatus(conn: Connection, action: Message) -> Reply:
+async def _queuestatus(conn: Mansession, action: Message) -> Answer:
     stats = conn.hub.pbx.dialplan.queue
     wanted = action.get("Queue") or QUEUE
     items = []
@@ -226,7 +223,7 @@ async def _queuestatus(conn: Connection, action: Message) -> Reply:
     return event_list(action, "Queue status will follow", items, "QueueStatusComplete")
 
 
-async def _queuesummary(conn: Connection, action: Message) -> Reply:
+async def _queuesummary(conn: Mansession, action: Message) -> Answer:
     stats = conn.hub.pbx.dialplan.queue
     wanted = action.get("Queue") or QUEUE
     items = [Message(queue_summary(stats, action_id(action)))] if wanted == QUEUE else []

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from typing import Final
 
 BANNER: Final = b"Asterisk Call Manager/11.0.0\r\n"
+TRUE_WORDS: Final = frozenset({"yes", "true", "y", "t", "1", "on"})
+"""ast_true(): the words Asterisk reads as yes."""
+FALSE_WORDS: Final = frozenset({"no", "false", "n", "f", "0", "off"})
+"""ast_false(): the words Asterisk reads as no."""
 VERSION_LINE: Final = (
     "Asterisk 22.10.1 built by root @ vm on a x86_64 running Linux on 2026-11-27 08:56:18 UTC"
 )

@@ -14,18 +14,16 @@ import logging
 import random
 import re
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final
 
 from gateway.access.classes import ALL, parse_classes
 from gateway.ami.codec import Discarded, Item, Parser
 from gateway.ami.message import Field, Message, encode
-from gateway.simulator.actions import dispatch
-from gateway.simulator.answers import Reply, error
+from gateway.simulator.actions import perform
+from gateway.simulator.answers import Answer, error
 from gateway.simulator.captured import BANNER
 from gateway.simulator.channels import Fields, event
-from gateway.simulator.pbx import Pbx
+from gateway.simulator.manager import Hub, SimUser
 
 logger = logging.getLogger(__name__)
 
@@ -41,36 +39,13 @@ a session whose writes time out."""
 LINE_TOO_LONG: Final = "Failed to parse message: line too long"
 
 
-@dataclass(frozen=True, slots=True)
-class SimUser:
-    """A manager.conf user; read and write are class lists as manager.conf spells them."""
-
-    secret: str
-    read: str = "all"
-    write: str = "all"
-
-
-class Hub(Protocol):
-    """What a session needs from the simulator that owns it."""
-
-    users: Mapping[str, SimUser]
-    pbx: Pbx
-    answer_pings: bool
-    auth_fail_delay: float
-
-    def record(self, action: Message) -> None: ...
-    def broadcast(self, fields: Fields) -> None: ...
-    def note_login(self) -> None: ...
-    def uptime(self) -> int: ...
-
-
 def event_tv(epoch: float) -> str:
     """``2026-11-27T09:08:00.917+0000``."""
     millis = int(epoch * 1000) % 1000
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{millis:03d}+0000"
 
 
-def _address(info: object) -> str:
+def _socket_address(info: object) -> str:
     if not isinstance(info, tuple) or len(info) < 2:
         return "IPV4/TCP/0.0.0.0/0"
     family = "IPV6" if ":" in str(info[0]) else "IPV4"
@@ -106,14 +81,14 @@ class Connection:
         self.challenge = ""
         self.session_id = f"0x{random.getrandbits(44) | 0x7F0000000000:x}"
         self.session_tv = event_tv(time.time())
-        self.local_address = _address(writer.get_extra_info("sockname"))
-        self.remote_address = _address(writer.get_extra_info("peername"))
+        self.local_address = _socket_address(writer.get_extra_info("sockname"))
+        self.remote_address = _socket_address(writer.get_extra_info("peername"))
         self.written = 0
         """Bytes handed to the socket so far: a test waits until it has read them all."""
         self._busy = False
         self._held: list[bytes] = []
         self._closing = False
-        self._action: asyncio.Task[Reply] | None = None
+        self._action: asyncio.Task[Answer] | None = None
 
     # -- I/O ---------------------------------------------------------------
 
@@ -168,7 +143,7 @@ class Connection:
             self._busy = True
             # A task of its own, so that hanging up can abandon a waiting
             # action (a login delay, a synchronous Originate).
-            self._action = asyncio.get_running_loop().create_task(dispatch(self, action))
+            self._action = asyncio.get_running_loop().create_task(perform(self, action))
             try:
                 await asyncio.wait({self._action})
             finally:
@@ -176,7 +151,7 @@ class Connection:
             if not self._action.cancelled():
                 self._finish(self._action.result())
 
-    def _finish(self, reply: Reply) -> None:
+    def _finish(self, reply: Answer) -> None:
         for message in reply.messages:
             self._write(message.to_wire())
         held, self._held = self._held, []

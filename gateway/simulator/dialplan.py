@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final, Literal
+from typing import Final, Literal, Protocol
 
 from gateway.ami.message import Field
 from gateway.simulator.captured import ANSWER_DELAY, CONTEXT, DIALPLAN, QUEUE, QUEUE_MEMBER
-from gateway.simulator.channels import Channel, global_varset, newexten, user_event, varset
+from gateway.simulator.channels import (
+    Channel,
+    Fields,
+    SimClock,
+    global_varset,
+    newexten,
+    user_event,
+    varset,
+)
 from gateway.simulator.queue import (
     QueueStats,
     agent_called,
@@ -23,9 +31,6 @@ from gateway.simulator.queue import (
     caller_join,
     caller_leave,
 )
-
-if TYPE_CHECKING:
-    from gateway.simulator.pbx import Pbx
 
 Ending = Literal["one", "two", "hangup"]
 """Which side ended the call: ``;1`` (its application finished), ``;2`` (the
@@ -109,10 +114,26 @@ async def _forever() -> None:
     await asyncio.Event().wait()
 
 
+class CallControl(Protocol):
+    """What the dialplan asks of the PBX that runs it (``pbx.Pbx``)."""
+
+    @property
+    def clock(self) -> SimClock: ...
+    @property
+    def globals(self) -> dict[str, str]: ...
+    def emit(self, fields: Fields, /) -> None: ...
+    def start_call(
+        self, target: Target, req: OriginateRequest | None, caller: Channel | None
+    ) -> Call: ...
+    def answer(self, call: Call) -> None: ...
+    def end(self, call: Call, how: Ending) -> None: ...
+    async def wait_answered(self, call: Call) -> bool: ...
+
+
 class Dialplan:
     """Runs extensions and outgoing applications on behalf of the PBX."""
 
-    def __init__(self, pbx: Pbx) -> None:
+    def __init__(self, pbx: CallControl) -> None:
         self.pbx = pbx
         self.queue = QueueStats.at(pbx.clock.now())
 

@@ -27,8 +27,9 @@ from typing import Final
 from gateway.access.classes import parse_privilege
 from gateway.ami.message import Field, Message, decode
 from gateway.simulator.channels import Fields, SimClock, event
-from gateway.simulator.connection import Connection, SimUser
+from gateway.simulator.connection import Connection
 from gateway.simulator.dialplan import OriginateRequest
+from gateway.simulator.manager import SimUser
 from gateway.simulator.pbx import Pbx
 from gateway.tasks import cancel_and_wait
 

@@ -1,4 +1,4 @@
-"""Session actions and the dispatcher, over real sockets."""
+"""Session actions and perform (which runs any action), over real sockets."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from gateway.access.classes import ALL, CLASS_BITS
 from gateway.simulator import Simulator
-from gateway.simulator.actions import event_mask
+from gateway.simulator.actions import mask_of
 from tests.support.simclient import connect, running
 
 
@@ -33,7 +33,7 @@ async def sim() -> AsyncIterator[Simulator]:
     ],
 )
 def test_event_mask(text: str, mask: int) -> None:
-    assert event_mask(text) == mask
+    assert mask_of(text) == mask
 
 
 async def test_missing_action_and_actions_before_login(sim: Simulator) -> None:
