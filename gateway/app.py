@@ -8,6 +8,7 @@ as production.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,10 +18,11 @@ from aiohttp import web
 
 from gateway.access.accounts import Accounts
 from gateway.ami.client import AmiClient
-from gateway.ami.message import Message
 from gateway.config import Config
-from gateway.core.dispatch import AmiFacts, Dispatcher
+from gateway.core.dispatch import Dispatcher
+from gateway.core.eventpath import AmiEventPath
 from gateway.core.events import EventLog
+from gateway.core.facts import AmiFacts
 from gateway.core.metrics import Metrics
 from gateway.core.nonces import NonceStore
 from gateway.core.ratelimit import LoginGuard, TokenBuckets
@@ -53,6 +55,8 @@ class Gateway:
     ami: AmiClient
     dispatcher: Dispatcher
     facts: AmiFacts
+    events: AmiEventPath
+    """Every AMI event goes through it: facts, log, then its subscribers."""
     security: SecurityEvents
     started: float
     metrics: Metrics
@@ -65,10 +69,10 @@ AJAM: Final = web.AppKey("ajam", AjamHandler)
 """The AJAM handler, whose size limits a SIGHUP reload replaces."""
 
 
-def _link_event(up: bool, reason: str) -> Message:
-    if up:
-        return Message.of(("Event", "GatewayAMIUp"), ("Privilege", "system,all"))
-    return Message.of(("Event", "GatewayAMIDown"), ("Privilege", "system,all"), ("Reason", reason))
+async def _learn_actions(accounts: Accounts, client: AmiClient) -> None:
+    """At every AMI login: each action's classes from Asterisk's ListCommands."""
+    answer = await client.send([("Action", "ListCommands")])
+    accounts.learn_actions(answer[0])
 
 
 def build_gateway(config: Config) -> Gateway:
@@ -81,30 +85,14 @@ def build_gateway(config: Config) -> Gateway:
         max_sessions=config.limits.max_sessions,
     )
     accounts = Accounts(config.users)
-    metrics = Metrics(action_name=lambda name: accounts.permissions.canonical(name))
-
-    def on_event(message: Message, owner: str | None) -> None:
-        metrics.events_received += 1
-        if message.name == "FullyBooted":
-            facts.uptime = int(message.get("Uptime") or 0)
-            facts.last_reload = int(message.get("LastReload") or 0)
-            facts.at = time.monotonic()
-        log.append(message, owner)
-        history.on_event(message)
-
-    def on_link(up: bool, reason: str) -> None:
-        log.append(_link_event(up, reason))
-
-    async def on_login(client: AmiClient) -> None:
-        answer = await client.send([("Action", "ListCommands")])
-        accounts.learn_actions(answer[0])
-
+    metrics = Metrics(action_name=accounts.canonical_action)
+    events = AmiEventPath(log, facts)
     ami = AmiClient(
         config.ami,
         node_id=config.http.node_id,
-        on_event=on_event,
-        on_link=on_link,
-        on_login=on_login,
+        on_event=events.on_event,
+        on_link=events.on_link,
+        on_login=functools.partial(_learn_actions, accounts),
     )
     security = SecurityEvents(log)
     limits = config.limits
@@ -127,7 +115,9 @@ def build_gateway(config: Config) -> Gateway:
     )
     metrics.watch(sessions, ami)
     metrics.watch_logins(security)
-    history = HistoryService(config.history)  # on_event reads it only once AMI runs
+    history = HistoryService(config.history)
+    events.subscribe(metrics.event_received)
+    events.subscribe(history.on_event)
     return Gateway(
         config,
         log,
@@ -136,6 +126,7 @@ def build_gateway(config: Config) -> Gateway:
         ami,
         dispatcher,
         facts,
+        events,
         security,
         time.monotonic(),
         metrics,

@@ -46,6 +46,10 @@ class Accounts:
             self.permissions = learnt
             log.info("learnt the classes of %d actions from ListCommands", len(learnt))
 
+    def canonical_action(self, action: str) -> str | None:
+        """The action's name as Asterisk spells it; None when unknown."""
+        return self.permissions.canonical(action)
+
     def exists(self, action: str) -> bool:
         perms = self.permissions
         return not perms.authoritative or action in perms

@@ -13,7 +13,6 @@ import asyncio
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Final, NoReturn, Protocol
 
 from gateway.access.classes import ALL, CLASS_BITS, parse_classes
@@ -21,6 +20,7 @@ from gateway.access.identity import EventPredicate, Identity
 from gateway.ami.codec import validate_action
 from gateway.ami.message import Field, Message, header
 from gateway.core.events import EventLog
+from gateway.core.facts import AmiFacts
 from gateway.core.metrics import Metrics
 from gateway.core.ratelimit import LoginGuard, TokenBuckets, retry_after
 from gateway.core.replies import Peer, Reply, response
@@ -91,19 +91,6 @@ class Ami(Protocol):
         sync_originate: bool = False,
         timeout: float | None = None,
     ) -> Awaitable[tuple[Message, ...]]: ...
-
-
-@dataclass(slots=True)
-class AmiFacts:
-    """What the gateway learnt from Asterisk's own FullyBooted."""
-
-    uptime: int = 0
-    last_reload: int = 0
-    at: float = 0.0
-
-    def now(self) -> tuple[int, int]:
-        elapsed = int(time.monotonic() - self.at) if self.at else 0
-        return self.uptime + elapsed, self.last_reload + elapsed
 
 
 class Dispatcher:
@@ -292,7 +279,7 @@ class Dispatcher:
         return Reply(tuple(head), login_session=session.id)
 
     def _fully_booted(self) -> Message:
-        uptime, reload = self.facts.now()
+        uptime, reload = self.facts.counted_on(time.monotonic())
         return Message.of(
             ("Event", "FullyBooted"),
             ("Privilege", "system,all"),

@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from gateway.ami.message import Message
 from gateway.core.events import StoredEvent
 from gateway.core.replies import Reply
 
@@ -146,6 +147,10 @@ class Metrics:
         if child is None:
             child = self._status_counts[status] = self.http_requests.labels(str(status))
         child.inc()
+
+    def event_received(self, message: Message) -> None:
+        """One event from AMI (a subscriber of the AMI event path)."""
+        self.events_received += 1
 
     def delivered(self, events: Sequence[StoredEvent]) -> None:
         """One waitevent response: count its events, time its oldest."""

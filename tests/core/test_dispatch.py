@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.access.classes import ALL, CLASS_BITS
-from gateway.core.dispatch import AmiFacts, _is_true, _originate_timeout, event_mask
+from gateway.core.dispatch import _is_true, _originate_timeout, event_mask
 
 
 @pytest.mark.parametrize(
@@ -46,13 +46,3 @@ def test_originate_timeout_from_the_action_or_asterisks_default() -> None:
     assert _originate_timeout([("Timeout", "9" * 400)]) == longest  # was an OverflowError: 500
     assert _originate_timeout([("Timeout", "9" * 5000)]) == longest
     assert _originate_timeout([("Timeout", "99999999999")]) == longest
-
-
-def test_ami_facts_count_on_from_fully_booted() -> None:
-    facts = AmiFacts()
-    assert facts.now() == (0, 0)
-    facts.uptime, facts.last_reload, facts.at = 100, 50, 1.0
-    uptime, reload = facts.now()
-    assert uptime >= 100
-    assert reload >= 50
-    assert uptime - 100 == reload - 50
