@@ -23,19 +23,22 @@ from gateway.core.dispatch import Dispatcher
 from gateway.core.eventpath import AmiEventPath
 from gateway.core.events import EventLog
 from gateway.core.facts import AmiFacts
+from gateway.core.login import LoginGate
 from gateway.core.metrics import Metrics
 from gateway.core.nonces import NonceStore
+from gateway.core.phase import Lifecycle
 from gateway.core.ratelimit import LoginGuard, TokenBuckets
 from gateway.core.security import SecurityEvents
 from gateway.core.sessions import Session, SessionStore
-from gateway.core.waitevent import Notifier
+from gateway.core.waitevent import Notifier, Polls
 from gateway.history.service import HistoryService
 from gateway.http.ajam import AJAM_FORMATS, AjamHandler, AjamSettings
+from gateway.http.caller import CallerResolver
 from gateway.http.cors import CorsPolicy, install_cors
 from gateway.http.digestauth import DigestAuth
 from gateway.http.history import HistoryRoute, install_history
 from gateway.http.metricsview import metrics_view
-from gateway.http.middleware import gateway_middleware
+from gateway.http.middleware import close_when_draining, gateway_middleware
 from gateway.http.respond import CookiePolicy
 from gateway.http.server import server_limits
 from gateway.tasks import cancel_and_wait
@@ -44,24 +47,32 @@ REAP_INTERVAL: Final = 1.0
 """Expired sessions are swept every second: cheap, and close to their deadline."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Gateway:
     """The running parts of one instance, reachable through ``app[GATEWAY]``."""
 
     config: Config
+    lifecycle: Lifecycle
     log: EventLog
     sessions: SessionStore
     accounts: Accounts
     ami: AmiClient
-    dispatcher: Dispatcher
     facts: AmiFacts
     events: AmiEventPath
     """Every AMI event goes through it: facts, log, then its subscribers."""
     security: SecurityEvents
-    started: float
+    login_guard: LoginGuard
+    gate: LoginGate
+    """The one way in: Login, HTTP Basic and Digest all check and open here."""
+    session_rate: TokenBuckets[str]
+    address_rate: TokenBuckets[str]
+    polls: Polls
+    dispatcher: Dispatcher
+    callers: CallerResolver
+    """Finds each HTTP request's session, once."""
     metrics: Metrics
     history: HistoryService
-    address_rate: TokenBuckets[str]
+    started: float
 
 
 GATEWAY: Final = web.AppKey("gateway", Gateway)
@@ -75,43 +86,72 @@ async def _learn_actions(accounts: Accounts, client: AmiClient) -> None:
     accounts.learn_actions(answer[0])
 
 
-def build_gateway(config: Config) -> Gateway:
+def _alive(sessions: SessionStore, session: Session) -> bool:
+    """Whether a digest nonce's session still lives (else the nonce is forgotten)."""
+    return sessions.get(session.id, time.monotonic()) is session
+
+
+def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gateway:
+    """Every part of one instance, wired; ``link`` is the AMI client's class (tests
+    put a recording one in its place to run the core in memory)."""
+    limits, http = config.limits, config.http
+    lifecycle = Lifecycle()
     log = EventLog(config.events.ring_size)
     facts = AmiFacts()
     sessions = SessionStore(
-        node_id=config.http.node_id,
-        httptimeout=config.http.httptimeout,
-        unauth_timeout=config.http.unauth_timeout,
-        max_sessions=config.limits.max_sessions,
+        node_id=http.node_id,
+        httptimeout=http.httptimeout,
+        unauth_timeout=http.unauth_timeout,
+        max_sessions=limits.max_sessions,
     )
     accounts = Accounts(config.users)
     metrics = Metrics(action_name=accounts.canonical_action)
     events = AmiEventPath(log, facts)
-    ami = AmiClient(
+    ami = link(
         config.ami,
-        node_id=config.http.node_id,
+        node_id=http.node_id,
         on_event=events.on_event,
         on_link=events.on_link,
         on_login=functools.partial(_learn_actions, accounts),
     )
     security = SecurityEvents(log)
-    limits = config.limits
+    guard = LoginGuard(
+        limits.login_failures_per_address,
+        limits.login_failures_per_user_address,
+        limits.login_failure_window,
+    )
+    gate = LoginGate(
+        logins=accounts,
+        sessions=sessions,
+        log=log,
+        security=security,
+        guard=guard,
+        fail_delay=limits.login_fail_delay,
+        lifecycle=lifecycle,
+    )
+    session_rate = TokenBuckets[str](limits.rate_per_session)
+    polls = Polls(log, sessions, metrics, waitevent_max=config.waitevent_cap())
     dispatcher = Dispatcher(
         accounts=accounts,
         ami=ami,
-        log=log,
         sessions=sessions,
-        security=security,
-        login_fail_delay=config.limits.login_fail_delay,
-        waitevent_max=config.waitevent_cap(),
+        gate=gate,
+        polls=polls,
         facts=facts,
-        login_guard=LoginGuard(
-            limits.login_failures_per_address,
-            limits.login_failures_per_user_address,
-            limits.login_failure_window,
-        ),
-        session_rate=TokenBuckets[str](limits.rate_per_session),
+        session_rate=session_rate,
         metrics=metrics,
+    )
+    nonces = NonceStore(
+        node_id=http.node_id,
+        lifetime=http.digest_nonce_lifetime,
+        max_pending=limits.digest_pending_nonces,
+        alive=functools.partial(_alive, sessions),
+    )
+    digest = DigestAuth(
+        users=accounts, gate=gate, sessions=sessions, nonces=nonces, realm=http.digest_realm
+    )
+    callers = CallerResolver(
+        sessions=sessions, log=log, gate=gate, digest=digest, session_rate=session_rate
     )
     metrics.watch(sessions, ami)
     metrics.watch_logins(security)
@@ -119,20 +159,34 @@ def build_gateway(config: Config) -> Gateway:
     events.subscribe(metrics.event_received)
     events.subscribe(history.on_event)
     return Gateway(
-        config,
-        log,
-        sessions,
-        accounts,
-        ami,
-        dispatcher,
-        facts,
-        events,
-        security,
-        time.monotonic(),
-        metrics,
-        history,
-        TokenBuckets[str](limits.rate_per_address),
+        config=config,
+        lifecycle=lifecycle,
+        log=log,
+        sessions=sessions,
+        accounts=accounts,
+        ami=ami,
+        facts=facts,
+        events=events,
+        security=security,
+        login_guard=guard,
+        gate=gate,
+        session_rate=session_rate,
+        address_rate=TokenBuckets[str](limits.rate_per_address),
+        polls=polls,
+        dispatcher=dispatcher,
+        callers=callers,
+        metrics=metrics,
+        history=history,
+        started=time.monotonic(),
     )
+
+
+async def _phase_ctx(app: web.Application) -> AsyncIterator[None]:
+    """SERVING once the app has started; STOPPED once everything after it cleaned up."""
+    lifecycle = app[GATEWAY].lifecycle
+    lifecycle.serve()
+    yield
+    lifecycle.stop()
 
 
 async def _ami_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -172,34 +226,11 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
-    if gateway.dispatcher.draining:
+    if gateway.lifecycle.closing:
         return web.Response(status=503, text="draining: shutting down\n")
     if gateway.ami.ready:
         return web.Response(text="ready\n")
     return web.Response(status=503, text=f"AMI not connected: {gateway.ami.last_error}\n")
-
-
-async def _close_when_draining(request: web.Request, response: web.StreamResponse) -> None:
-    """While draining, every reply closes its connection: nginx then never
-    sends a request down a keep-alive connection that is about to be closed."""
-    if request.app[GATEWAY].dispatcher.draining:
-        response.force_close()
-        response.headers["Connection"] = "close"  # aiohttp has already built its own
-
-
-def _digest_auth(gateway: Gateway) -> DigestAuth:
-    sessions, http = gateway.sessions, gateway.config.http
-
-    def alive(session: Session) -> bool:
-        return sessions.get(session.id, time.monotonic()) is session
-
-    nonces = NonceStore(
-        node_id=http.node_id,
-        lifetime=http.digest_nonce_lifetime,
-        max_pending=gateway.config.limits.digest_pending_nonces,
-        alive=alive,
-    )
-    return DigestAuth(gateway.dispatcher, gateway.accounts, nonces, http.digest_realm)
 
 
 def create_app(config: Config) -> web.Application:
@@ -211,10 +242,11 @@ def create_app(config: Config) -> web.Application:
         handler_args=server_limits(config.limits),
     )
     app[GATEWAY] = gateway
+    app.cleanup_ctx.append(_phase_ctx)  # first in, last out: STOPPED after everything
     # Before the AMI context (so it stops after AMI) and before the catch-all route.
     route = HistoryRoute(
         gateway.history,
-        gateway.dispatcher,
+        gateway.callers,
         max_body=config.limits.max_body,
         max_query=config.limits.max_query,
     )
@@ -222,12 +254,12 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(_ami_ctx)
     app.cleanup_ctx.append(_reaper_ctx)
     app.on_shutdown.append(_end_polls)
-    app.on_response_prepare.append(_close_when_draining)
+    app.on_response_prepare.append(close_when_draining(gateway.lifecycle))
     http = config.http
     handler = AjamHandler(
         AjamSettings(http.prefix, config.limits.max_query, config.limits.max_body),
         gateway.dispatcher,
-        gateway.sessions,
+        gateway.callers,
         CookiePolicy(
             max_age=http.httptimeout,
             path=http.cookie_path,
@@ -235,7 +267,7 @@ def create_app(config: Config) -> web.Application:
             secure=http.cookie_secure,
             httponly=http.cookie_httponly,
         ),
-        digest=_digest_auth(gateway),
+        gateway.metrics,
     )
     install_cors(app, CorsPolicy.of(http.cors_origins, http.cors_credentials, http.cors_max_age))
     app[AJAM] = handler

@@ -40,7 +40,7 @@ the call-history backend (its store or database pool lives as long as the app)."
 
 def begin_drain(gateway: Gateway) -> int:
     """Refuse logins from now on and end every session; returns how many ended."""
-    gateway.dispatcher.draining = True
+    gateway.lifecycle.drain()
     sessions = list(gateway.sessions)
     for session in sessions:
         gateway.sessions.remove(session)  # kicks its held poll: an empty reply
@@ -84,17 +84,15 @@ def reload_config(app: web.Application, new: Config) -> list[str]:
 def _apply_limits(app: web.Application, config: Config) -> None:
     gateway, limits = app[GATEWAY], config.limits
     gateway.sessions.max_sessions = limits.max_sessions
-    gateway.dispatcher.login_fail_delay = limits.login_fail_delay
-    gateway.dispatcher.waitevent_max = config.waitevent_cap()
+    gateway.gate.configure(limits.login_fail_delay)
+    gateway.polls.configure(config.waitevent_cap())
     gateway.address_rate.configure(limits.rate_per_address)
-    if gateway.dispatcher.session_rate is not None:
-        gateway.dispatcher.session_rate.configure(limits.rate_per_session)
-    if gateway.dispatcher.login_guard is not None:
-        gateway.dispatcher.login_guard.configure(
-            limits.login_failures_per_address,
-            limits.login_failures_per_user_address,
-            limits.login_failure_window,
-        )
+    gateway.session_rate.configure(limits.rate_per_session)
+    gateway.login_guard.configure(
+        limits.login_failures_per_address,
+        limits.login_failures_per_user_address,
+        limits.login_failure_window,
+    )
     handler = app[AJAM]
     handler.settings = dataclasses.replace(
         handler.settings, max_query=limits.max_query, max_body=limits.max_body
@@ -119,10 +117,8 @@ def _refresh_sessions(gateway: Gateway) -> int:
 def _give_identity(session: Session, identity: Identity) -> None:
     old = session.identity
     assert old is not None
-    session.event_filter = rebase_filter(
-        session.event_filter, old.event_filter, identity.event_filter
-    )
-    session.identity = identity
+    event_filter = rebase_filter(session.event_filter, old.event_filter, identity.event_filter)
+    session.reidentify(identity, event_filter)
 
 
 def rebase_filter(

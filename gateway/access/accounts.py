@@ -17,7 +17,7 @@ from gateway.access.actionclasses import ActionPermissions
 from gateway.access.eventfilter import EventFilter, parse_filter_action
 from gateway.access.identity import EventPredicate, Identity
 from gateway.access.rights import address_allowed, authorize_action, verify_md5_key, verify_secret
-from gateway.access.users import MAX_FILTERS, UserConfig, find_user
+from gateway.access.users import MAX_FILTERS, UserConfig
 from gateway.ami.message import Field, Message
 from gateway.errors import AmiLevelError, PermissionDenied
 
@@ -25,6 +25,11 @@ log = logging.getLogger("gateway.auth")
 
 MAX_SESSION_FILTERS: Final = MAX_FILTERS
 """Every rule is tried on every event: the same bound as a user's config."""
+
+
+def find_user(users: Mapping[str, UserConfig], name: str) -> UserConfig | None:
+    """The user called ``name``, in any case (``users`` is keyed by lower-cased name)."""
+    return users.get(name.lower())
 
 
 class Accounts:

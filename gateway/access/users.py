@@ -2,13 +2,12 @@
 
 Everything the access rules need to know about one user: secrets, classes,
 networks, filters and action lists.  Users are kept by lower-cased name:
-AMI user names ignore case.
+AMI user names ignore case (``gateway.access.accounts.find_user``).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -43,8 +42,3 @@ class UserConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "event_filter", EventFilter.from_specs(self.eventfilter))
-
-
-def find_user(users: Mapping[str, UserConfig], name: str) -> UserConfig | None:
-    """The user called ``name``, in any case (``users`` is keyed by lower-cased name)."""
-    return users.get(name.lower())

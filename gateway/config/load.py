@@ -17,8 +17,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
+from gateway.access.accounts import find_user
 from gateway.access.classes import ALL, parse_classes
-from gateway.access.users import Network, UserConfig, find_user
+from gateway.access.users import Network, UserConfig
 from gateway.ami.settings import AmiConfig
 from gateway.config import fields as cf
 from gateway.config.fields import Reader, fail

@@ -9,31 +9,27 @@ the HTTP layer in one place.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Final, NoReturn, Protocol
+from typing import Final, Protocol
 
 from gateway.access.classes import ALL, CLASS_BITS, parse_classes
 from gateway.access.identity import EventPredicate, Identity
 from gateway.ami.codec import validate_action
 from gateway.ami.message import Field, Message, header
-from gateway.core.events import EventLog
 from gateway.core.facts import AmiFacts
+from gateway.core.login import LoginGate
 from gateway.core.metrics import Metrics
-from gateway.core.ratelimit import LoginGuard, TokenBuckets, retry_after
+from gateway.core.ratelimit import TokenBuckets
 from gateway.core.replies import Peer, Reply, response
 from gateway.core.sessions import Session, SessionStore
-from gateway.core.waitevent import wait_for_events
+from gateway.core.waitevent import PollContext, wait_for_events
 from gateway.errors import (
     AmiLevelError,
-    AuthenticationFailed,
     MissingAction,
     NotConnected,
     PermissionDenied,
-    RateLimited,
-    ShuttingDown,
     TooManySessions,
 )
 
@@ -56,12 +52,6 @@ float cannot hold) waits this long, not a crash."""
 class Accounts(Protocol):
     """The gateway's users and rights (see ``gateway.access.accounts``)."""
 
-    def check_login(
-        self, username: str, peer_address: str, *, secret: str | None, md5: tuple[str, str] | None
-    ) -> tuple[Identity | None, str]:
-        """(identity, "") on success, else (None, security event name)."""
-        ...
-
     def check_action(self, identity: Identity, action: str, fields: Sequence[Field]) -> None:
         """Raise ``PermissionDenied`` unless the user may run this action."""
         ...
@@ -71,8 +61,6 @@ class Accounts(Protocol):
     ) -> EventPredicate:
         """The session's filter with one more rule; raises AmiLevelError."""
         ...
-
-    def max_sessions(self, username: str) -> int | None: ...
 
     def exists(self, action: str) -> bool:
         """False only when Asterisk's own list says there is no such action."""
@@ -93,38 +81,38 @@ class Ami(Protocol):
     ) -> Awaitable[tuple[Message, ...]]: ...
 
 
+LocalAction = Callable[[Session, list[Field], Peer, float], Awaitable[Reply]]
+
+
 class Dispatcher:
+    """One AJAM action in the caller's session, at the request's ``now``.
+
+    Everything it uses is handed to it: the users' rights, the AMI link, the
+    sessions, the login gate, the long polls, the session rate and the
+    metrics.  Nothing reaches through it to them.
+    """
+
     def __init__(
         self,
         *,
         accounts: Accounts,
         ami: Ami,
-        log: EventLog,
         sessions: SessionStore,
-        security: Callable[[str, Session, Peer, str], None],
-        login_fail_delay: float = 1.0,
-        waitevent_max: float = 50.0,
-        waitevent_batch: int = 10_000,
+        gate: LoginGate,
+        polls: PollContext,
         facts: AmiFacts | None = None,
-        login_guard: LoginGuard | None = None,
         session_rate: TokenBuckets[str] | None = None,
         metrics: Metrics | None = None,
     ) -> None:
-        self.accounts = accounts
-        self.ami = ami
-        self.log = log
-        self.sessions = sessions
-        self.security = security
-        self.login_fail_delay = login_fail_delay
-        self.waitevent_max = waitevent_max
-        self.waitevent_batch = waitevent_batch
-        self.facts = facts or AmiFacts()
-        self.login_guard = login_guard
-        self.session_rate = session_rate
-        self.metrics = metrics or Metrics()
-        self.draining = False
-        """Set on SIGTERM (``gateway.lifecycle``): logins are refused from then on."""
-        self._local: dict[str, Callable[[Session, list[Field], Peer], Awaitable[Reply]]] = {
+        self._accounts = accounts
+        self._ami = ami
+        self._sessions = sessions
+        self._gate = gate
+        self._polls = polls
+        self._facts = facts or AmiFacts()
+        self._session_rate = session_rate
+        self._metrics = metrics or Metrics()
+        self._local: dict[str, LocalAction] = {
             "login": self._login,
             "logoff": self._logoff,
             "challenge": self._challenge,
@@ -133,8 +121,9 @@ class Dispatcher:
             "filter": self._filter,
         }
 
-    async def handle(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
-        self.check_rate(session)
+    async def handle(self, session: Session, fields: list[Field], peer: Peer, now: float) -> Reply:
+        if self._session_rate is not None:  # over it: 429, and nothing is sent
+            self._session_rate.spend(session.key, now)
         fields = [(k, v) for k, v in fields if k.lower() not in STRIPPED_PARAMS]
         validate_action(fields)
         action = (header(fields, "Action") or "").strip()
@@ -145,18 +134,18 @@ class Dispatcher:
             raise PermissionDenied
         local = self._local.get(name)
         if local is not None:
-            return await local(session, fields, peer)
+            return await local(session, fields, peer, now)
         return await self._forward(session, action, fields)
 
     async def _forward(self, session: Session, action: str, fields: list[Field]) -> Reply:
         assert session.identity is not None
-        if not self.accounts.exists(action):
+        if not self._accounts.exists(action):
             raise AmiLevelError(
                 f"Invalid/unknown command: {action}. Use Action: ListCommands to show available"
                 " commands."
             )
-        self.accounts.check_action(session.identity, action, fields)
-        if not self.ami.ready:
+        self._accounts.check_action(session.identity, action, fields)
+        if not self._ami.ready:
             raise NotConnected
         timeout: float | None = None
         sync = action.lower() == "originate" and not _is_true(header(fields, "Async"))
@@ -165,121 +154,41 @@ class Dispatcher:
             fields.append(("Async", "true"))
             timeout = _originate_timeout(fields)
         started = time.monotonic()
-        messages = await self.ami.send(
+        messages = await self._ami.send(
             fields, owner=session.key, sync_originate=sync, timeout=timeout
         )
         if not sync:  # a sync Originate waits for the call, not for Asterisk
-            self.metrics.ami_roundtrip.observe(time.monotonic() - started)
+            self._metrics.ami_roundtrip.observe(time.monotonic() - started)
         return Reply(messages)
 
-    def check_rate(self, session: Session) -> None:
-        """Requests per second per session: over it, 429 and nothing is sent."""
-        if self.session_rate is not None:
-            wait = self.session_rate.take(session.key, time.monotonic())
-            if wait:
-                raise RateLimited(retry_after(wait))
-
-    async def _login(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
+    async def _login(self, session: Session, fields: list[Field], peer: Peer, now: float) -> Reply:
         action_id = header(fields, "ActionID")
         if session.authenticated:
             return Reply((response("Success", action_id, ("Message", "Already authenticated")),))
-        if self.draining:
-            raise ShuttingDown
+        gate = self._gate
+        gate.refuse_if_closing()
         username = header(fields, "Username") or ""
         md5: tuple[str, str] | None = None
         if (header(fields, "AuthType") or "").lower() == "md5" and session.challenge:
             md5 = (session.challenge, header(fields, "Key") or "")
         secret = None if md5 else (header(fields, "Secret") or "")
-        identity = await self.authenticate(session, peer, username, secret=secret, md5=md5)
-        if not self.room_for(identity.username):
-            self.sessions.remove(session)
-            self.security("SessionLimit", session, peer, identity.username)
+        identity = await gate.check_secret(peer, username, secret=secret, md5=md5, session=session)
+        if not gate.room_for(identity.username):
+            gate.refuse(peer, identity.username, "SessionLimit", session=session)
             raise TooManySessions
-        return self._accept_login(session, identity, header(fields, "Events"), action_id, peer)
-
-    async def authenticate(
-        self,
-        session: Session,
-        peer: Peer,
-        username: str,
-        *,
-        secret: str | None,
-        md5: tuple[str, str] | None = None,
-    ) -> Identity:
-        """A login's credentials (Login action or HTTP Basic) to the user's
-        identity.  A failure, or an attempt over the login limits, removes
-        ``session``, raises a security event, waits until the failed-login
-        delay has passed since the attempt began and raises
-        ``AuthenticationFailed``: one answer, one timing, whatever failed."""
-        started = time.monotonic()
-        guard = self.login_guard
-        if guard is not None and guard.blocked(username, peer.address, started):
-            # The secret is not even looked at: no oracle on a locked login.
-            await self._fail_login(session, peer, username, "LoginRateLimited", started)
-        identity, failure = await self._check_login(username, peer.address, secret, md5)
-        if identity is None:
-            if guard is not None:
-                guard.failed(username, peer.address, started)
-            await self._fail_login(session, peer, username, failure, started)
-        if guard is not None:
-            guard.succeeded(username, peer.address)
-        if self.draining:  # the drain began while the secret was being checked
-            raise ShuttingDown
-        return identity
-
-    async def _check_login(
-        self, username: str, address: str, secret: str | None, md5: tuple[str, str] | None
-    ) -> tuple[Identity | None, str]:
-        guard = self.login_guard
-        if guard is not None:
-            guard.checking(username, address, busy=True)
-        try:
-            # A salted hash costs ~50 ms of CPU by design: keep it off the event loop.
-            return await asyncio.to_thread(
-                self.accounts.check_login, username, address, secret=secret, md5=md5
-            )
-        finally:
-            if guard is not None:
-                guard.checking(username, address, busy=False)
-
-    def room_for(self, username: str) -> bool:
-        """Whether the user may open one more session (its ``max_sessions``)."""
-        limit = self.accounts.max_sessions(username)
-        return limit is None or self.sessions.count_user(username) < limit
-
-    async def _fail_login(
-        self, session: Session, peer: Peer, username: str, event: str, started: float
-    ) -> NoReturn:
-        self.sessions.remove(session)
-        self.security(event, session, peer, username)
-        await asyncio.sleep(max(0.0, started + self.login_fail_delay - time.monotonic()))
-        raise AuthenticationFailed
-
-    def _accept_login(
-        self,
-        session: Session,
-        identity: Identity,
-        events: str | None,
-        action_id: str | None,
-        peer: Peer,
-    ) -> Reply:
-        self.sessions.rekey(session)
-        session.log_in(identity)
-        session.challenge = None
-        session.cursor = self.log.last_seq
+        gate.open(session, identity, peer, now)
+        events = header(fields, "Events")
         if events:
             mask = event_mask(events)
-            session.send_events = 0 if mask is None else mask
-        self.sessions.touch(session, time.monotonic())
-        self.security("SuccessfulAuth", session, peer, identity.username)
+            session.set_event_mask(0 if mask is None else mask)
         head = [response("Success", action_id, ("Message", "Authentication accepted"))]
         system = CLASS_BITS["system"]
         if session.send_events & system and identity.read & system:
-            head.append(self._fully_booted())
+            head.append(self._fully_booted(now))
         return Reply(tuple(head), login_session=session.id)
 
-    def _fully_booted(self) -> Message:
-        uptime, reload = self.facts.counted_on(time.monotonic())
+    def _fully_booted(self, now: float) -> Message:
+        uptime, reload = self._facts.counted_on(now)
         return Message.of(
             ("Event", "FullyBooted"),
             ("Privilege", "system,all"),
@@ -288,30 +197,31 @@ class Dispatcher:
             ("Status", "Fully Booted"),
         )
 
-    async def _logoff(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
-        self.sessions.remove(session)
+    async def _logoff(self, session: Session, fields: list[Field], peer: Peer, now: float) -> Reply:
+        self._sessions.remove(session)
         message = response(
             "Goodbye", header(fields, "ActionID"), ("Message", "Thanks for all the fish.")
         )
         return Reply((message,))
 
-    async def _challenge(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
+    async def _challenge(
+        self, session: Session, fields: list[Field], peer: Peer, now: float
+    ) -> Reply:
         action_id = header(fields, "ActionID")
         if (header(fields, "AuthType") or "").lower() != "md5":
             raise AmiLevelError("Must specify AuthType")
-        if not session.challenge:
-            session.challenge = str(secrets.randbelow(CHALLENGE_RANGE))
-        return Reply((response("Success", action_id, ("Challenge", session.challenge)),))
+        challenge = session.ensure_challenge(lambda: str(secrets.randbelow(CHALLENGE_RANGE)))
+        return Reply((response("Success", action_id, ("Challenge", challenge)),))
 
-    async def _events(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
+    async def _events(self, session: Session, fields: list[Field], peer: Peer, now: float) -> Reply:
         mask = event_mask(header(fields, "EventMask") or "")
         if mask is None:
             raise AmiLevelError("Invalid event mask")
-        session.send_events = mask
+        session.set_event_mask(mask)
         state = "On" if mask else "Off"
         return Reply((response("Success", header(fields, "ActionID"), ("Events", state)),))
 
-    async def _filter(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
+    async def _filter(self, session: Session, fields: list[Field], peer: Peer, now: float) -> Reply:
         assert session.identity is not None
         if not session.identity.write & CLASS_BITS["system"]:
             raise PermissionDenied
@@ -321,13 +231,17 @@ class Dispatcher:
             raise AmiLevelError("Unknown operation")
         if not expression:
             raise AmiLevelError("No filter specified")
-        session.event_filter = self.accounts.add_filter(
-            session.event_filter, header(fields, "MatchCriteria"), expression
+        session.set_filter(
+            self._accounts.add_filter(
+                session.event_filter, header(fields, "MatchCriteria"), expression
+            )
         )
         return Reply((response("Success", header(fields, "ActionID"), ("Message", "Success")),))
 
-    async def _waitevent(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
-        return await wait_for_events(self, session, fields)
+    async def _waitevent(
+        self, session: Session, fields: list[Field], peer: Peer, now: float
+    ) -> Reply:
+        return await wait_for_events(self._polls, session, fields)
 
 
 def event_mask(value: str) -> int | None:

@@ -20,6 +20,8 @@ from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
+from gateway.errors import RateLimited
+
 K = TypeVar("K")
 
 DEFAULT_MAX_KEYS: Final = 100_000
@@ -64,6 +66,12 @@ class TokenBuckets(Generic[K]):
             bucket.tokens -= 1.0
             return 0.0
         return (1.0 - bucket.tokens) / self.rate
+
+    def spend(self, key: K, now: float) -> None:
+        """``take``, raising ``RateLimited`` (429, with its ``Retry-After``) over the rate."""
+        wait = self.take(key, now)
+        if wait:
+            raise RateLimited(retry_after(wait))
 
     def configure(self, rate: float, burst: float | None = None) -> None:
         """A new rate (SIGHUP): keys keep their tokens, capped at the new burst."""

@@ -45,7 +45,8 @@ def _address(host: str, port: int) -> str:
     return f"{family}/TCP/{host}/{port}"
 
 
-def security_message(name: str, session: Session, peer: Peer, username: str) -> Message:
+def security_message(name: str, session: Session | None, peer: Peer, username: str) -> Message:
+    """``session`` None: the attempt had no session (a failed Digest answer), SessionID 0."""
     stamp = event_tv()
     fields: list[Field] = [
         ("Event", name),
@@ -55,7 +56,7 @@ def security_message(name: str, session: Session, peer: Peer, username: str) -> 
         ("Service", "AMI"),
         ("EventVersion", EVENT_VERSION.get(name, "2")),
         ("AccountID", username),
-        ("SessionID", f"0x{int(session.key):012x}"),
+        ("SessionID", f"0x{int(session.key) if session else 0:012x}"),
         ("LocalAddress", _address(peer.local_address, peer.local_port)),
         ("RemoteAddress", _address(peer.address, peer.port)),
     ]
@@ -77,7 +78,7 @@ class SecurityEvents:
     def failures(self) -> int:
         return self.failed.total()
 
-    def __call__(self, name: str, session: Session, peer: Peer, username: str) -> None:
+    def __call__(self, name: str, session: Session | None, peer: Peer, username: str) -> None:
         outcome = "success" if name == "SuccessfulAuth" else "failure"
         if outcome == "failure":
             self.failed[name] += 1

@@ -7,10 +7,10 @@ seconds) and the HTTP layer owns the timers and futures.
 
 from __future__ import annotations
 
+import enum
 import itertools
 import secrets
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import Final, Protocol
 
 from gateway.access.classes import ALL
@@ -36,54 +36,160 @@ def new_id(node_id: str) -> str:
     return node_id + secrets.token_hex(SESSION_ID_BITS // 8)
 
 
-@dataclass(slots=True, eq=False)
+class PollMode(enum.Enum):
+    """How a session's waitevent answers (``Cursor:`` switches it)."""
+
+    PLAIN = "plain"
+    """Asterisk's own: the events since the last poll; an event the ring lost is simply gone."""
+    CURSOR = "cursor"
+    """The gateway's resumable cursor: a gap is reported (``GatewayEventsLost``) and
+    every answer says where it stopped (``Cursor:``)."""
+
+
 class Session:
-    id: str
-    key: str
-    """Stable internal key: survives the id change at login; owns async results."""
-    address: str
-    expires: float
-    identity: Identity | None = None
-    challenge: str | None = None
-    send_events: int = 0
-    """Asterisk's send_events: HTTP sessions start with none; waitevent turns all on."""
-    event_filter: EventPredicate | None = None
-    """The user's eventfilters plus the session's own ``Action: Filter`` rules."""
-    cursor: int = 0
-    cursor_mode: bool = False
-    waiter: Waiter | None = None
+    """One HTTP session.  It changes only through its own methods (and the
+    store's, for its id, life and waiter); everything else only reads it."""
+
+    __slots__ = (
+        "_address",
+        "_challenge",
+        "_cursor",
+        "_event_filter",
+        "_expires",
+        "_id",
+        "_identity",
+        "_key",
+        "_poll_mode",
+        "_send_events",
+        "_waiter",
+    )
+
+    def __init__(self, *, id: str, key: str, address: str, expires: float, cursor: int = 0) -> None:
+        self._id = id
+        self._key = key
+        self._address = address
+        self._expires = expires
+        self._identity: Identity | None = None
+        self._challenge: str | None = None
+        self._send_events = 0
+        self._event_filter: EventPredicate | None = None
+        self._cursor = cursor
+        self._poll_mode = PollMode.PLAIN
+        self._waiter: Waiter | None = None
+
+    def __repr__(self) -> str:
+        user = self._identity.username if self._identity else None
+        return f"Session(id={self._id!r}, key={self._key!r}, user={user!r})"
+
+    @property
+    def id(self) -> str:
+        return self._id
+
+    @property
+    def key(self) -> str:
+        """Stable internal key: survives the id change at login; owns async results."""
+        return self._key
+
+    @property
+    def address(self) -> str:
+        return self._address
+
+    @property
+    def expires(self) -> float:
+        return self._expires
+
+    @property
+    def identity(self) -> Identity | None:
+        return self._identity
+
+    @property
+    def challenge(self) -> str | None:
+        return self._challenge
+
+    @property
+    def send_events(self) -> int:
+        """Asterisk's send_events: HTTP sessions start with none; waitevent turns all on."""
+        return self._send_events
+
+    @property
+    def event_filter(self) -> EventPredicate | None:
+        """The user's eventfilters plus the session's own ``Action: Filter`` rules."""
+        return self._event_filter
+
+    @property
+    def cursor(self) -> int:
+        """The seq of the last event this session has looked at."""
+        return self._cursor
+
+    @property
+    def poll_mode(self) -> PollMode:
+        return self._poll_mode
+
+    @property
+    def waiter(self) -> Waiter | None:
+        return self._waiter
 
     @property
     def authenticated(self) -> bool:
-        return self.identity is not None
+        return self._identity is not None
 
     def log_in(self, identity: Identity) -> None:
         """Take the user's rights; the session's filter set starts as the
-        user's eventfilters (as Asterisk's session include/exclude lists)."""
-        self.identity = identity
-        self.event_filter = identity.event_filter
+        user's eventfilters (as Asterisk's session include/exclude lists),
+        and a pending MD5 challenge is spent."""
+        self._identity = identity
+        self._event_filter = identity.event_filter
+        self._challenge = None
+
+    def reidentify(self, identity: Identity, event_filter: EventPredicate | None) -> None:
+        """A reload changed the user's rights: the new ones, and the filter
+        set rebased on the user's new eventfilters."""
+        self._identity = identity
+        self._event_filter = event_filter
+
+    def ensure_challenge(self, make: Callable[[], str]) -> str:
+        """The MD5 challenge to answer; ``make`` one unless one is pending."""
+        if not self._challenge:
+            self._challenge = make()
+        return self._challenge
+
+    def set_event_mask(self, mask: int) -> None:
+        """``Action: Events`` (or a Login's ``Events:``): the classes to send."""
+        self._send_events = mask
+
+    def set_filter(self, event_filter: EventPredicate | None) -> None:
+        """``Action: Filter`` grew the session's filter set."""
+        self._event_filter = event_filter
+
+    def move_cursor(self, seq: int) -> None:
+        """Continue after event ``seq`` (a login, a poll's end, a ``Cursor:``)."""
+        self._cursor = seq
+
+    def use_cursor(self) -> None:
+        """A poll named a ``Cursor:``: answers in ``PollMode.CURSOR`` from now on."""
+        self._poll_mode = PollMode.CURSOR
 
     def wants(self, event: StoredEvent) -> bool:
         """Asterisk's rule: all the event's classes readable and in the mask,
         then the user's and the session's filters as one set."""
-        identity = self.identity
+        identity = self._identity
         if identity is None:
             return False
         classes = event.classes
-        if identity.read & classes != classes or self.send_events & classes != classes:
+        if identity.read & classes != classes or self._send_events & classes != classes:
             return False
         return self._owned_and_filtered(event)
 
     def _owned_and_filtered(self, event: StoredEvent) -> bool:
         """The rest of ``wants`` once the classes passed: the owner, then the filters."""
-        if event.owner is not None and event.owner != self.key:
+        if event.owner is not None and event.owner != self._key:
             return False
-        event_filter = self.event_filter
+        event_filter = self._event_filter
         return event_filter is None or event_filter.matches(event.text, event.message)
 
     def enable_events_for_wait(self) -> None:
-        if self.send_events == 0:
-            self.send_events = ALL
+        if self._send_events == 0:
+            self._send_events = ALL
 
     def pending(
         self, log: EventLog, limit: int | None = None, after: int | None = None
@@ -94,22 +200,23 @@ class Session:
         Asterisk's last_ev does.  ``after`` starts the scan elsewhere than
         the session's cursor: a poll resumes where its own scan stopped.
         """
-        start = self.cursor if after is None else after
+        start = self._cursor if after is None else after
         if start >= log.last_seq:  # the usual case when a poll starts: nothing new
             return 0, [], start
         lost, events = log.since(start, limit)
         cursor = events[-1].seq if events else max(start, log.first_seq - 1)
-        if self.identity is None:
+        identity = self._identity
+        if identity is None:
             return lost, [], cursor
         # The class bitmask once for the whole slice (``wants`` without its
         # per-event class test), then the owner and the filters.
-        blocked = ~(self.identity.read & self.send_events)
+        blocked = ~(identity.read & self._send_events)
         wanted = [e for e in events if not e.classes & blocked and self._owned_and_filtered(e)]
         return lost, wanted, cursor
 
     def has_pending(self, events: list[StoredEvent]) -> bool:
         """Whether any of these new events is one this session would get."""
-        cursor = self.cursor
+        cursor = self._cursor
         return any(e.seq > cursor and self.wants(e) for e in events)
 
 
@@ -175,12 +282,12 @@ class SessionStore:
 
     def touch(self, session: Session, now: float) -> None:
         life = self.httptimeout if session.authenticated else self.unauth_timeout
-        session.expires = max(session.expires, now + life)
+        session._expires = max(session._expires, now + life)
 
     def rekey(self, session: Session) -> None:
         """Give a session a fresh id (at login): a fixed id is worthless."""
         self._by_id.pop(session.id, None)
-        session.id = new_id(self.node_id)
+        session._id = new_id(self.node_id)
         self._by_id[session.id] = session
 
     def remove(self, session: Session) -> None:
@@ -210,7 +317,7 @@ class SessionStore:
     def set_waiter(self, session: Session, waiter: Waiter) -> Waiter | None:
         """Install a poll's waiter; returns the one it replaces (to be kicked)."""
         old = session.waiter
-        session.waiter = waiter
+        session._waiter = waiter
         self._waiting[session.key] = session
         return old
 
@@ -218,7 +325,7 @@ class SessionStore:
         """Forget the session's waiter (only ``waiter``, when given)."""
         if waiter is not None and session.waiter is not waiter:
             return
-        session.waiter = None
+        session._waiter = None
         self._waiting.pop(session.key, None)
 
     def waiting(self) -> list[Session]:

@@ -11,26 +11,51 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from dataclasses import dataclass
 from typing import Final, Protocol
 
 from gateway.ami.message import Field, Message, header
 from gateway.core.events import EventLog, StoredEvent
 from gateway.core.metrics import Metrics
 from gateway.core.replies import Reply, response
-from gateway.core.sessions import Session, SessionStore
+from gateway.core.sessions import PollMode, Session, SessionStore
 from gateway.errors import AmiLevelError
 
 
 class PollContext(Protocol):
-    """What a poll needs from the dispatcher."""
+    """What a poll needs: the log it reads, the sessions it waits in, its
+    limits and the metrics it counts into (``Polls``)."""
+
+    @property
+    def log(self) -> EventLog: ...
+    @property
+    def sessions(self) -> SessionStore: ...
+    @property
+    def waitevent_max(self) -> float: ...
+    @property
+    def waitevent_batch(self) -> int: ...
+    @property
+    def metrics(self) -> Metrics: ...
+
+
+@dataclass(slots=True)
+class Polls:
+    """The waitevent of every session: one per gateway, handed to the dispatcher."""
 
     log: EventLog
     sessions: SessionStore
-    waitevent_max: float
-    waitevent_batch: int
     metrics: Metrics
+    waitevent_max: float = 50.0
+    """The longest a poll waits (``[limits] waitevent_max``, or httptimeout - 10)."""
+    waitevent_batch: int = 10_000
+    """Events scanned per slice: a poll never waits while newer events are unread."""
+
+    def configure(self, waitevent_max: float) -> None:
+        """A reload's waitevent cap."""
+        self.waitevent_max = waitevent_max
 
 
+CURSOR: Final = PollMode.CURSOR
 _LEADING_INT: Final = re.compile(r"\s*([+-]?\d+)")
 WAIT_DONE: Final = "Waiting for Event completed."
 
@@ -100,18 +125,18 @@ def parse_timeout(value: str | None, cap: float) -> float:
 
 
 def _set_cursor(session: Session, value: str, log: EventLog) -> None:
-    session.cursor_mode = True
+    session.use_cursor()
     text = value.strip()
     if text:
         match = _LEADING_INT.match(text)
         if match is None:
             raise AmiLevelError("Invalid cursor")
-        session.cursor = min(max(int(match.group(1)), 0), log.last_seq)
+        session.move_cursor(min(max(int(match.group(1)), 0), log.last_seq))
 
 
-async def wait_for_events(dispatcher: PollContext, session: Session, fields: list[Field]) -> Reply:
-    log, sessions = dispatcher.log, dispatcher.sessions
-    timeout = parse_timeout(header(fields, "Timeout"), dispatcher.waitevent_max)
+async def wait_for_events(polls: PollContext, session: Session, fields: list[Field]) -> Reply:
+    log, sessions = polls.log, polls.sessions
+    timeout = parse_timeout(header(fields, "Timeout"), polls.waitevent_max)
     cursor = header(fields, "Cursor")
     if cursor is not None:
         _set_cursor(session, cursor, log)
@@ -121,8 +146,8 @@ async def wait_for_events(dispatcher: PollContext, session: Session, fields: lis
     if older is not None:
         older.kick()
     try:
-        lost, events, new_cursor = _scan(session, log, dispatcher.waitevent_batch)
-        if not events and not (lost and session.cursor_mode) and timeout > 0:
+        lost, events, new_cursor = _scan(session, log, polls.waitevent_batch)
+        if not events and not (lost and session.poll_mode is CURSOR) and timeout > 0:
             # A timer that wakes the waiter, not asyncio.timeout(): its
             # bookkeeping was ~5% of a poll's CPU (fanout profile in bench/).
             timer = asyncio.get_running_loop().call_later(timeout, waiter.wake)
@@ -135,11 +160,11 @@ async def wait_for_events(dispatcher: PollContext, session: Session, fields: lis
             # Resume after what this poll already looked at: rescanning the
             # backlog made one event answering N polls cost O(N x backlog)
             # (the sessions benchmark in bench/README.md).
-            more, events, new_cursor = _scan(session, log, dispatcher.waitevent_batch, new_cursor)
+            more, events, new_cursor = _scan(session, log, polls.waitevent_batch, new_cursor)
             lost += more
         # Every event between the cursors was delivered, lost from the ring or filtered out.
-        dispatcher.metrics.skipped(lost, new_cursor - session.cursor - lost - len(events))
-        session.cursor = new_cursor
+        polls.metrics.skipped(lost, new_cursor - session.cursor - lost - len(events))
+        session.move_cursor(new_cursor)
         return _reply(session, header(fields, "ActionID"), lost, events)
     finally:
         sessions.clear_waiter(session, waiter)
@@ -152,7 +177,7 @@ def _scan(
     """Like ``Session.pending``, but a batch-sized slice of events the session
     does not want never makes it wait while newer events are still unread."""
     lost, events, cursor = session.pending(log, batch, after)
-    while not events and cursor < log.last_seq and not (lost and session.cursor_mode):
+    while not events and cursor < log.last_seq and not (lost and session.poll_mode is CURSOR):
         more, events, cursor = session.pending(log, batch, cursor)
         lost += more
     return lost, events, cursor
@@ -170,10 +195,10 @@ _COMPLETE_EVENT: Final = _prerendered(("Event", "WaitEventComplete"))
 
 
 def _reply(session: Session, action_id: str | None, lost: int, events: list[StoredEvent]) -> Reply:
-    if not action_id and not session.cursor_mode:
+    if not action_id and session.poll_mode is not CURSOR:
         return Reply((_COMPLETED,), tuple(events), (_COMPLETE_EVENT,))
     head = [response("Success", action_id, ("Message", WAIT_DONE))]
-    if lost and session.cursor_mode:
+    if lost and session.poll_mode is CURSOR:
         head.append(
             Message.of(
                 ("Event", "GatewayEventsLost"), ("Privilege", "system,all"), ("Lost", str(lost))
@@ -182,6 +207,6 @@ def _reply(session: Session, action_id: str | None, lost: int, events: list[Stor
     tail: list[Field] = [("Event", "WaitEventComplete")]
     if action_id:
         tail.append(("ActionID", action_id))
-    if session.cursor_mode:
+    if session.poll_mode is CURSOR:
         tail.append(("Cursor", str(session.cursor)))
     return Reply(tuple(head), tuple(events), (Message(tuple(tail)),))

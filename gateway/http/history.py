@@ -9,7 +9,6 @@ read class.  Errors are ``JsonHttpError``s, answered by the HTTP layer.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Final
 from urllib.parse import parse_qsl
@@ -19,7 +18,6 @@ from prometheus_client import CollectorRegistry
 
 from gateway.access.classes import CLASS_BITS
 from gateway.access.identity import Identity
-from gateway.core.dispatch import Dispatcher
 from gateway.errors import (
     AuthenticationFailed,
     BadCredentials,
@@ -34,9 +32,8 @@ from gateway.history.record import to_json
 from gateway.history.service import HistoryService
 from gateway.history.stats import RecorderStats
 from gateway.http.accesslog import note_request
-from gateway.http.ajam import request_peer
-from gateway.http.basic import BasicCredentials, parse_basic
-from gateway.http.params import cookie_session_id
+from gateway.http.caller import CallerResolver
+from gateway.http.client import request_peer
 from gateway.http.respond import NO_CACHE, SERVER_NAME
 
 READ_CLASSES: Final = CLASS_BITS["cdr"] | CLASS_BITS["reporting"]
@@ -49,12 +46,11 @@ class HistoryRoute:
     """``{prefix}/history``: the service's lookups for an authenticated caller."""
 
     def __init__(
-        self, service: HistoryService, dispatcher: Dispatcher, *, max_body: int, max_query: int
+        self, service: HistoryService, callers: CallerResolver, *, max_body: int, max_query: int
     ) -> None:
         self.service = service
         self.settings = service.settings
-        self.dispatcher = dispatcher
-        self.sessions = dispatcher.sessions
+        self.callers = callers
         self.max_body = max_body
         self.max_query = max_query
 
@@ -106,38 +102,18 @@ class HistoryRoute:
         raise InvalidField("the body must be JSON or a form", "body")
 
     async def _identity(self, request: web.Request, params: Mapping[str, object]) -> Identity:
+        """The caller's rights: its session's, or its HTTP Basic user's (checked
+        as an AJAM Basic request is; no session is kept)."""
         try:
-            credentials = parse_basic(request.headers.get("Authorization"))
+            caller = await self.callers.history(request, params, request_peer(request))
         except BadCredentials as error:
             raise InvalidField(error.message, "Authorization") from None
-        if credentials is not None:
-            return await self._basic(request, credentials)
-        # The query's mansession_id counts beside a body's: nginx routes on the
-        # query alone, so a cookie-less POST names its session there.
-        wanted = (
-            cookie_session_id(request.headers.get("Cookie"))
-            or params.get("mansession_id")
-            or request.query.get("mansession_id")
-        )
-        now = time.monotonic()
-        session = self.sessions.get(wanted, now) if isinstance(wanted, str) else None
-        if session is None or session.identity is None:
-            raise NotAuthenticated("log in first, or send HTTP Basic credentials")
-        self.dispatcher.check_rate(session)  # a lookup spends the session's rate too
-        self.sessions.touch(session, now)
-        return session.identity  # a reload that removes its user ends the session
-
-    async def _basic(self, request: web.Request, credentials: BasicCredentials) -> Identity:
-        """Checked as an AJAM Basic request is: permit/deny, the failed-login
-        delay and the security events; no session is kept."""
-        peer = request_peer(request)
-        probe = self.sessions.detached(peer.address, time.monotonic(), 0)
-        try:
-            return await self.dispatcher.authenticate(
-                probe, peer, credentials.username, secret=credentials.password
-            )
         except AuthenticationFailed:
             raise NotAuthenticated("Authentication failed") from None
+        identity = caller.session.identity if caller is not None else None
+        if identity is None:
+            raise NotAuthenticated("log in first, or send HTTP Basic credentials")
+        return identity
 
 
 def _single(pairs: Iterable[tuple[str, object]]) -> dict[str, object]:

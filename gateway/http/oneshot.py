@@ -12,34 +12,23 @@ outlive the answer.  The rules:
 * ``Action: Login``: the Basic credentials are the login's, so a client can
   open a session without a secret in its URL.
 
-The credentials are checked like a Login's: permit/deny, the failed-login
-delay and the security events, with exactly the user's rights.  No aiohttp
-here: the HTTP layer passes in what it parsed.
+The credentials are checked like a Login's, by the login gate
+(``gateway.core.login``): permit/deny, the failed-login delay and the
+security events, with exactly the user's rights.  The caller resolver
+(``gateway.http.caller``) applies these rules; the pure ones are here.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from typing import Final
 
 from gateway.ami.message import Field, header
-from gateway.core.dispatch import Dispatcher
-from gateway.core.replies import Peer
 from gateway.core.sessions import Session
-from gateway.errors import CredentialsMismatch, NeedsSession
+from gateway.errors import CredentialsMismatch
 from gateway.http.basic import BasicCredentials
 
 LOGIN_CREDENTIALS: Final = frozenset({"username", "secret", "authtype", "key"})
 """Replaced by the Basic credentials on a Login: one source of truth."""
-
-
-@dataclass(frozen=True, slots=True)
-class BasicSession:
-    """The session a Basic request runs in; ``stored`` ones answer with a cookie."""
-
-    session: Session
-    stored: bool
 
 
 def action_name(fields: list[Field]) -> str:
@@ -64,34 +53,3 @@ def login_fields(
         raise CredentialsMismatch
     kept = [(k, v) for k, v in fields if k.lower() not in LOGIN_CREDENTIALS]
     return [*kept, ("Username", credentials.username), ("Secret", credentials.password)]
-
-
-async def basic_session(
-    dispatcher: Dispatcher,
-    credentials: BasicCredentials,
-    existing: Session | None,
-    fields: list[Field],
-    peer: Peer,
-) -> BasicSession:
-    """The session a non-Login Basic request runs in, its credentials checked."""
-    sessions = dispatcher.sessions
-    now = time.monotonic()
-    if existing is not None and existing.identity is not None:
-        if other_user(existing, credentials.username):
-            raise CredentialsMismatch
-        # A wrong password must not end the client's real session: check it on
-        # a throwaway one.
-        probe = sessions.detached(peer.address, now, dispatcher.log.last_seq)
-        await dispatcher.authenticate(
-            probe, peer, credentials.username, secret=credentials.password
-        )
-        return BasicSession(existing, stored=True)
-    if action_name(fields) == "waitevent":
-        raise NeedsSession
-    session = sessions.detached(peer.address, now, dispatcher.log.last_seq)
-    identity = await dispatcher.authenticate(
-        session, peer, credentials.username, secret=credentials.password
-    )
-    session.log_in(identity)
-    dispatcher.security("SuccessfulAuth", session, peer, identity.username)
-    return BasicSession(session, stored=False)

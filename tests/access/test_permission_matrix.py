@@ -170,8 +170,8 @@ def test_read_matrix_over_the_captured_events(classes: frozenset[str]) -> None:
         if mask_names is None:
             mask_names = names_of(mask_text)
         session = Session(id="s", key="1", address="192.0.2.1", expires=1e9)
-        session.identity = Identity("u", user.read, user.write)
-        session.send_events = mask
+        session.log_in(Identity("u", user.read, user.write))
+        session.set_event_mask(mask)
         for event in stored:
             needs = names_of(event.message.get("Privilege") or "")
             expected = needs <= classes and needs <= mask_names

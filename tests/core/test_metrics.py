@@ -75,7 +75,7 @@ def test_levels_are_read_at_scrape_time() -> None:
     assert value(metrics, "ajam_sessions", state="authenticated") == 0
     session = sessions.create("a", 0.0, 0)
     sessions.create("b", 0.0, 0)
-    session.identity = Identity("admin", ALL, ALL)
+    session.log_in(Identity("admin", ALL, ALL))
     link.ready, link.reconnects, link.login_failures = False, 3, 2
     assert value(metrics, "ajam_sessions", state="authenticated") == 1
     assert value(metrics, "ajam_sessions", state="unauthenticated") == 1

@@ -37,8 +37,8 @@ class OnlyName:
 
 def logged_in(store: SessionStore, read: int = ALL, now: float = 0.0) -> Session:
     session = store.create("127.0.0.1", now, 0)
-    session.identity = Identity("admin", read, ALL)
-    session.send_events = ALL
+    session.log_in(Identity("admin", read, ALL))
+    session.set_event_mask(ALL)
     return session
 
 
@@ -110,7 +110,7 @@ def test_wants_needs_every_class_in_read_and_mask() -> None:
     both = log.append(Message.of(("Event", "X"), ("Privilege", "call,user,all")))
     assert session.wants(call)
     assert not session.wants(both)
-    session.send_events = SYSTEM
+    session.set_event_mask(SYSTEM)
     assert not session.wants(call)
 
 
@@ -127,10 +127,10 @@ def test_filters_apply_after_classes() -> None:
     store = SessionStore()
     log = EventLog(10)
     session = logged_in(store)
-    session.event_filter = OnlyName("Newchannel")
+    session.set_filter(OnlyName("Newchannel"))
     assert session.wants(log.append(Message.of(("Event", "Newchannel"))))
     assert not session.wants(log.append(Message.of(("Event", "Hangup"))))
-    session.event_filter = None
+    session.set_filter(None)
     assert session.wants(log.append(Message.of(("Event", "Hangup"))))
 
 
@@ -142,7 +142,7 @@ def test_pending_moves_the_cursor_past_what_it_looked_at() -> None:
     lost, events, cursor = session.pending(log)
     assert (lost, [e.name for e in events], cursor) == (0, ["a"], 2)
     assert session.has_pending(log.since(0)[1])
-    session.cursor = cursor
+    session.move_cursor(cursor)
     assert not session.has_pending(log.since(0)[1])
 
 
@@ -152,7 +152,7 @@ def test_unauthenticated_sessions_want_nothing_and_waitevent_turns_events_on() -
     assert not session.wants(log.append(Message.of(("Event", "A"))))
     session.enable_events_for_wait()
     assert session.send_events == ALL
-    session.send_events = CALL
+    session.set_event_mask(CALL)
     session.enable_events_for_wait()
     assert session.send_events == CALL
 
@@ -182,7 +182,7 @@ def test_authenticated_count() -> None:
     store.create("a", 0.0, 0)
     logged_in = store.create("b", 0.0, 0)
     assert store.authenticated_count() == 0
-    logged_in.identity = Identity("admin", ALL, ALL)
+    logged_in.log_in(Identity("admin", ALL, ALL))
     assert store.authenticated_count() == 1
     assert len(store) == 2
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 
 import pytest
 
@@ -11,7 +10,7 @@ from gateway.ami.message import Message
 from gateway.core.events import EventLog
 from gateway.core.metrics import Metrics
 from gateway.core.sessions import Session, SessionStore
-from gateway.core.waitevent import Notifier, PollWaiter, parse_timeout, wait_for_events
+from gateway.core.waitevent import Notifier, Polls, PollWaiter, parse_timeout, wait_for_events
 
 
 @pytest.mark.parametrize(
@@ -38,11 +37,11 @@ async def test_notifier_wakes_only_sessions_that_want_the_events() -> None:
     store = SessionStore()
     notifier = Notifier(log, store)
     admin = store.create("a", 0.0, 0)
-    admin.identity = Identity("admin", ALL, ALL)
-    admin.send_events = ALL
+    admin.log_in(Identity("admin", ALL, ALL))
+    admin.set_event_mask(ALL)
     nobody = store.create("b", 0.0, 0)
-    nobody.identity = Identity("nobody", 0, 0)
-    nobody.send_events = ALL
+    nobody.log_in(Identity("nobody", 0, 0))
+    nobody.set_event_mask(ALL)
     woken, idle = PollWaiter(), PollWaiter()
     store.set_waiter(admin, woken)
     store.set_waiter(nobody, idle)
@@ -66,15 +65,10 @@ async def test_kick_wakes_and_marks() -> None:
     assert waiter.future.done()
 
 
-@dataclass
-class Polls:
-    """What wait_for_events needs from the dispatcher."""
-
-    log: EventLog = field(default_factory=lambda: EventLog(1000))
-    sessions: SessionStore = field(default_factory=SessionStore)
-    waitevent_max: float = 5.0
-    waitevent_batch: int = 10
-    metrics: Metrics = field(default_factory=Metrics)
+def polls_of(batch: int = 10) -> Polls:
+    """A poll context with a small batch: a few events span several slices."""
+    log, sessions = EventLog(1000), SessionStore()
+    return Polls(log, sessions, Metrics(), waitevent_max=5.0, waitevent_batch=batch)
 
 
 class OnlyWanted:
@@ -90,8 +84,8 @@ class OnlyWanted:
 
 def reader(polls: Polls, predicate: OnlyWanted) -> Session:
     session = polls.sessions.create("a", 0.0, polls.log.last_seq)
-    session.identity = Identity("admin", ALL, ALL)
-    session.event_filter = predicate
+    session.log_in(Identity("admin", ALL, ALL))
+    session.set_filter(predicate)
     return session
 
 
@@ -101,7 +95,7 @@ def append(log: EventLog, name: str, count: int = 1) -> None:
 
 
 async def test_a_backlog_larger_than_a_batch_does_not_hide_a_wanted_event() -> None:
-    polls = Polls()
+    polls = polls_of()
     session = reader(polls, OnlyWanted())
     append(polls.log, "Noise", 25)  # 2.5 batches nobody wants
     append(polls.log, "Wanted")
@@ -112,7 +106,7 @@ async def test_a_backlog_larger_than_a_batch_does_not_hide_a_wanted_event() -> N
 
 
 async def test_a_woken_poll_does_not_rescan_what_it_already_looked_at() -> None:
-    polls = Polls(waitevent_batch=1000)
+    polls = polls_of(batch=1000)
     notifier = Notifier(polls.log, polls.sessions)
     predicate = OnlyWanted()
     session = reader(polls, predicate)
