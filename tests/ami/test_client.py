@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from gateway.ami.client import AmiClient
+from gateway.ami.client import AmiClient, LinkState
 from gateway.ami.message import Message
 from gateway.errors import ActionTimeout, InvalidCharacter, NotConnected
 from tests.support.fakeami import (
@@ -55,6 +55,21 @@ async def test_md5_login_sends_md5_of_challenge_and_secret(fake: FakeAmi) -> Non
     assert client.banner == "Asterisk Call Manager/11.0.0"
     assert sink.links[0] == (True, "")
     assert sink.named("FullyBooted")
+
+
+async def test_the_link_state_is_named_from_down_to_closed(fake: FakeAmi) -> None:
+    client = new_client(settings(fake.port), Sink())
+    states = [client.state]
+    async with running(client) as task:
+        await until(lambda: client.ready)
+        states.append(client.state)
+        await client.close()  # logs off: the link is closing, no longer ready
+        states.append(client.state)
+        await task  # run() ends by itself once the link is down
+        states.append(client.state)
+    assert states == [LinkState.DOWN, LinkState.UP, LinkState.CLOSING, LinkState.CLOSED]
+    assert not client.ready
+    assert fake.named("Logoff")
 
 
 async def test_plain_login_when_the_challenge_is_refused(fake: FakeAmi) -> None:
