@@ -6,26 +6,9 @@ import pytest
 
 from gateway.access.actionclasses import SESSION_ACTIONS, ActionPermissions
 from gateway.access.classes import CLASS_BITS, parse_classes
-from gateway.ami.message import Message, decode
+from gateway.ami.message import Message
 from gateway.errors import ProtocolError
-from tests.support.fixturedata import ami_recv
-
-
-def messages(data: bytes) -> list[Message]:
-    """Just enough AMI parsing for one capture: blocks split at blank lines."""
-    body = data.split(b"\r\n", 1)[1]  # the banner has no blank line after it
-    out = []
-    for block in body.split(b"\r\n\r\n"):
-        if block:
-            lines = decode(block).split("\r\n")
-            out.append(Message(tuple((k, v) for k, _, v in (ln.partition(": ") for ln in lines))))
-    return out
-
-
-def listcommands_response() -> Message:
-    found = [m for m in messages(ami_recv("listcommands")) if m.get("ActionID") == "lc-1"]
-    assert len(found) == 1
-    return found[0]
+from tests.support.fixturedata import listcommands_response
 
 
 def test_learned_table_matches_the_capture() -> None:

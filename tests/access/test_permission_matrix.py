@@ -28,8 +28,7 @@ from gateway.core.dispatch import event_mask
 from gateway.core.events import EventLog
 from gateway.core.sessions import Session
 from gateway.errors import PermissionDenied
-from tests.access.test_actionclasses import listcommands_response
-from tests.support.fixturedata import AMI_DIR, ami_recv
+from tests.support.fixturedata import AMI_DIR, ami_recv, listcommands_response
 
 EVERY = frozenset(CLASS_NAMES)
 CLASS_SETS: list[frozenset[str]] = [

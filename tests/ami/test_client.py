@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -25,19 +24,12 @@ from tests.support.fakeami import (
     Sink,
     hold,
     new_client,
-    no_loop_problems,  # noqa: F401 - an autouse fixture
     running,
     settings,
 )
 from tests.support.harness import until
 
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeAmi]:
-    server = FakeAmi()
-    await server.start()
-    yield server
-    await server.stop()
+pytestmark = pytest.mark.usefixtures("no_loop_problems")
 
 
 async def test_md5_login_sends_md5_of_challenge_and_secret(fake: FakeAmi) -> None:

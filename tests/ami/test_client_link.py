@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import given
@@ -19,9 +18,7 @@ from tests.support.fakeami import (
     FakeAmi,
     Peer,
     Sink,
-    hold,
     new_client,
-    no_loop_problems,  # noqa: F401 - an autouse fixture
     running,
     settings,
 )
@@ -29,14 +26,7 @@ from tests.support.harness import until
 
 NOT_CONNECTED = "Asterisk is not connected"
 
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeAmi]:
-    server = FakeAmi()
-    server.on["slow"] = hold
-    await server.start()
-    yield server
-    await server.stop()
+pytestmark = pytest.mark.usefixtures("no_loop_problems")
 
 
 def slow(action_id: str) -> list[tuple[str, str]]:

@@ -3,8 +3,6 @@ a self-signed certificate made for the test)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,21 +12,8 @@ from gateway.ami.client import tls_context
 from gateway.ami.settings import AmiConfig
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
-from tests.support.certs import Cert, self_signed
+from tests.support.certs import Cert
 from tests.support.harness import MakeClient, login, new_app, rawman, until, wait_ready
-
-
-@pytest.fixture
-def cert(tmp_path: Path) -> Cert:
-    return self_signed(tmp_path)
-
-
-@pytest.fixture
-async def tls_simulator(cert: Cert) -> AsyncIterator[Simulator]:
-    sim = Simulator(auth_fail_delay=0.05)
-    await sim.start(tls=cert.server_context())
-    yield sim
-    await sim.stop()
 
 
 def tls_app(sim: Simulator, **ami: Any) -> web.Application:

@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from gateway.ami.codec import Parser
 from gateway.ami.message import Message, encode
 from gateway.http.params import parse_form
-from tests.access.test_actionclasses import listcommands_response
 from tests.support.fakeami import FakeAmi, Peer
+from tests.support.fixturedata import listcommands_response
 from tests.support.harness import COOKIE, new_app, wait_ready
 
 T = TypeVar("T")

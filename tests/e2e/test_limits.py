@@ -10,7 +10,7 @@ import re
 import pytest
 
 from gateway.simulator import Simulator
-from tests.http.test_digestauth import Digest, begin, security_events
+from tests.support.digestclient import Digest, begin, security_events
 from tests.support.harness import Client, MakeClient, basic, login, rawman, start
 
 TRUSTED = {"trusted_proxies": ["127.0.0.1/32", "::1/128"]}

@@ -11,55 +11,19 @@ from the form body through AMI and back in the events.
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import AsyncIterator, Callable
 from typing import Any
-from urllib.parse import quote
 
-import pytest
-from aiohttp import ClientSession, DummyCookieJar, web
-from aiohttp.test_utils import TestServer
+from aiohttp import ClientSession
 
 from gateway.simulator import Simulator
-from tests.support.harness import new_app, wait_ready
-
-CRM_PASSWORD = "пароль-crm"  # a Cyrillic password: Basic credentials are UTF-8
-CRM_USER = {"secret": CRM_PASSWORD, "read": "call", "write": "originate,call"}
-CALLER_NAME = "Иван Петров"
-FORM_TYPE = "application/x-www-form-urlencoded"
-
-MakeServer = Callable[[web.Application], Any]
-
-
-def form_value(value: str) -> str:
-    """ВФорму(): КодироватьСтроку(..., КодировкаURL), then "%20" to "+"."""
-    return quote(value, safe="").replace("%20", "+")
-
-
-def basic_header(user: str, password: str) -> str:
-    """ЗаголовокBasic(): "Basic " + Base64Строка(UTF-8 bytes, no BOM)."""
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-def read_answer(status: int, body: bytes, content_type: str) -> dict[str, Any]:
-    """ПрочитатьОтвет(): status 200, UTF-8 text, JSON into maps."""
-    assert status == 200
-    assert content_type == "application/json; charset=utf-8"
-    answer: dict[str, Any] = json.loads(body.decode("utf-8"))
-    return answer
-
-
-@pytest.fixture
-async def onec(simulator: Simulator, aiohttp_server: MakeServer) -> AsyncIterator[ClientSession]:
-    """An HTTP client that, like HTTPСоединение, keeps no cookies."""
-    app = new_app(simulator.port, users={"crm": CRM_USER})
-    server: TestServer = await aiohttp_server(app)
-    await wait_ready(app)
-    async with ClientSession(
-        base_url=f"http://127.0.0.1:{server.port}", cookie_jar=DummyCookieJar()
-    ) as session:
-        yield session
+from tests.support.onec import (
+    CALLER_NAME,
+    CRM_PASSWORD,
+    FORM_TYPE,
+    basic_header,
+    form_value,
+    read_answer,
+)
 
 
 async def call(onec: ClientSession, channel: str, context: str, number: str, name: str) -> bool:

@@ -13,7 +13,7 @@ import pytest
 from gateway.ami.message import Message
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
-from tests.http.test_digestauth import Digest, begin
+from tests.support.digestclient import Digest, begin
 from tests.support.harness import Client, MakeClient, basic, start
 
 ROUTES = ("rawman", "mxml", "manager", "json")

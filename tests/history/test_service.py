@@ -20,7 +20,6 @@ from gateway.simulator import Simulator
 from tests.support.harness import Client, MakeClient, login, new_app, until
 from tests.support.historyapp import (
     CALLS,
-    client,
     dsts,
     fed,
     history,
@@ -29,35 +28,46 @@ from tests.support.historyapp import (
 )
 from tests.support.historydata import captured_cdrs
 
-__all__ = ["client"]  # the fixture, imported for pytest
 
-
-async def test_every_filter(client: Client) -> None:
-    session = await login(client)
-    everything = await history(client, session)
+async def test_every_filter(history_client: Client) -> None:
+    session = await login(history_client)
+    everything = await history(history_client, session)
     assert everything["count"] == 5
     assert dsts(everything) == ["300", "400", "200", "89120000000", "100"]  # newest first
     for spelling in ("+7 912 000-00-00", "89120000000", "9120000000"):
-        found = await history(client, session, number=spelling)
+        found = await history(history_client, session, number=spelling)
         assert dsts(found) == ["300", "200", "89120000000", "100"], spelling
-    assert dsts(await history(client, session, caller="89120000000")) == ["300", "200", "100"]
-    assert dsts(await history(client, session, callee="+79120000000")) == ["89120000000"]
-    both = await history(client, session, caller="100", callee="9120000000")
+    assert dsts(await history(history_client, session, caller="89120000000")) == [
+        "300",
+        "200",
+        "100",
+    ]
+    assert dsts(await history(history_client, session, callee="+79120000000")) == ["89120000000"]
+    both = await history(history_client, session, caller="100", callee="9120000000")
     assert dsts(both) == ["89120000000"]
-    assert dsts(await history(client, session, number="9120000000", limit=2)) == ["300", "200"]
+    assert dsts(await history(history_client, session, number="9120000000", limit=2)) == [
+        "300",
+        "200",
+    ]
     window = await history(
-        client, session, number="9120000000", since="2026-11-21", until="2026-11-24T00:00:00+03:00"
+        history_client,
+        session,
+        number="9120000000",
+        since="2026-11-21",
+        until="2026-11-24T00:00:00+03:00",
     )
     assert dsts(window) == ["200", "89120000000"]
-    busy = await history(client, session, number="9120000000", disposition="busy")
+    busy = await history(history_client, session, number="9120000000", disposition="busy")
     assert dsts(busy) == ["200"]
-    missed = await history(client, session, disposition="NO_ANSWER")
+    missed = await history(history_client, session, disposition="NO_ANSWER")
     assert [c["disposition"] for c in missed["calls"]] == ["NO ANSWER"]
 
 
-async def test_answer_shape_and_times(client: Client) -> None:
-    session = await login(client)
-    first = (await history(client, session, number="+7 912 000-00-00", limit=50))["calls"][-1]
+async def test_answer_shape_and_times(history_client: Client) -> None:
+    session = await login(history_client)
+    first = (await history(history_client, session, number="+7 912 000-00-00", limit=50))["calls"][
+        -1
+    ]
     assert first == {
         "start": "2026-11-20T10:00:00+03:00",
         "answer": "2026-11-20T10:00:00+03:00",
@@ -79,40 +89,40 @@ async def test_answer_shape_and_times(client: Client) -> None:
         "linkedid": "",
         "userfield": "",
     }
-    missed = (await history(client, session, disposition="NO ANSWER"))["calls"][0]
+    missed = (await history(history_client, session, disposition="NO ANSWER"))["calls"][0]
     assert missed["answer"] is None
 
 
-async def test_get_form_and_query_string(client: Client) -> None:
-    session = await login(client)
-    client.session.cookie_jar.clear()
-    response = await client.get(
+async def test_get_form_and_query_string(history_client: Client) -> None:
+    session = await login(history_client)
+    history_client.session.cookie_jar.clear()
+    response = await history_client.get(
         "/asterisk/history",
         params={"number": "89120000000", "limit": "1", "mansession_id": session},
     )
     assert response.status == 200
     assert response.headers["Content-Type"].startswith("application/json")
     assert dsts(await response.json()) == ["300"]
-    response = await client.post(
+    response = await history_client.post(
         "/asterisk/history",
         data={"caller": "+79120000000", "limit": "5", "mansession_id": session},
     )
     assert dsts(await response.json()) == ["300", "200", "100"]
 
 
-async def test_captured_cdrs_unchanged(simulator: Simulator, client: Client) -> None:
-    await fed(simulator, client, captured_cdrs())
-    session = await login(client)
-    answer = await history(client, session, caller="100", limit=50)
+async def test_captured_cdrs_unchanged(simulator: Simulator, history_client: Client) -> None:
+    await fed(simulator, history_client, captured_cdrs())
+    session = await login(history_client)
+    answer = await history(history_client, session, caller="100", limit=50)
     names = {c["clid"] for c in answer["calls"]}
     assert '"Иван Петров" <100>' in names
     assert all(c["start"].endswith("+03:00") for c in answer["calls"])
 
 
-async def test_a_simulated_call_is_recorded(simulator: Simulator, client: Client) -> None:
-    session = await login(client)
-    client.session.cookie_jar.clear()
-    response = await client.get(
+async def test_a_simulated_call_is_recorded(simulator: Simulator, history_client: Client) -> None:
+    session = await login(history_client)
+    history_client.session.cookie_jar.clear()
+    response = await history_client.get(
         "/asterisk/rawman",
         params={
             "action": "originate",
@@ -126,9 +136,9 @@ async def test_a_simulated_call_is_recorded(simulator: Simulator, client: Client
     )
     assert "Response: Success" in await response.text()
     async with asyncio.timeout(10):
-        while not (await history(client, session, number="89991112233"))["calls"]:
+        while not (await history(history_client, session, number="89991112233"))["calls"]:
             await asyncio.sleep(0.05)
-    found = (await history(client, session, number="89991112233"))["calls"]
+    found = (await history(history_client, session, number="89991112233"))["calls"]
     assert found[0]["src"] == "+7 999 111-22-33"
     assert found[0]["dst"] == "100"
 
@@ -154,10 +164,10 @@ async def test_disabled_history_has_no_route(
     simulator: Simulator, aiohttp_client: MakeClient
 ) -> None:
     app = new_app(simulator.port)
-    client = await aiohttp_client(app)
+    history_client = await aiohttp_client(app)
     assert isinstance(app, web.Application)
     assert app[GATEWAY].history.backend is None
-    response = await client.get("/asterisk/history")
+    response = await history_client.get("/asterisk/history")
     assert response.status == 404
 
 
@@ -167,34 +177,34 @@ def readme_schema() -> Any:
     return json.loads(block.split("```")[0])
 
 
-async def test_answers_follow_the_readme_schema(client: Client) -> None:
+async def test_answers_follow_the_readme_schema(history_client: Client) -> None:
     schema = readme_schema()
     call_schema = schema["$defs"]["call"]
     assert tuple(call_schema["required"]) == COLUMNS
-    session = await login(client)
-    answer = await history(client, session)
+    session = await login(history_client)
+    answer = await history(history_client, session)
     assert set(answer) == set(schema["required"])
     for found in answer["calls"]:
         assert list(found) == call_schema["required"]
 
 
-async def test_metrics_show_the_recorder(client: Client) -> None:
-    response = await client.get("/metrics")
+async def test_metrics_show_the_recorder(history_client: Client) -> None:
+    response = await history_client.get("/metrics")
     assert "ajam_history_recorded_total 5.0" in await response.text()
 
 
 async def test_a_slow_lookup_is_503(
     simulator: Simulator, aiohttp_client: MakeClient, tmp_path: Path
 ) -> None:
-    client = await start_history(
+    history_client = await start_history(
         simulator, aiohttp_client, tmp_path / "t.sqlite3", query_timeout=0.1
     )
-    recorder = recorder_of(client)
+    recorder = recorder_of(history_client)
     gate = threading.Event()
     busy = asyncio.get_running_loop().run_in_executor(recorder._pool, gate.wait, 10.0)
     try:
-        session = await login(client)
-        response = await client.get(f"/asterisk/history?mansession_id={session}")
+        session = await login(history_client)
+        response = await history_client.get(f"/asterisk/history?mansession_id={session}")
         assert response.status == 503
         assert "query_timeout" in (await response.json())["error"]
     finally:
@@ -202,11 +212,11 @@ async def test_a_slow_lookup_is_503(
         await busy
 
 
-async def test_a_reload_leaves_history_to_a_restart(client: Client) -> None:
-    gateway = client.app[GATEWAY]
+async def test_a_reload_leaves_history_to_a_restart(history_client: Client) -> None:
+    gateway = history_client.app[GATEWAY]
     new = dataclasses.replace(gateway.config, history=HistoryConfig())
-    warnings = reload_config(client.app, new)
+    warnings = reload_config(history_client.app, new)
     assert warnings == ["[history] changed: it takes effect only after a restart"]
     assert gateway.config.history.enabled
-    session = await login(client)
-    assert (await history(client, session))["count"] == 5
+    session = await login(history_client)
+    assert (await history(history_client, session))["count"] == 5

@@ -19,11 +19,6 @@ def rec(src: str, dst: str, start: int, disposition: str = "ANSWERED") -> CdrRec
     return CdrRecord(start, None, start + 5, 5, 0, src=src, dst=dst, disposition=disposition)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    return SqliteStore(HistoryConfig(path=str(tmp_path / "s.sqlite3")))
-
-
 def test_wal_schema_and_round_trip(store: SqliteStore) -> None:
     assert store.journal_mode() == "wal"
     record = CdrRecord(T0, T0 + 1, T0 + 9, 9, 8, clid='"Ан" <1>', src="1", linkedid="L")

@@ -4,101 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
-from collections.abc import Mapping
-from typing import Any
 
 from aiohttp import ClientResponse
 
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
-from tests.support.harness import Client, MakeClient, start
-from tests.support.replay_rewrite import digest_params, digest_response
-
-NONCE = re.compile(r'nonce="(t1[0-9a-f]{32})"')
-CHALLENGE = re.compile(
-    r'^Digest algorithm=MD5, realm="asterisk", nonce="(t1[0-9a-f]{32})", qop="auth",'
-    r' opaque="\1"(, stale=true)?$'
+from tests.support.digestclient import (
+    CHALLENGE,
+    NONCE,
+    PING,
+    PONG,
+    Digest,
+    begin,
+    security_events,
 )
-PING = "/asterisk/arawman?action=ping"
-PONG = "Response: Success\r\nPing: Pong\r\n"
+from tests.support.harness import MakeClient
+from tests.support.replay_rewrite import digest_params
+
 HA1_OPS = hashlib.md5(b"ops:asterisk:ops-secret").hexdigest()
 HASHED = "pbkdf2_sha256$10000$c2FsdHNhbHRzYWx0$2ICDrkrs6m6m5T4rY1YCWlhJHyOLHgd7tePPLQhlK1c"
-
-
-async def begin(
-    simulator: Simulator, aiohttp_client: MakeClient, **sections: Mapping[str, Any]
-) -> Client:
-    http = {"node_id": "t1", **sections.pop("http", {})}
-    return await start(simulator, aiohttp_client, http=http, **sections)
-
-
-class Digest:
-    """A Digest client written from the RFCs (tests/support/replay_rewrite.py's maths)."""
-
-    def __init__(self, client: Client, user: str = "admin", secret: str = "admin-secret") -> None:
-        self.client = client
-        self.user = user
-        self.secret = secret
-        self.nonce = ""
-        self.nc = 0
-
-    def header(
-        self, uri: str, *, method: str = "GET", qop: bool = True, nc: int | None = None
-    ) -> str:
-        self.nc = self.nc + 1 if nc is None else nc
-        params = {
-            b"username": self.user.encode(),
-            b"realm": b"asterisk",
-            b"nonce": self.nonce.encode(),
-            b"uri": uri.encode(),
-        }
-        if qop:
-            params |= {b"qop": b"auth", b"nc": b"%08x" % self.nc, b"cnonce": b"c0ffee"}
-        response = digest_response(method.encode(), params, self.secret).decode()
-        text = (
-            f'Digest username="{self.user}", realm="asterisk", nonce="{self.nonce}",'
-            f' uri="{uri}", response="{response}", opaque="{self.nonce}"'
-        )
-        if qop:
-            text += f', algorithm=MD5, qop=auth, nc={self.nc:08x}, cnonce="c0ffee"'
-        return text
-
-    async def get(self, uri: str = PING, **options: Any) -> ClientResponse:
-        headers = {"Authorization": self.header(uri, **options)} if self.nonce else {}
-        response = await self.client.get(uri, headers=headers)
-        self.learn(response)
-        return response
-
-    def learn(self, response: ClientResponse) -> None:
-        if response.status == 401:
-            match = CHALLENGE.match(response.headers["WWW-Authenticate"])
-            assert match is not None, response.headers["WWW-Authenticate"]
-            self.nonce, self.nc = match.group(1), 0
-
-    async def login(self) -> None:
-        assert (await self.get()).status == 401
-        response = await self.get()
-        assert response.status == 200
-        assert (await response.text()).startswith(PONG)
 
 
 def stale(response: ClientResponse) -> bool:
     """A 401 whose challenge says the credentials were right but the nonce not."""
     challenge = response.headers.get("WWW-Authenticate", "")
     return response.status == 401 and challenge.endswith(", stale=true")
-
-
-def security_events(client: Client) -> list[str]:
-    """The gateway's own security events (not those of its AMI login)."""
-    _, events = client.app[GATEWAY].log.since(0)
-    ours = f"/127.0.0.1/{client.server.port}"
-    return [
-        e.message.name
-        for e in events
-        if e.message.get("Privilege") == "security,all"
-        and (e.message.get("LocalAddress") or "").endswith(ours)
-    ]
 
 
 async def test_no_credentials_get_asterisks_401(

@@ -82,12 +82,11 @@ EXPECT: Final = {
 }
 
 
-@pytest.fixture(scope="session")
-def digest_replays() -> dict[str, Replays]:
-    return {
-        path: Replays(CASES[path], fmt=fmt, node_id=NODE, scale=SCALE)
-        for path, fmt in MASK_FORMAT.items()
-    }
+DIGEST_REPLAYS: Final = {
+    path: Replays(CASES[path], fmt=fmt, node_id=NODE, scale=SCALE)
+    for path, fmt in MASK_FORMAT.items()
+}
+"""Each path's cases run together, once, when a test first asks."""
 
 
 @pytest.mark.parametrize(
@@ -100,10 +99,8 @@ def digest_replays() -> dict[str, Replays]:
     ],
     ids=lambda value: str(value),
 )
-def test_exchange_matches_the_capture(
-    digest_replays: dict[str, Replays], path: str, case: str, number: int
-) -> None:
-    EXPECT[path].check_exchange(digest_replays[path].get(case), case, number)
+def test_exchange_matches_the_capture(path: str, case: str, number: int) -> None:
+    EXPECT[path].check_exchange(DIGEST_REPLAYS[path].get(case), case, number)
 
 
 def test_every_capture_is_replayed() -> None:

@@ -50,9 +50,10 @@ EXPECT: Final = {
 }
 
 
-@pytest.fixture(scope="session")
-def format_replays() -> dict[str, Replays]:
-    return {fmt: Replays(CASES[fmt], fmt=fmt, node_id=NODE, scale=SCALE) for fmt in FORMATS}
+FORMAT_REPLAYS: Final = {
+    fmt: Replays(CASES[fmt], fmt=fmt, node_id=NODE, scale=SCALE) for fmt in FORMATS
+}
+"""Each format's cases run together, once, when a test first asks."""
 
 
 @pytest.mark.parametrize(
@@ -65,19 +66,15 @@ def format_replays() -> dict[str, Replays]:
     ],
     ids=lambda value: str(value),
 )
-def test_exchange_matches_the_capture(
-    format_replays: dict[str, Replays], fmt: str, case: str, number: int
-) -> None:
-    EXPECT[fmt].check_exchange(format_replays[fmt].get(case), case, number)
+def test_exchange_matches_the_capture(fmt: str, case: str, number: int) -> None:
+    EXPECT[fmt].check_exchange(FORMAT_REPLAYS[fmt].get(case), case, number)
 
 
 @pytest.mark.parametrize(
     ("fmt", "case"), [(fmt, case) for fmt in FORMATS for case in sorted(EXPECT[fmt].event_order)]
 )
-def test_call_events_arrive_complete_and_in_channel_order(
-    format_replays: dict[str, Replays], fmt: str, case: str
-) -> None:
-    EXPECT[fmt].assert_same_events(format_replays[fmt].get(case), case)
+def test_call_events_arrive_complete_and_in_channel_order(fmt: str, case: str) -> None:
+    EXPECT[fmt].assert_same_events(FORMAT_REPLAYS[fmt].get(case), case)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

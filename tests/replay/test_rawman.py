@@ -21,6 +21,7 @@ same events arrived, framed the same, each channel's in order.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping
 from typing import Final
 
@@ -88,13 +89,13 @@ that arrived within 0.5 ms; where the cut falls is a race too."""
 EXPECT: Final = Expectations("rawman", DEVIATIONS, EVENT_ORDER)
 
 
-@pytest.fixture(scope="session")
-def replays() -> Replays:
-    return Replays(CASES, fmt="rawman", node_id=NODE, scale=SCALE)
+REPLAYS: Final = Replays(CASES, fmt="rawman", node_id=NODE, scale=SCALE)
+"""Every case run together, once, when a test first asks."""
 
 
-@pytest.fixture(scope="session")
+@functools.cache
 def expiry_run() -> CaseRun:
+    """The expiry case on its own (its own timeout and pace), run once."""
     return asyncio.run(
         replay_case(
             EXPIRY,
@@ -111,18 +112,18 @@ def expiry_run() -> CaseRun:
     [(case, ex.number) for case in CASES for ex in read_http_fixture(case)],
     ids=lambda value: str(value),
 )
-def test_exchange_matches_the_capture(replays: Replays, case: str, number: int) -> None:
-    EXPECT.check_exchange(replays.get(case), case, number)
+def test_exchange_matches_the_capture(case: str, number: int) -> None:
+    EXPECT.check_exchange(REPLAYS.get(case), case, number)
 
 
 @pytest.mark.parametrize("case", sorted(EVENT_ORDER))
-def test_call_events_arrive_complete_and_in_channel_order(replays: Replays, case: str) -> None:
-    EXPECT.assert_same_events(replays.get(case), case)
+def test_call_events_arrive_complete_and_in_channel_order(case: str) -> None:
+    EXPECT.assert_same_events(REPLAYS.get(case), case)
 
 
 @pytest.mark.parametrize("number", [ex.number for ex in read_http_fixture(EXPIRY)])
-def test_unauthenticated_session_expiry(expiry_run: CaseRun, number: int) -> None:
-    EXPECT.check_exchange(expiry_run, EXPIRY, number)
+def test_unauthenticated_session_expiry(number: int) -> None:
+    EXPECT.check_exchange(expiry_run(), EXPIRY, number)
 
 
 def test_every_deviation_is_an_exchange_that_exists() -> None:

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
 
 import pytest
 
 from gateway.access.classes import ALL, CLASS_BITS
 from gateway.simulator import Simulator
 from gateway.simulator.actions import mask_of
-from tests.support.simclient import connect, running
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with running(time_scale=0.01, auth_fail_delay=0.01) as simulator:
-        yield simulator
+from tests.support.simclient import connect
 
 
 @pytest.mark.parametrize(

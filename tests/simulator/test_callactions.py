@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from gateway.ami.message import Message
 from gateway.simulator import Simulator
 from gateway.simulator.callactions import parse_callerid, parse_variables
-from tests.support.simclient import Client, connect, running
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with running(time_scale=0.01, auth_fail_delay=0.01) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-async def client(sim: Simulator) -> AsyncIterator[Client]:
-    conn = await connect(sim)
-    yield conn
-    conn.close()
+from tests.support.simclient import Client
 
 
 @pytest.mark.parametrize(

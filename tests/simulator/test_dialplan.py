@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
 from gateway.simulator.channels import Channel
 from gateway.simulator.dialplan import OriginateRequest, Target, parse_target
 from gateway.simulator.pbx import Pbx
-from tests.support.simclient import Recorder, running_pbx, until_idle
-
-
-@pytest.fixture
-async def pbx() -> AsyncIterator[tuple[Pbx, Recorder]]:
-    async with running_pbx(0.02) as both:
-        yield both
+from tests.support.simclient import Recorder, until_idle
 
 
 @pytest.mark.parametrize(

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
 
 from gateway.ami.message import Message
 from gateway.simulator.dialplan import OriginateRequest
 from gateway.simulator.pbx import Pbx, originate_response
 from tests.support.amimask import channel_histories, masked, parse_stream
 from tests.support.fixturedata import ami_recv
-from tests.support.simclient import Recorder, running_pbx, until_idle
-
-
-@pytest.fixture
-async def pbx() -> AsyncIterator[tuple[Pbx, Recorder]]:
-    async with running_pbx(0.02) as both:
-        yield both
+from tests.support.simclient import Recorder, until_idle
 
 
 def _app(

@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Final
 
 import pytest
 
 from gateway.simulator import Simulator, SimUser
-from gateway.simulator.channels import ManualClock
 from tests.support.amimask import (
     broadcast_part,
     channel_histories,
@@ -35,11 +33,8 @@ from tests.support.amimask import (
     session_part,
 )
 from tests.support.fixturedata import ami_cases, ami_recv
-from tests.support.simclient import connect, running
+from tests.support.simclient import connect
 from tests.support.simreplay import Hook, load_case, replay
-
-SCALE: Final = 0.1
-"""Simulated seconds run ten times faster than the captures' real ones."""
 
 EXACT: Final = frozenset(
     {
@@ -89,18 +84,18 @@ INJECTED: Final = (
 """What an AJAM client made Asterisk broadcast in crlf_userevent_from_ajam."""
 
 
-async def _second_login(sim: Simulator) -> None:
+async def _second_login(server_sim: Simulator) -> None:
     """The AJAM login of crlf_userevent_from_ajam, made over a second socket."""
-    client = await connect(sim)
+    client = await connect(server_sim)
     client.close()
 
 
-async def _inject(sim: Simulator) -> None:
-    sim.emit(INJECTED)
+async def _inject(server_sim: Simulator) -> None:
+    server_sim.emit(INJECTED)
 
 
-async def _restart(sim: Simulator) -> None:
-    await sim.shutdown(restart=True)
+async def _restart(server_sim: Simulator) -> None:
+    await server_sim.shutdown(restart=True)
 
 
 HOOKS: Final[dict[str, tuple[tuple[float, Hook], ...]]] = {
@@ -109,22 +104,8 @@ HOOKS: Final[dict[str, tuple[tuple[float, Hook], ...]]] = {
 }
 
 
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    async with running(time_scale=SCALE, auth_fail_delay=1.0 * SCALE) as simulator:
-        yield simulator
-
-
 def test_every_case_has_a_mode() -> None:
     assert set(ami_cases()) == EXACT | CALLS | NAMES_ONLY
-
-
-@pytest.fixture
-async def replay_sim() -> AsyncIterator[Simulator]:
-    """Call timers on a clock the replay moves (tests/support/simreplay.py)."""
-    clock = ManualClock(SCALE)
-    async with running(time_scale=SCALE, auth_fail_delay=1.0 * SCALE, clock=clock) as simulator:
-        yield simulator
 
 
 @pytest.mark.parametrize("case", sorted(EXACT | CALLS | NAMES_ONLY))
@@ -147,36 +128,36 @@ async def test_replay_matches_capture(replay_sim: Simulator, case: str) -> None:
 # -- the API ------------------------------------------------------------------
 
 
-async def test_stop_then_start_comes_back_on_the_same_port(sim: Simulator) -> None:
-    port = sim.port
-    client = await connect(sim)
-    await sim.stop()
+async def test_stop_then_start_comes_back_on_the_same_port(server_sim: Simulator) -> None:
+    port = server_sim.port
+    client = await connect(server_sim)
+    await server_sim.stop()
     assert await client.closed()
-    assert sim.connections == 0
+    assert server_sim.connections == 0
     with pytest.raises(ConnectionRefusedError):
         await asyncio.open_connection("127.0.0.1", port)
-    assert await sim.start() == port
-    client = await connect(sim)
-    assert sim.connections == 1
-    assert sim.logins == 2
+    assert await server_sim.start() == port
+    client = await connect(server_sim)
+    assert server_sim.connections == 1
+    assert server_sim.logins == 2
     client.close()
 
 
-async def test_stop_drops_every_call_without_events(sim: Simulator) -> None:
-    client = await connect(sim)
+async def test_stop_drops_every_call_without_events(server_sim: Simulator) -> None:
+    client = await connect(server_sim)
     client.send("Action: Originate", "Channel: Local/600@test", "Application: Wait", "Data: 2000")
     await client.until("Newchannel")
-    assert sim.pbx.channels
-    await sim.stop()
-    assert not sim.pbx.channels
+    assert server_sim.pbx.channels
+    await server_sim.stop()
+    assert not server_sim.pbx.channels
     assert await client.closed()
     assert not any(m.name == "Hangup" for m in client.messages)
 
 
-async def test_shutdown_sends_the_event_then_closes(sim: Simulator) -> None:
-    client = await connect(sim)
+async def test_shutdown_sends_the_event_then_closes(server_sim: Simulator) -> None:
+    client = await connect(server_sim)
     await client.until("SuccessfulAuth")
-    await sim.shutdown(restart=False)
+    await server_sim.shutdown(restart=False)
     event = await client.until("Shutdown")
     assert event.fields == (
         ("Event", "Shutdown"),
@@ -185,31 +166,31 @@ async def test_shutdown_sends_the_event_then_closes(sim: Simulator) -> None:
         ("Restart", "False"),
     )
     assert await client.closed()
-    assert sim.connections == 0
-    port = sim.port
-    assert await sim.start() == port  # Asterisk came back after its restart
-    (await connect(sim)).close()
+    assert server_sim.connections == 0
+    port = server_sim.port
+    assert await server_sim.start() == port  # Asterisk came back after its restart
+    (await connect(server_sim)).close()
 
 
-async def test_answer_pings_false_swallows_ping_only(sim: Simulator) -> None:
-    sim.answer_pings = False
-    client = await connect(sim)
+async def test_answer_pings_false_swallows_ping_only(server_sim: Simulator) -> None:
+    server_sim.answer_pings = False
+    client = await connect(server_sim)
     client.send("Action: Ping", "ActionID: p1")
     client.send("Action: Getvar", "ActionID: g1", "Variable: LEN(ab)")
     await client.until("g1")
     assert not any(m.get("ActionID") == "p1" for m in client.before)
-    assert [m.get("ActionID") for m in sim.received][-2:] == ["p1", "g1"]
-    sim.answer_pings = True
+    assert [m.get("ActionID") for m in server_sim.received][-2:] == ["p1", "g1"]
+    server_sim.answer_pings = True
     client.send("Action: Ping", "ActionID: p2")
     assert (await client.until("p2")).get("Ping") == "Pong"
     client.close()
 
 
-async def test_emit_reaches_only_sessions_that_may_read_it(sim: Simulator) -> None:
-    admin = await connect(sim, "admin")
-    reader = await connect(sim, "reader")
-    sim.emit([("Event", "UserThing"), ("Privilege", "user,all"), ("X", "1")])
-    sim.emit([("Event", "CallThing"), ("Privilege", "call,all"), ("X", "2")])
+async def test_emit_reaches_only_sessions_that_may_read_it(server_sim: Simulator) -> None:
+    admin = await connect(server_sim, "admin")
+    reader = await connect(server_sim, "reader")
+    server_sim.emit([("Event", "UserThing"), ("Privilege", "user,all"), ("X", "1")])
+    server_sim.emit([("Event", "CallThing"), ("Privilege", "call,all"), ("X", "2")])
     await reader.until("CallThing")
     assert not any(m.name == "UserThing" for m in reader.before)
     assert (await admin.until("UserThing")).get("X") == "1"
@@ -218,9 +199,9 @@ async def test_emit_reaches_only_sessions_that_may_read_it(sim: Simulator) -> No
     reader.close()
 
 
-async def test_emit_skips_sessions_not_logged_in(sim: Simulator) -> None:
-    client = await connect(sim, None)
-    sim.emit([("Event", "Early"), ("Privilege", "system,all")])
+async def test_emit_skips_sessions_not_logged_in(server_sim: Simulator) -> None:
+    client = await connect(server_sim, None)
+    server_sim.emit([("Event", "Early"), ("Privilege", "system,all")])
     client.send("Action: Ping", "ActionID: before")
     assert (await client.until("before")).get("Message") == "Permission denied"
     assert client.before == []
@@ -228,10 +209,10 @@ async def test_emit_skips_sessions_not_logged_in(sim: Simulator) -> None:
 
 
 async def test_call_events_stream_full_calls() -> None:
-    sim = Simulator(call_events=5.0, time_scale=0.02)
-    await sim.start()
+    server_sim = Simulator(call_events=5.0, time_scale=0.02)
+    await server_sim.start()
     try:
-        client = await connect(sim)
+        client = await connect(server_sim)
         names = []
         for _ in range(4):
             await client.until("Cdr")
@@ -242,40 +223,40 @@ async def test_call_events_stream_full_calls() -> None:
         assert "NewCallerid" in names
         client.close()
     finally:
-        await sim.stop()
+        await server_sim.stop()
 
 
 async def test_custom_users_and_wait_for_logins_timeout() -> None:
-    sim = Simulator(users={"bob": SimUser("pw", read="call", write="")}, time_scale=0.01)
-    await sim.start()
+    server_sim = Simulator(users={"bob": SimUser("pw", read="call", write="")}, time_scale=0.01)
+    await server_sim.start()
     try:
-        client = await connect(sim, None)
+        client = await connect(server_sim, None)
         client.send("Action: Login", "ActionID: l1", "Username: bob", "Secret: pw")
-        await sim.wait_for_logins(1)
+        await server_sim.wait_for_logins(1)
         with pytest.raises(TimeoutError):
-            await sim.wait_for_logins(2, timeout=0.05)
+            await server_sim.wait_for_logins(2, timeout=0.05)
         client.send("Action: Command", "ActionID: c", "Command: core show version")
         assert (await client.until("c")).get("Message") == "Permission denied"
         assert not any(m.name == "FullyBooted" for m in client.before)  # no system class
         client.close()
     finally:
-        await sim.stop()
+        await server_sim.stop()
 
 
-async def test_start_twice_is_refused(sim: Simulator) -> None:
+async def test_start_twice_is_refused(server_sim: Simulator) -> None:
     with pytest.raises(RuntimeError):
-        await sim.start()
+        await server_sim.start()
 
 
-async def test_written_to_counts_every_byte_a_connection_was_sent(sim: Simulator) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", sim.port)
+async def test_written_to_counts_every_byte_a_connection_was_sent(server_sim: Simulator) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server_sim.port)
     host, port = writer.get_extra_info("sockname")[:2]
     address = f"IPV4/TCP/{host}/{port}"
     banner = await reader.readline()
-    assert sim.written_to(address) == len(banner)
+    assert server_sim.written_to(address) == len(banner)
     writer.write(b"Action: Ping\r\n\r\n")
     answer = await reader.readuntil(b"\r\n\r\n")
-    assert sim.written_to(address) == len(banner) + len(answer)
-    assert sim.written_to("IPV4/TCP/127.0.0.1/1") == 0
+    assert server_sim.written_to(address) == len(banner) + len(answer)
+    assert server_sim.written_to("IPV4/TCP/127.0.0.1/1") == 0
     writer.close()
     await writer.wait_closed()

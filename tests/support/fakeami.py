@@ -17,8 +17,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-
 from gateway.ami.client import AmiClient
 from gateway.ami.codec import Parser
 from gateway.ami.message import Field, Message
@@ -231,11 +229,3 @@ def loop_problems() -> Iterator[list[dict[str, Any]]]:
         problems.extend({"message": str(w.message)} for w in caught)
     finally:
         loop.set_exception_handler(None)
-
-
-@pytest.fixture(autouse=True)
-async def no_loop_problems() -> AsyncIterator[None]:
-    """No "Task exception was never retrieved", no unclosed transport (import it to use)."""
-    with loop_problems() as problems:
-        yield
-    assert problems == []

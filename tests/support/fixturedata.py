@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.ami.message import header
+from gateway.ami.message import Message, decode, header
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "asterisk-22"
@@ -103,3 +103,21 @@ def ami_recv(case: str) -> bytes:
 
 def ami_sent(case: str) -> bytes:
     return (AMI_DIR / f"{case}.sent").read_bytes()
+
+
+def messages(data: bytes) -> list[Message]:
+    """Just enough AMI parsing for one capture: blocks split at blank lines."""
+    body = data.split(b"\r\n", 1)[1]  # the banner has no blank line after it
+    out = []
+    for block in body.split(b"\r\n\r\n"):
+        if block:
+            lines = decode(block).split("\r\n")
+            out.append(Message(tuple((k, v) for k, _, v in (ln.partition(": ") for ln in lines))))
+    return out
+
+
+def listcommands_response() -> Message:
+    """Asterisk's answer to ListCommands in the ami/listcommands capture."""
+    found = [m for m in messages(ami_recv("listcommands")) if m.get("ActionID") == "lc-1"]
+    assert len(found) == 1
+    return found[0]

@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
 from tests.support.harness import Client, MakeClient, start, until
@@ -68,10 +66,3 @@ async def history(client: Client, session: str, **params: Any) -> Any:
 
 def dsts(answer: Any) -> list[str]:
     return [c["dst"] for c in answer["calls"]]
-
-
-@pytest.fixture
-async def client(simulator: Simulator, aiohttp_client: MakeClient, tmp_path: Path) -> Client:
-    client = await start_history(simulator, aiohttp_client, tmp_path / "h.sqlite3")
-    await fed(simulator, client)
-    return client

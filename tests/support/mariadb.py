@@ -6,6 +6,7 @@ tests that need it are skipped (in CI they fail instead: ``CI`` is set).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -16,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pymysql
-import pytest
 
 from tests.support.dbserver import START_TIMEOUT, missing, stop, wait_for_socket
 
@@ -60,8 +60,9 @@ def _provision(socket: str, db: MariaDb) -> None:
     root.close()
 
 
-@pytest.fixture(scope="module")
-def mariadb() -> Iterator[MariaDb]:
+@contextlib.contextmanager
+def mariadb_server() -> Iterator[MariaDb]:
+    """A server of our own for as long as the block runs (``tests/history/conftest.py``)."""
     found = _binaries()
     if found is None:
         missing("mariadb-server")

@@ -8,6 +8,7 @@ the package creates.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -19,8 +20,6 @@ from dataclasses import dataclass
 from glob import glob
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.support.dbserver import START_TIMEOUT, missing, stop, wait_for_socket
 
@@ -56,8 +55,9 @@ def _wait_accepting(bin_dir: Path, home: Path) -> None:
     raise RuntimeError("postgres did not accept connections in time")
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
+@contextlib.contextmanager
+def postgres_server() -> Iterator[Postgres]:
+    """A server of our own for as long as the block runs (``tests/history/conftest.py``)."""
     bin_dir = _bin_dir()
     if bin_dir is None:
         missing("postgresql")

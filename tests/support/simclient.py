@@ -15,6 +15,8 @@ from tests.support.amimask import parse_stream
 from tests.support.harness import until
 
 WAIT = 5.0
+REPLAY_SCALE = 0.1
+"""The simulator's replays: simulated seconds run ten times faster than the captures'."""
 """Generous bound on any single wait: the simulator answers in milliseconds."""
 
 
