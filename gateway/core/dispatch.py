@@ -100,8 +100,8 @@ class Dispatcher:
         sessions: SessionStore,
         gate: LoginGate,
         polls: PollContext,
+        session_rate: TokenBuckets[str],
         facts: AmiFacts | None = None,
-        session_rate: TokenBuckets[str] | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self._accounts = accounts
@@ -122,8 +122,7 @@ class Dispatcher:
         }
 
     async def handle(self, session: Session, fields: list[Field], peer: Peer, now: float) -> Reply:
-        if self._session_rate is not None:  # over it: 429, and nothing is sent
-            self._session_rate.spend(session.key, now)
+        self._session_rate.spend(session.key, now)  # over it: 429, and nothing is sent
         fields = [(k, v) for k, v in fields if k.lower() not in STRIPPED_PARAMS]
         validate_action(fields)
         action = (header(fields, "Action") or "").strip()

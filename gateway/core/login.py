@@ -73,7 +73,7 @@ class LoginGate:
         sessions: SessionStore,
         log: EventLog,
         security: SecurityEvent,
-        guard: LoginGuard | None = None,
+        guard: LoginGuard,
         fail_delay: float = 1.0,
         lifecycle: Lifecycle | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -114,15 +114,13 @@ class LoginGate:
         no session yet, ``SessionID`` 0)."""
         started = self._clock()
         guard = self._guard
-        if guard is not None and guard.blocked(username, peer.address, started):
+        if guard.blocked(username, peer.address, started):
             await self.fail(peer, username, "LoginRateLimited", session=session, started=started)
         result = await self._verify(username, peer.address, verify)
         if isinstance(result, str):
-            if guard is not None:
-                guard.failed(username, peer.address, started)
+            guard.failed(username, peer.address, started)
             await self.fail(peer, username, result, session=session, started=started)
-        if guard is not None:
-            guard.succeeded(username, peer.address)
+        guard.succeeded(username, peer.address)
         self.refuse_if_closing()  # the drain may have begun while the secret was checked
         return result
 
@@ -147,15 +145,12 @@ class LoginGate:
         return await self.check(peer, username, verify, session=session)
 
     async def _verify(self, username: str, address: str, verify: Callable[[], T | str]) -> T | str:
-        guard = self._guard
-        if guard is not None:
-            guard.checking(username, address, busy=True)
+        self._guard.checking(username, address, busy=True)
         try:
             # A salted hash costs ~50 ms of CPU by design: keep it off the event loop.
             return await asyncio.to_thread(verify)
         finally:
-            if guard is not None:
-                guard.checking(username, address, busy=False)
+            self._guard.checking(username, address, busy=False)
 
     async def fail(
         self,

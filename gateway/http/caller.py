@@ -82,8 +82,8 @@ class CallerResolver:
         sessions: SessionStore,
         log: EventLog,
         gate: LoginGate,
+        session_rate: TokenBuckets[str],
         digest: DigestAuth | None = None,
-        session_rate: TokenBuckets[str] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions = sessions
@@ -139,8 +139,7 @@ class CallerResolver:
         session = self._named(request, wanted if isinstance(wanted, str) else None, now)
         if session is None or session.identity is None:
             return None
-        if self._session_rate is not None:
-            self._session_rate.spend(session.key, now)
+        self._session_rate.spend(session.key, now)
         self._sessions.touch(session, now)  # a reload that removes its user ends the session
         return Caller(session, How.NAMED, [], now)
 

@@ -203,3 +203,12 @@ def test_pending_keeps_another_sessions_targeted_events_out() -> None:
     assert [e.name for e in mine.pending(log)[1]] == ["originateresponse"]
     assert other.pending(log)[1] == []
     assert other.pending(log)[2] == 1
+
+
+def test_repr_names_the_session_and_its_user_only() -> None:
+    session = SessionStore(node_id="n").create("10.0.0.1", 0.0, 0)
+    session.ensure_challenge(lambda: "4711")
+    assert repr(session) == f"Session(id={session.id!r}, key={session.key!r}, user=None)"
+    session.log_in(Identity("admin", ALL, ALL))
+    assert repr(session).endswith("user='admin')")
+    assert "4711" not in repr(session)
