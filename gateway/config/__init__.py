@@ -6,20 +6,20 @@ for single values, ``users`` the ``[users.NAME]`` tables and ``history`` the
 package: it is handed the settings it needs.
 """
 
+from gateway.access.users import UserConfig
+from gateway.ami.settings import AmiConfig
 from gateway.config.load import (
-    AmiConfig,
     Config,
     EventsConfig,
-    HistoryConfig,
     HttpConfig,
     LimitsConfig,
     LogConfig,
-    UserConfig,
     check_node_id,
     demo_config,
     load_config,
     parse_config,
 )
+from gateway.history.settings import HistoryConfig
 
 __all__ = [
     "AmiConfig",

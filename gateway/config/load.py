@@ -30,20 +30,6 @@ from gateway.errors import ConfigError
 from gateway.history.settings import HistoryConfig
 from gateway.logs import FORMATS as LOG_FORMATS
 
-__all__ = [
-    "AmiConfig",
-    "Config",
-    "EventsConfig",
-    "HistoryConfig",
-    "HttpConfig",
-    "LimitsConfig",
-    "LogConfig",
-    "UserConfig",
-    "demo_config",
-    "load_config",
-    "parse_config",
-]
-
 MIB: Final = 1024 * 1024
 DAY: Final = 86_400
 
