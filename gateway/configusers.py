@@ -14,6 +14,7 @@ from gateway.configfields import Network, Reader, fail
 from gateway.credentials import check_ha1, parse_hash
 from gateway.errors import ConfigError
 from gateway.eventfilter import EventFilter
+from gateway.posixre import PatternError
 
 MAX_FILTERS: Final = 64
 """eventfilter entries per user: each one runs on every event."""
@@ -77,7 +78,7 @@ def _eventfilter(where: str, value: object) -> tuple[str, ...]:
     for spec in specs:
         try:
             EventFilter.from_specs((spec,))
-        except re.error as exc:
+        except PatternError as exc:
             raise fail(where, f"{spec!r} does not compile: {exc}") from exc
         except ValueError as exc:
             raise fail(where, str(exc)) from exc

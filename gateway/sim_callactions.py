@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Final
 
 from gateway.ami.message import Field, Message
 from gateway.astvalues import ast_true, skip_blanks
+from gateway.posixre import PatternError, compile_posix
 from gateway.sim_channel import Channel, Fields, unknown
 from gateway.sim_data import QUEUE
 from gateway.sim_dialplan import OriginateRequest
@@ -98,8 +99,8 @@ async def _hangup(conn: Connection, action: Message) -> Reply:
     pbx = conn.hub.pbx
     if len(name) > 2 and name.startswith("/") and name.endswith("/"):
         try:
-            regex = re.compile(name[1:-1])
-        except re.error:
+            regex = compile_posix(name[1:-1])
+        except PatternError:
             return error(action, "Invalid regex")
         chans = [chan for chan in pbx.channels.values() if regex.search(chan.name)]
         items = [
