@@ -54,6 +54,8 @@ def _actions(user: UserConfig) -> str:
 
 
 def _commands(user: UserConfig) -> str:
+    if not user.write & CLASS_BITS["command"]:
+        return "none (write has no command class)"
     if any(name.lower() == "command" for name in user.actions_allow or ()):
         return "any (actions_allow names Command)"
     if not user.commands_allow:
