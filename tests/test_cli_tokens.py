@@ -24,6 +24,7 @@ from gateway.clitokens import (
 )
 from gateway.configusers import UserConfig, parse_user
 from gateway.errors import ConfigError
+from gateway.expressions import dynamic_name
 from gateway.simulator import Simulator
 from tests.harness import MakeClient, gateway_config, login, rawman, start
 
@@ -181,14 +182,34 @@ async def test_commands_allow_and_the_escape_hatch(
     assert command_sent(simulator) is runs
 
 
+@pytest.mark.parametrize(
+    ("text", "built"),
+    [
+        ("${S${X}HELL(id)}", "${S${X}HELL(id)}"),
+        ("x ${X${Y}:1} y", "${X${Y}:1}"),  # the name before ':' is built
+        ("${X:${Y}}", None),  # only the offset is built: never a call
+        ("$[$[1+1]+${X}]", None),  # nested $[ counts its own bracket
+        ("$[${X}${Y}]", "$[${X}${Y}]"),  # two expansions make one name
+        ("$[A${X}]", "$[A${X}]"),
+        ("$[${X}]", None),
+        ("${S${X}HELL(id)", "${S${X}HELL(id)"),  # unclosed: Asterisk reads to the end
+    ],
+)
+def test_dynamic_names(text: str, built: str | None) -> None:
+    assert dynamic_name(text) == built
+
+
 def test_commands_allow_in_the_config_and_check_config() -> None:
     user = parse_user("u", {"secret": "s", "commands_allow": ["core show", 'sip  "show"']}, {})
     assert user.commands_allow == (("core", "show"), ("sip", "show"))
     assert UserConfig(name="d").commands_allow == DEFAULT_PREFIXES
     with pytest.raises(ConfigError, match=r"\[users.u\] commands_allow: '  ' has no words"):
         parse_user("u", {"secret": "s", "commands_allow": ["  "]}, {})
-    config = gateway_config(5038, users=ESCAPE_HATCH)
+    quiet = {"secret": "q", "write": "command", "commands_allow": []}
+    config = gateway_config(5038, users={**ESCAPE_HATCH, "quiet": quiet})
     report, _ = check_config_report(config)
     assert "  commands_allow: core show, channel originate, dialplan add\n" in report
     assert "  commands_allow: any (actions_allow names Command)\n" in report
     assert "  commands_allow: core show, pjsip show, sip show," in report  # the default
+    assert "  commands_allow: none\n" in report
+    assert "  commands_allow: none (write has no command class)\n" in report

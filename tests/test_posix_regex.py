@@ -90,6 +90,13 @@ CASES = [
     (rb"(", b"("),
     (rb"[[:nosuch:]]", b"a"),
     (rb"a\\", b"a\\"),
+    (rb"a{3,2}", b"aaa"),
+    (rb"a{40000}", b"a"),
+    (rb"a{2,}b", b"aab"),
+    (rb"[a-[:digit:]]", b"a"),
+    (rb"[a-c]", b"b"),
+    (rb"[%--]", b","),
+    (rb"[[:alpha]]", b"a"),  # an unclosed [: is glibc's error too
 ]
 
 
