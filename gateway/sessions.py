@@ -64,7 +64,10 @@ class Session:
     send_events: int = 0
     """Asterisk's send_events: HTTP sessions start with none; waitevent turns all on."""
     event_filter: EventPredicate | None = None
-    """The user's eventfilters plus the session's own ``Action: Filter`` rules."""
+    """The session's own ``Action: Filter`` rules.  The user's eventfilters
+    (``identity.event_filter``) are the operator's ceiling and stay apart: an
+    event must pass both, so a session's include can narrow, never widen
+    (a deliberate departure from Asterisk, which joins the two lists)."""
     cursor: int = 0
     cursor_mode: bool = False
     waiter: Waiter | None = None
@@ -74,14 +77,12 @@ class Session:
         return self.identity is not None
 
     def log_in(self, identity: Identity) -> None:
-        """Take the user's rights; the session's filter set starts as the
-        user's eventfilters (as Asterisk's session include/exclude lists)."""
+        """Take the user's rights (eventfilters included)."""
         self.identity = identity
-        self.event_filter = identity.event_filter
 
     def wants(self, event: StoredEvent) -> bool:
         """Asterisk's rule: all the event's classes readable and in the mask,
-        then the user's and the session's filters as one set."""
+        then the user's filters and the session's own, each on its own."""
         identity = self.identity
         if identity is None:
             return False
@@ -94,8 +95,12 @@ class Session:
         """The rest of ``wants`` once the classes passed: the owner, then the filters."""
         if event.owner is not None and event.owner != self.key:
             return False
-        event_filter = self.event_filter
-        return event_filter is None or event_filter.matches(event.text, event.message)
+        identity = self.identity
+        ceiling = None if identity is None else identity.event_filter
+        if ceiling is not None and not ceiling.matches(event.text, event.message):
+            return False
+        own = self.event_filter
+        return own is None or own.matches(event.text, event.message)
 
     def enable_events_for_wait(self) -> None:
         if self.send_events == 0:
