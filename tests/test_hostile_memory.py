@@ -47,7 +47,7 @@ HEADERS: Final = 120
 VALUE: Final = b"x" * 1_000
 SESSIONS: Final = 40
 SLOW: Final = 10
-"""Sessions that read their answers 64 KB at a time with a pause between."""
+"""Sessions that read their answers 64 KB at a time, 50 ms apart."""
 
 _SEQ: Final = re.compile(rb"UserEvent: flood\r\nSeq: (\d+)\r\n")
 
@@ -119,7 +119,7 @@ class Drainer:
                     end = match.end()
                 tail = data[max(end, len(data) - 64) :]
                 if self.slow:
-                    await asyncio.sleep(0.01)
+                    await asyncio.sleep(0.05)
 
 
 async def login(client: ClientSession, url: str) -> str:
@@ -129,13 +129,21 @@ async def login(client: ClientSession, url: str) -> str:
         return response.cookies["mansession_id"].value
 
 
-async def flood(ami: FakeAmi) -> None:
+async def flood(ami: FakeAmi, first: int, last: int) -> None:
     writer = ami.peers[-1].writer
-    for seq in range(1, EVENTS + 1):
+    for seq in range(first, last + 1):
         writer.write(flood_event(seq))
         if seq % 10 == 0:
             await writer.drain()
     await writer.drain()
+
+
+async def drain_a_flood(ami: FakeAmi, drainers: list[Drainer]) -> None:
+    """Half the flood before anyone polls (every session then drains a full
+    ring at once), the other half while they drain."""
+    await flood(ami, 1, EVENTS // 2)
+    await asyncio.sleep(0.5)  # the gateway has read it all
+    await asyncio.gather(flood(ami, EVENTS // 2 + 1, EVENTS), *(d.run() for d in drainers))
 
 
 class Peak:
@@ -188,7 +196,7 @@ async def test_rss_stays_under_the_budgets_while_a_flood_drains(tmp_path: Path) 
         bound = baseline + RING_BYTES + QUEUED_BYTES + OVERHEAD
         peak = Peak(process.pid, bound, process)
         sampler = asyncio.create_task(peak.sample())
-        work = asyncio.ensure_future(asyncio.gather(flood(ami), *(d.run() for d in drainers)))
+        work = asyncio.ensure_future(drain_a_flood(ami, drainers))
         try:
             await asyncio.wait((sampler, work), timeout=120, return_when=asyncio.FIRST_COMPLETED)
         finally:
