@@ -128,7 +128,7 @@ class Session:
         # per-event class test), then the owner and the filters.
         blocked = ~(self.identity.read & self.send_events)
         wanted = [e for e in events if not e.classes & blocked and self._owned_and_filtered(e)]
-        if max_bytes is not None and len(wanted) > 1:
+        if max_bytes is not None and wanted and _wire_span(wanted) > max_bytes:
             cut = _byte_cut(wanted, max_bytes)
             if cut < len(wanted):
                 del wanted[cut:]
@@ -139,6 +139,13 @@ class Session:
         """Whether any of these new events is one this session would get."""
         cursor = self.cursor
         return any(e.seq > cursor and self.wants(e) for e in events)
+
+
+def _wire_span(events: list[StoredEvent]) -> int:
+    """Wire bytes from the first to the last of ``events``, the events between
+    them included: an upper bound of their own, in O(1)."""
+    first = events[0]
+    return events[-1].end - first.end + first.wire_size
 
 
 def _byte_cut(events: list[StoredEvent], max_bytes: int) -> int:
