@@ -24,7 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
 
 EVENT = (
     b"Event: Newchannel\r\nPrivilege: call,all\r\nChannel: PJSIP/1001-00000001\r\n"
@@ -36,7 +36,7 @@ EVENT = (
 )
 
 
-def _best(run: Any, repeat: int = 5) -> float:
+def _best(run: Callable[[], float], repeat: int = 5) -> float:
     return min(run() for _ in range(repeat))
 
 
@@ -75,7 +75,7 @@ def inner() -> dict[str, float]:
         started = time.perf_counter()
         for _ in range(200):
             if cut:
-                session.pending(log, 10_000, after, 1 << 20)  # type: ignore[call-arg]
+                session.pending(log, 10_000, after, 1 << 20)
             else:
                 session.pending(log, 10_000, after)
         return (time.perf_counter() - started) / 200 * 1e6

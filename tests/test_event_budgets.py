@@ -15,6 +15,7 @@ import pytest
 from aiohttp import ClientSession
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench import ring_bench
 from gateway.ami.codec import Parser
 from gateway.ami.message import Message
 from gateway.app import GATEWAY
@@ -423,3 +424,9 @@ async def test_the_ring_and_budget_metrics_are_exposed(simulator: Simulator) -> 
     assert samples["ajam_send_queued_max_bytes"] == 128 << 20
     assert samples["ajam_send_queued_peak_bytes"] > 0
     assert samples["ajam_send_queued_bytes"] == 0
+
+
+def test_the_ring_benchmark_runs_on_this_tree() -> None:
+    timings = ring_bench.inner()
+    assert set(timings) == {"append", "since", "pending"}
+    assert all(value > 0 for value in timings.values())
