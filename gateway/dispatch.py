@@ -40,6 +40,7 @@ from gateway.events import EventLog
 from gateway.metrics import Metrics
 from gateway.ratelimit import LoginGuard, TokenBuckets, retry_after
 from gateway.replies import Peer, Reply, response
+from gateway.sendbudget import DEFAULT_REPLY_BYTES, SendBudget
 from gateway.sessions import EventPredicate, Identity, Session, SessionStore
 from gateway.waitevent import wait_for_events
 
@@ -124,6 +125,8 @@ class Dispatcher:
         login_fail_delay: float = 1.0,
         waitevent_max: float = 50.0,
         waitevent_batch: int = 10_000,
+        reply_bytes: int = DEFAULT_REPLY_BYTES,
+        send_budget: SendBudget | None = None,
         facts: AmiFacts | None = None,
         login_guard: LoginGuard | None = None,
         session_rate: TokenBuckets[str] | None = None,
@@ -137,6 +140,8 @@ class Dispatcher:
         self.login_fail_delay = login_fail_delay
         self.waitevent_max = waitevent_max
         self.waitevent_batch = waitevent_batch
+        self.reply_bytes = reply_bytes
+        self.send_budget = send_budget or SendBudget()
         self.facts = facts or AmiFacts()
         self.login_guard = login_guard
         self.session_rate = session_rate

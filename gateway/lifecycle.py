@@ -93,9 +93,13 @@ def _apply_limits(app: web.Application, config: Config) -> None:
             limits.login_failures_per_user_address,
             limits.login_failure_window,
         )
+    gateway.dispatcher.send_budget.limit = limits.queued_bytes
     handler = app[AJAM]
     handler.settings = dataclasses.replace(
-        handler.settings, max_query=limits.max_query, max_body=limits.max_body
+        handler.settings,
+        max_query=limits.max_query,
+        max_body=limits.max_body,
+        send_timeout=limits.send_timeout,
     )
 
 

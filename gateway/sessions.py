@@ -107,13 +107,20 @@ class Session:
             self.send_events = ALL
 
     def pending(
-        self, log: EventLog, limit: int | None = None, after: int | None = None
+        self,
+        log: EventLog,
+        limit: int | None = None,
+        after: int | None = None,
+        max_bytes: int | None = None,
     ) -> tuple[int, list[StoredEvent], int]:
         """What this session should get now: (lost, events, new cursor).
 
         The new cursor passes every event looked at, delivered or not, as
         Asterisk's last_ev does.  ``after`` starts the scan elsewhere than
         the session's cursor: a poll resumes where its own scan stopped.
+        ``max_bytes`` caps the events' wire bytes (the first event always
+        goes): when it cuts, the cursor is the last event kept, so the rest
+        comes with the next poll.
         """
         start = self.cursor if after is None else after
         if start >= log.last_seq:  # the usual case when a poll starts: nothing new
@@ -126,12 +133,34 @@ class Session:
         # per-event class test), then the owner and the filters.
         blocked = ~(self.identity.read & self.send_events)
         wanted = [e for e in events if not e.classes & blocked and self._owned_and_filtered(e)]
+        if max_bytes is not None and wanted and _wire_span(wanted) > max_bytes:
+            cut = _byte_cut(wanted, max_bytes)
+            if cut < len(wanted):
+                del wanted[cut:]
+                cursor = wanted[-1].seq
         return lost, wanted, cursor
 
     def has_pending(self, events: list[StoredEvent]) -> bool:
         """Whether any of these new events is one this session would get."""
         cursor = self.cursor
         return any(e.seq > cursor and self.wants(e) for e in events)
+
+
+def _wire_span(events: list[StoredEvent]) -> int:
+    """Wire bytes from the first to the last of ``events``, the events between
+    them included: an upper bound of their own, in O(1)."""
+    first = events[0]
+    return events[-1].end - first.end + first.wire_size
+
+
+def _byte_cut(events: list[StoredEvent], max_bytes: int) -> int:
+    """How many of ``events`` fit in ``max_bytes`` of wire bytes (at least one)."""
+    total = 0
+    for index, event in enumerate(events):
+        total += event.wire_size
+        if total > max_bytes:
+            return max(index, 1)
+    return len(events)
 
 
 class SessionStore:
