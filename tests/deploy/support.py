@@ -37,6 +37,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without a PYTHONPATH (which would import
+    this checkout instead of what an install put in a venv)."""
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME"}}
+    return {**env, **extra}
+
+
 def checkout_env(**extra: str) -> dict[str, str]:
     """This process's environment, importing this checkout's ``gateway``."""
     return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
@@ -114,11 +121,14 @@ def tool(name: str, package: str, *places: str) -> str:
     return found
 
 
-def run(argv: Sequence[str], *, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def run(
+    argv: Sequence[str], *, cwd: Path = ROOT, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """A tool's exit code and its output (stdout and stderr together)."""
     return subprocess.run(
         list(argv),
         cwd=cwd,
+        env=None if env is None else dict(env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
