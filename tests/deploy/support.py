@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -114,11 +115,16 @@ def tool(name: str, package: str, *places: str) -> str:
     missing tool is an error, not a silent skip."""
     found = shutil.which(name) or next((p for p in places if os.access(p, os.X_OK)), None)
     if found is None:
-        why = f"{name} is not installed (.ci/run installs {package})"
-        if os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
+        unavailable(name, package)
     return found
+
+
+def unavailable(what: str, package: str) -> NoReturn:
+    """Skip (fail in CI) for want of ``what``, which ``package`` provides."""
+    why = f"{what} is not installed (.ci/run installs {package})"
+    if os.environ.get("CI"):
+        pytest.fail(why)
+    pytest.skip(why)
 
 
 def run(
