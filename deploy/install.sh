@@ -240,7 +240,7 @@ if [ "$START" = no ]; then
     say "enabled ${UNITS[*]}; not started (--no-start)"
 elif [ ${#CREATED[@]} -gt 0 ]; then
     say "enabled ${UNITS[*]}; not started: edit ${CREATED[*]} and $CONFDIR/$ENV_FILE, check with"
-    say "  sudo -u $SERVICE_USER $PREFIX/bin/ajam-gateway check-config ${CREATED[0]}"
+    say "  $PREFIX/bin/ajam-gateway check-config --env-file $CONFDIR/$ENV_FILE ${CREATED[0]}"
     say "then: systemctl start ${UNITS[*]}"
 else
     systemctl restart "${UNITS[@]}"
