@@ -78,9 +78,9 @@ def test_the_counted_cost_covers_what_tracemalloc_sees(fields: int, value: bytes
     try:
         before = tracemalloc.get_traced_memory()[0]
         for chunk in data:
-            for message in parser.feed(chunk):
-                assert isinstance(message, Message)
-                log.append(message)
+            for item in parser.feed(chunk):
+                assert isinstance(item, Message)
+                log.append(item)
         gc.collect()
         measured = (tracemalloc.get_traced_memory()[0] - before) / len(data)
     finally:
