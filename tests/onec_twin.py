@@ -383,6 +383,7 @@ async def watch_step(
                 notifications.append(notice)
     if len(notifications) == 0 and cursor == saved.Курсор:
         return
+    log_losses(platform, notifications)
     platform.begin()
     try:
         for notice in notifications:
@@ -393,6 +394,18 @@ async def watch_step(
     except Exception:
         platform.rollback()
         raise
+
+
+def log_losses(platform: Platform, notifications: list[Structure]) -> None:
+    """ЗаписатьПотери."""
+    for notice in notifications:
+        if notice.Вид == "СобытияПотеряны":
+            platform.journal.append(
+                (
+                    "АджамШлюз",
+                    "События потеряны: " + notice.Причина + ", " + number_text(notice.Потеряно),
+                )
+            )
 
 
 async def log_in(settings: Structure, session: Structure) -> str:

@@ -10,6 +10,7 @@ the simulator's: 400 dials extension 100 with the client's CallerID.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -175,7 +176,8 @@ async def test_a_gateway_restart_loses_and_repeats_nothing(simulator: Simulator)
     )  # closed by the restart, and not again by its Hangup in the new ring
     closed = [r for r in register(platform) if r["Вид"] == "Завершён" and r["Добавочный"] == "600"]
     assert closed[0]["Причина"] == "GatewayRestarted"
-    assert platform.journal  # the failed polls while no gateway listened
+    assert ("АджамШлюз", "События потеряны: GatewayRestarted, 0") in platform.journal
+    assert len(platform.journal) > 1  # and the failed polls while no gateway listened
 
 
 async def test_a_1c_restart_resumes_from_the_stored_cursor(simulator: Simulator) -> None:
@@ -216,6 +218,8 @@ async def test_a_1c_restart_resumes_from_the_stored_cursor(simulator: Simulator)
     closed = [r for r in register(restarted) if r["Вид"] == "Завершён" and r["Добавочный"] == "600"]
     assert [r["Причина"] for r in closed] == ["GatewayEventsLost"]
     assert len(complete_calls(restarted)) == 2  # nothing twice
+    [loss] = [text for _, text in restarted.journal if text.startswith("События потеряны")]
+    assert re.fullmatch(r"События потеряны: GatewayEventsLost, [1-9]\d*", loss)
 
 
 async def test_a_failing_handler_gets_the_same_batch_again(simulator: Simulator) -> None:
