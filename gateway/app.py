@@ -29,6 +29,7 @@ from gateway.core.nonces import NonceStore
 from gateway.core.phase import Lifecycle
 from gateway.core.ratelimit import LoginGuard, TokenBuckets
 from gateway.core.security import SecurityEvents
+from gateway.core.sendbudget import SendBudget
 from gateway.core.sessions import Session, SessionStore
 from gateway.core.waitevent import Notifier, Polls
 from gateway.history.service import HistoryService
@@ -67,6 +68,8 @@ class Gateway:
     session_rate: TokenBuckets[str]
     address_rate: TokenBuckets[str]
     polls: Polls
+    send_budget: SendBudget
+    """Bytes of answers being written to clients (``[limits] queued_bytes``)."""
     dispatcher: Dispatcher
     callers: CallerResolver
     """Finds each HTTP request's session, once."""
@@ -96,7 +99,7 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
     put a recording one in its place to run the core in memory)."""
     limits, http = config.limits, config.http
     lifecycle = Lifecycle()
-    log = EventLog(config.events.ring_size)
+    log = EventLog(config.events.ring_size, config.events.ring_bytes)
     facts = AmiFacts()
     sessions = SessionStore(
         node_id=http.node_id,
@@ -130,7 +133,15 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
         lifecycle=lifecycle,
     )
     session_rate = TokenBuckets[str](limits.rate_per_session)
-    polls = Polls(log, sessions, metrics, waitevent_max=config.waitevent_cap())
+    send_budget = SendBudget(limits.queued_bytes)
+    polls = Polls(
+        log,
+        sessions,
+        metrics,
+        waitevent_max=config.waitevent_cap(),
+        reply_bytes=config.events.reply_bytes,
+        send_budget=send_budget,
+    )
     dispatcher = Dispatcher(
         accounts=accounts,
         ami=ami,
@@ -154,6 +165,7 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
         sessions=sessions, log=log, gate=gate, digest=digest, session_rate=session_rate
     )
     metrics.watch(sessions, ami)
+    metrics.watch_memory(log, send_budget)
     metrics.watch_logins(security)
     history = HistoryService(config.history)
     events.subscribe(metrics.event_received)
@@ -173,6 +185,7 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
         session_rate=session_rate,
         address_rate=TokenBuckets[str](limits.rate_per_address),
         polls=polls,
+        send_budget=send_budget,
         dispatcher=dispatcher,
         callers=callers,
         metrics=metrics,
@@ -257,7 +270,9 @@ def create_app(config: Config) -> web.Application:
     app.on_response_prepare.append(close_when_draining(gateway.lifecycle))
     http = config.http
     handler = AjamHandler(
-        AjamSettings(http.prefix, config.limits.max_query, config.limits.max_body),
+        AjamSettings(
+            http.prefix, config.limits.max_query, config.limits.max_body, config.limits.send_timeout
+        ),
         gateway.dispatcher,
         gateway.callers,
         CookiePolicy(
@@ -268,6 +283,7 @@ def create_app(config: Config) -> web.Application:
             httponly=http.cookie_httponly,
         ),
         gateway.metrics,
+        gateway.send_budget,
     )
     install_cors(app, CorsPolicy.of(http.cors_origins, http.cors_credentials, http.cors_max_age))
     app[AJAM] = handler

@@ -19,8 +19,7 @@ from typing import Final
 
 from aiohttp import web
 
-from gateway.access.eventfilter import EventFilter
-from gateway.access.identity import EventPredicate, Identity
+from gateway.access.identity import Identity
 from gateway.access.rights import address_allowed
 from gateway.app import AJAM, GATEWAY, Gateway
 from gateway.config import Config
@@ -93,9 +92,13 @@ def _apply_limits(app: web.Application, config: Config) -> None:
         limits.login_failures_per_user_address,
         limits.login_failure_window,
     )
+    gateway.send_budget.limit = limits.queued_bytes
     handler = app[AJAM]
     handler.settings = dataclasses.replace(
-        handler.settings, max_query=limits.max_query, max_body=limits.max_body
+        handler.settings,
+        max_query=limits.max_query,
+        max_body=limits.max_body,
+        send_timeout=limits.send_timeout,
     )
 
 
@@ -115,21 +118,6 @@ def _refresh_sessions(gateway: Gateway) -> int:
 
 
 def _give_identity(session: Session, identity: Identity) -> None:
-    old = session.identity
-    assert old is not None
-    event_filter = rebase_filter(session.event_filter, old.event_filter, identity.event_filter)
-    session.reidentify(identity, event_filter)
-
-
-def rebase_filter(
-    current: EventPredicate | None, old_user: EventPredicate | None, new_user: EventPredicate | None
-) -> EventPredicate | None:
-    """The session's filter on the new user filter, keeping its own ``Action:
-    Filter`` rules (a session's set starts as the user's, then grows)."""
-    if current is old_user:
-        return new_user
-    base = old_user.rules if isinstance(old_user, EventFilter) else ()
-    if not isinstance(current, EventFilter) or current.rules[: len(base)] != base:
-        return current  # not built on the old user filter: nothing to rebase
-    start = new_user.rules if isinstance(new_user, EventFilter) else ()
-    return EventFilter.of((*start, *current.rules[len(base) :]))
+    """New rights and a new ceiling of eventfilters; the session's own
+    ``Action: Filter`` rules are kept apart (``Session.event_filter``)."""
+    session.reidentify(identity)

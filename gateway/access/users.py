@@ -11,6 +11,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Final
 
+from gateway.access.clitokens import DEFAULT_PREFIXES, Prefix
 from gateway.access.eventfilter import EventFilter
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -36,6 +37,8 @@ class UserConfig:
     actions_allow: tuple[str, ...] | None = None
     """When set, only these actions (plus the session's own, like Ping)."""
     actions_deny: tuple[str, ...] = ()
+    commands_allow: tuple[Prefix, ...] = DEFAULT_PREFIXES
+    """CLI command prefixes (lower-case words) ``Action: Command`` may run."""
     max_sessions: int | None = None
     event_filter: EventFilter = field(init=False, compare=False, repr=False)
     """``eventfilter`` compiled once; building a UserConfig raises if it is bad."""

@@ -25,7 +25,9 @@ from gateway.config import fields as cf
 from gateway.config.fields import Reader, fail
 from gateway.config.history import parse_history
 from gateway.config.users import parse_users
+from gateway.core.events import DEFAULT_RING_BYTES, DEFAULT_RING_SIZE
 from gateway.core.nonces import MAX_PENDING_NONCES, NONCE_LIFETIME
+from gateway.core.sendbudget import COPIES, DEFAULT_QUEUED_BYTES, DEFAULT_REPLY_BYTES
 from gateway.errors import ConfigError
 from gateway.history.settings import HistoryConfig
 from gateway.logs import FORMATS as LOG_FORMATS
@@ -102,11 +104,20 @@ class LimitsConfig:
     login_failure_window: float = 300.0
     """Seconds over which failed logins are counted (sliding)."""
     digest_pending_nonces: int = MAX_PENDING_NONCES
+    queued_bytes: int = DEFAULT_QUEUED_BYTES
+    """Bytes of answers being written to clients, counted twice (gateway/sendbudget.py);
+    over it, poll answers shrink, then wait for room."""
+    send_timeout: float = 60.0
+    """Seconds an answer may take to reach the kernel; then its connection is closed."""
 
 
 @dataclass(frozen=True, slots=True)
 class EventsConfig:
-    ring_size: int = 100_000
+    ring_size: int = DEFAULT_RING_SIZE
+    ring_bytes: int = DEFAULT_RING_BYTES
+    """Bytes the ring may count (events, their objects, their renderings)."""
+    reply_bytes: int = DEFAULT_REPLY_BYTES
+    """Wire bytes of events in one waitevent answer; the rest comes with the next poll."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +283,8 @@ _LIMITS_READERS: Final[Mapping[str, Reader]] = {
     "login_failures_per_user_address": cf.integer(1, 1_000_000),
     "login_failure_window": cf.number(0, DAY, open_low=True),
     "digest_pending_nonces": cf.integer(1, 10_000_000),
+    "queued_bytes": cf.integer(MIB, 1024 * 1024 * MIB),
+    "send_timeout": cf.number(0, DAY, open_low=True),
 }
 
 
@@ -282,9 +295,26 @@ def _parse_limits(table: Mapping[str, object], http: HttpConfig) -> LimitsConfig
     return limits
 
 
+_EVENTS_READERS: Final[Mapping[str, Reader]] = {
+    "ring_size": cf.integer(1, 10_000_000),
+    # One event may be 1 MiB (the AMI parser's MAX_MESSAGE); the ring holds at least that.
+    "ring_bytes": cf.integer(MIB, 1024 * 1024 * MIB),
+    "reply_bytes": cf.integer(4096, 1024 * MIB),
+}
+
+
 def _parse_events(table: Mapping[str, object]) -> EventsConfig:
-    readers: Mapping[str, Reader] = {"ring_size": cf.integer(1, 10_000_000)}
-    return EventsConfig(**cf.read_section("[events]", table, readers))
+    return EventsConfig(**cf.read_section("[events]", table, _EVENTS_READERS))
+
+
+def _check_budgets(limits: LimitsConfig, events: EventsConfig) -> None:
+    """A full answer must fit in the send budget, where it counts twice."""
+    if limits.queued_bytes < COPIES * events.reply_bytes:
+        raise fail(
+            "[limits] queued_bytes",
+            f"must be at least {COPIES} x [events] reply_bytes ({COPIES * events.reply_bytes}):"
+            f" an answer counts {COPIES} times while it is written, not {limits.queued_bytes}",
+        )
 
 
 def _parse_log(table: Mapping[str, object]) -> LogConfig:
@@ -302,11 +332,14 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
     if "ami" not in data:
         raise fail("[ami]", "required: the gateway's own AMI account")
     http = _parse_http(tables["http"])
+    limits = _parse_limits(tables["limits"], http)
+    events = _parse_events(tables["events"])
+    _check_budgets(limits, events)
     return Config(
         ami=_parse_ami(tables["ami"], env),
         http=http,
-        limits=_parse_limits(tables["limits"], http),
-        events=_parse_events(tables["events"]),
+        limits=limits,
+        events=events,
         log=_parse_log(tables["log"]),
         users=parse_users(tables["users"], env),
         history=parse_history(tables["history"], env),

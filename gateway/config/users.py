@@ -8,8 +8,10 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from gateway.access.classes import parse_classes
+from gateway.access.clitokens import Prefix, parse_prefix
 from gateway.access.credentials import check_ha1, parse_hash
 from gateway.access.eventfilter import EventFilter
+from gateway.access.posixre import PatternError
 from gateway.access.users import MAX_FILTERS, UserConfig
 from gateway.config import fields as cf
 from gateway.config.fields import Reader, fail
@@ -51,11 +53,24 @@ def _eventfilter(where: str, value: object) -> tuple[str, ...]:
     for spec in specs:
         try:
             EventFilter.from_specs((spec,))
-        except re.error as exc:
+        except PatternError as exc:
             raise fail(where, f"{spec!r} does not compile: {exc}") from exc
         except ValueError as exc:
             raise fail(where, str(exc)) from exc
     return specs
+
+
+def _commands_allow(where: str, value: object) -> tuple[Prefix, ...]:
+    prefixes = []
+    for entry in cf.strings(where, value):
+        prefix = parse_prefix(entry)
+        if not prefix:
+            raise fail(
+                where,
+                f"{entry!r} has no words (to allow every command, name Command in actions_allow)",
+            )
+        prefixes.append(prefix)
+    return tuple(prefixes)
 
 
 _USER_READERS: Final[Mapping[str, Reader]] = {
@@ -70,6 +85,7 @@ _USER_READERS: Final[Mapping[str, Reader]] = {
     "eventfilter": _eventfilter,
     "actions_allow": cf.action_names,
     "actions_deny": cf.action_names,
+    "commands_allow": _commands_allow,
     "max_sessions": cf.integer(1, 10_000_000),
 }
 

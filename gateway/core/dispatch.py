@@ -14,7 +14,14 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, Protocol
 
-from gateway.access.classes import ALL, CLASS_BITS, parse_classes
+from gateway.access.astvalues import (
+    ascii_lower,
+    ast_true,
+    event_classes,
+    header_value,
+    strings_to_mask,
+)
+from gateway.access.classes import CLASS_BITS
 from gateway.access.identity import EventPredicate, Identity
 from gateway.ami.codec import validate_action
 from gateway.ami.message import Field, Message, header
@@ -147,11 +154,15 @@ class Dispatcher:
         if not self._ami.ready:
             raise NotConnected
         timeout: float | None = None
-        sync = action.lower() == "originate" and not _is_true(header(fields, "Async"))
-        if sync:
-            fields = [(k, v) for k, v in fields if k.lower() != "async"]
+        sync = False
+        if action.lower() == "originate":
+            # Decided as Asterisk reads it; the wire only ever carries one
+            # "Async: true": a sync Originate would stall the shared session.
+            sync = not ast_true(header_value(fields, "Async"))
+            fields = [(k, v) for k, v in fields if ascii_lower(k) != "async"]
             fields.append(("Async", "true"))
-            timeout = _originate_timeout(fields)
+            if sync:
+                timeout = _originate_timeout(fields)
         started = time.monotonic()
         messages = await self._ami.send(
             fields, owner=session.key, sync_originate=sync, timeout=timeout
@@ -176,10 +187,9 @@ class Dispatcher:
             gate.refuse(peer, identity.username, "SessionLimit", session=session)
             raise TooManySessions
         gate.open(session, identity, peer, now)
-        events = header(fields, "Events")
-        if events:
-            mask = event_mask(events)
-            session.set_event_mask(0 if mask is None else mask)
+        mask = event_mask(header_value(fields, "Events"))
+        if mask is not None:  # set_eventmask leaves the mask alone when it is invalid
+            session.set_event_mask(mask)
         head = [response("Success", action_id, ("Message", "Authentication accepted"))]
         system = CLASS_BITS["system"]
         if session.send_events & system and identity.read & system:
@@ -213,11 +223,11 @@ class Dispatcher:
         return Reply((response("Success", action_id, ("Challenge", challenge)),))
 
     async def _events(self, session: Session, fields: list[Field], peer: Peer, now: float) -> Reply:
-        mask = event_mask(header(fields, "EventMask") or "")
-        if mask is None:
+        raw = strings_to_mask(header_value(fields, "EventMask"))
+        if raw < 0:
             raise AmiLevelError("Invalid event mask")
-        session.set_event_mask(mask)
-        state = "On" if mask else "Off"
+        session.set_event_mask(event_classes(raw))
+        state = "On" if raw else "Off"  # Asterisk's own mask, which may hold hookresponse only
         return Reply((response("Success", header(fields, "ActionID"), ("Events", state)),))
 
     async def _filter(self, session: Session, fields: list[Field], peer: Peer, now: float) -> Reply:
@@ -244,24 +254,10 @@ class Dispatcher:
 
 
 def event_mask(value: str) -> int | None:
-    """Asterisk's set_eventmask: on/off/yes/no, a number, or class names."""
-    text = value.strip().lower()
-    if text in {"on", "yes", "true", "all"}:
-        return ALL
-    if text in {"off", "no", "false", "none", ""}:
-        return 0
-    digits = text.lstrip("-")
-    if digits.isascii() and digits.isdigit():  # "²" is a digit only to isdigit()
-        return ALL if digits.strip("0") else 0  # atoi() != 0, for any length
-    try:
-        return parse_classes(text)
-    except ValueError:
-        return None
-
-
-def _is_true(value: str | None) -> bool:
-    """Asterisk's ast_true."""
-    return (value or "").strip().lower() in {"yes", "true", "y", "t", "1", "on"}
+    """Asterisk's set_eventmask: the session's classes, or None when Asterisk
+    would leave the mask as it is (``value`` is already past skip_blanks)."""
+    raw = strings_to_mask(value)
+    return None if raw < 0 else event_classes(raw)
 
 
 def _originate_timeout(fields: Sequence[Field]) -> float:

@@ -113,7 +113,10 @@ class Session:
 
     @property
     def event_filter(self) -> EventPredicate | None:
-        """The user's eventfilters plus the session's own ``Action: Filter`` rules."""
+        """The session's own ``Action: Filter`` rules.  The user's eventfilters
+        (``identity.event_filter``) are the operator's ceiling and stay apart: an
+        event must pass both, so a session's include can narrow, never widen
+        (a deliberate departure from Asterisk, which joins the two lists)."""
         return self._event_filter
 
     @property
@@ -134,18 +137,15 @@ class Session:
         return self._identity is not None
 
     def log_in(self, identity: Identity) -> None:
-        """Take the user's rights; the session's filter set starts as the
-        user's eventfilters (as Asterisk's session include/exclude lists),
-        and a pending MD5 challenge is spent."""
+        """Take the user's rights (its eventfilters are a ceiling, kept apart
+        from the session's own filter), and a pending MD5 challenge is spent."""
         self._identity = identity
-        self._event_filter = identity.event_filter
         self._challenge = None
 
-    def reidentify(self, identity: Identity, event_filter: EventPredicate | None) -> None:
-        """A reload changed the user's rights: the new ones, and the filter
-        set rebased on the user's new eventfilters."""
+    def reidentify(self, identity: Identity) -> None:
+        """A reload changed the user's rights: the new ones, with the new ceiling
+        of eventfilters; the session's own ``Action: Filter`` rules are kept."""
         self._identity = identity
-        self._event_filter = event_filter
 
     def ensure_challenge(self, make: Callable[[], str]) -> str:
         """The MD5 challenge to answer; ``make`` one unless one is pending."""
@@ -158,7 +158,7 @@ class Session:
         self._send_events = mask
 
     def set_filter(self, event_filter: EventPredicate | None) -> None:
-        """``Action: Filter`` grew the session's filter set."""
+        """``Action: Filter`` grew the session's own filter."""
         self._event_filter = event_filter
 
     def move_cursor(self, seq: int) -> None:
@@ -171,7 +171,7 @@ class Session:
 
     def wants(self, event: StoredEvent) -> bool:
         """Asterisk's rule: all the event's classes readable and in the mask,
-        then the user's and the session's filters as one set."""
+        then the user's filters and the session's own, each on its own."""
         identity = self._identity
         if identity is None:
             return False
@@ -184,21 +184,32 @@ class Session:
         """The rest of ``wants`` once the classes passed: the owner, then the filters."""
         if event.owner is not None and event.owner != self._key:
             return False
-        event_filter = self._event_filter
-        return event_filter is None or event_filter.matches(event.text, event.message)
+        identity = self._identity
+        ceiling = None if identity is None else identity.event_filter
+        if ceiling is not None and not ceiling.matches(event.text, event.message):
+            return False
+        own = self._event_filter
+        return own is None or own.matches(event.text, event.message)
 
     def enable_events_for_wait(self) -> None:
         if self._send_events == 0:
             self._send_events = ALL
 
     def pending(
-        self, log: EventLog, limit: int | None = None, after: int | None = None
+        self,
+        log: EventLog,
+        limit: int | None = None,
+        after: int | None = None,
+        max_bytes: int | None = None,
     ) -> tuple[int, list[StoredEvent], int]:
         """What this session should get now: (lost, events, new cursor).
 
         The new cursor passes every event looked at, delivered or not, as
         Asterisk's last_ev does.  ``after`` starts the scan elsewhere than
         the session's cursor: a poll resumes where its own scan stopped.
+        ``max_bytes`` caps the events' wire bytes (the first event always
+        goes): when it cuts, the cursor is the last event kept, so the rest
+        comes with the next poll.
         """
         start = self._cursor if after is None else after
         if start >= log.last_seq:  # the usual case when a poll starts: nothing new
@@ -212,12 +223,34 @@ class Session:
         # per-event class test), then the owner and the filters.
         blocked = ~(identity.read & self._send_events)
         wanted = [e for e in events if not e.classes & blocked and self._owned_and_filtered(e)]
+        if max_bytes is not None and wanted and _wire_span(wanted) > max_bytes:
+            cut = _byte_cut(wanted, max_bytes)
+            if cut < len(wanted):
+                del wanted[cut:]
+                cursor = wanted[-1].seq
         return lost, wanted, cursor
 
     def has_pending(self, events: list[StoredEvent]) -> bool:
         """Whether any of these new events is one this session would get."""
         cursor = self._cursor
         return any(e.seq > cursor and self.wants(e) for e in events)
+
+
+def _wire_span(events: list[StoredEvent]) -> int:
+    """Wire bytes from the first to the last of ``events``, the events between
+    them included: an upper bound of their own, in O(1)."""
+    first = events[0]
+    return events[-1].end - first.end + first.wire_size
+
+
+def _byte_cut(events: list[StoredEvent], max_bytes: int) -> int:
+    """How many of ``events`` fit in ``max_bytes`` of wire bytes (at least one)."""
+    total = 0
+    for index, event in enumerate(events):
+        total += event.wire_size
+        if total > max_bytes:
+            return max(index, 1)
+    return len(events)
 
 
 class SessionStore:

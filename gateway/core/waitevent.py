@@ -4,6 +4,13 @@ A poll answers as soon as an event this session would receive exists: no
 polling loop, and unlike Asterisk, an event the session's filters hide wakes
 nobody.  A newer poll on the same session ends the older one with a
 well-formed, empty reply (Asterisk sends an empty body).
+
+An answer carries at most ``reply_bytes`` of events (their AMI wire bytes;
+the first event always goes), less when the global send budget
+(``gateway.sendbudget``) is short; the rest waits for the next poll in
+cursor order, and the answer's ``Cursor`` is then the last event delivered.
+With no room at all in the budget, a poll waits for room as it waits for
+events, and answers empty at its timeout: nothing is lost.
 """
 
 from __future__ import annotations
@@ -11,20 +18,21 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 from gateway.ami.message import Field, Message, header
 from gateway.core.events import EventLog, StoredEvent
 from gateway.core.metrics import Metrics
 from gateway.core.replies import Reply, response
+from gateway.core.sendbudget import DEFAULT_REPLY_BYTES, SendBudget
 from gateway.core.sessions import PollMode, Session, SessionStore
 from gateway.errors import AmiLevelError
 
 
 class PollContext(Protocol):
     """What a poll needs: the log it reads, the sessions it waits in, its
-    limits and the metrics it counts into (``Polls``)."""
+    limits, the send budget and the metrics it counts into (``Polls``)."""
 
     @property
     def log(self) -> EventLog: ...
@@ -34,6 +42,10 @@ class PollContext(Protocol):
     def waitevent_max(self) -> float: ...
     @property
     def waitevent_batch(self) -> int: ...
+    @property
+    def reply_bytes(self) -> int: ...
+    @property
+    def send_budget(self) -> SendBudget: ...
     @property
     def metrics(self) -> Metrics: ...
 
@@ -49,6 +61,9 @@ class Polls:
     """The longest a poll waits (``[limits] waitevent_max``, or httptimeout - 10)."""
     waitevent_batch: int = 10_000
     """Events scanned per slice: a poll never waits while newer events are unread."""
+    reply_bytes: int = DEFAULT_REPLY_BYTES
+    """Wire bytes of events in one answer (``[events] reply_bytes``)."""
+    send_budget: SendBudget = field(default_factory=SendBudget)
 
     def configure(self, waitevent_max: float) -> None:
         """A reload's waitevent cap."""
@@ -61,13 +76,15 @@ WAIT_DONE: Final = "Waiting for Event completed."
 
 
 class PollWaiter:
-    """One pending waitevent: a future the notifier resolves."""
+    """One pending waitevent: a future the notifier (or the send budget, or
+    its timer) resolves, armed again for each wait."""
 
-    __slots__ = ("future", "kicked")
+    __slots__ = ("expired", "future", "kicked")
 
     def __init__(self) -> None:
         self.future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.kicked = False
+        self.expired = False
 
     def wake(self) -> None:
         if not self.future.done():
@@ -76,6 +93,15 @@ class PollWaiter:
     def kick(self) -> None:
         self.kicked = True
         self.wake()
+
+    def expire(self) -> None:
+        self.expired = True
+        self.wake()
+
+    async def sleep(self) -> None:
+        """Until the next wake; then armed again."""
+        await self.future
+        self.future = asyncio.get_running_loop().create_future()
 
 
 class Notifier:
@@ -146,39 +172,62 @@ async def wait_for_events(polls: PollContext, session: Session, fields: list[Fie
     if older is not None:
         older.kick()
     try:
-        lost, events, new_cursor = _scan(session, log, polls.waitevent_batch)
-        if not events and not (lost and session.poll_mode is CURSOR) and timeout > 0:
-            # A timer that wakes the waiter, not asyncio.timeout(): its
-            # bookkeeping was ~5% of a poll's CPU (fanout profile in bench/).
-            timer = asyncio.get_running_loop().call_later(timeout, waiter.wake)
-            try:
-                await waiter.future
-            finally:
-                timer.cancel()
-            if waiter.kicked:
-                return _reply(session, header(fields, "ActionID"), 0, [])
-            # Resume after what this poll already looked at: rescanning the
-            # backlog made one event answering N polls cost O(N x backlog)
-            # (the sessions benchmark in bench/README.md).
-            more, events, new_cursor = _scan(session, log, polls.waitevent_batch, new_cursor)
-            lost += more
+        lost, events, new_cursor = await _collect(polls, session, waiter, timeout)
+        if waiter.kicked:
+            return _reply(session, header(fields, "ActionID"), 0, [])
         # Every event between the cursors was delivered, lost from the ring or filtered out.
         polls.metrics.skipped(lost, new_cursor - session.cursor - lost - len(events))
         session.move_cursor(new_cursor)
         return _reply(session, header(fields, "ActionID"), lost, events)
     finally:
+        polls.send_budget.forget(waiter)
         sessions.clear_waiter(session, waiter)
         sessions.touch(session, time.monotonic())
 
 
+async def _collect(
+    ctx: PollContext, session: Session, waiter: PollWaiter, timeout: float
+) -> tuple[int, list[StoredEvent], int]:
+    """(lost, events, new cursor): scan, and while there is nothing to answer,
+    wait for an event or for room in the send budget, until the timeout."""
+    log, budget = ctx.log, ctx.send_budget
+    lost, cursor = 0, session.cursor
+    events: list[StoredEvent] = []
+    timer: asyncio.TimerHandle | None = None
+    try:
+        while True:
+            if cursor < log.last_seq:
+                room = budget.allowance(ctx.reply_bytes)
+                if not room:
+                    budget.wait(waiter)
+                else:
+                    # Resume after what this poll already looked at: rescanning
+                    # the backlog made one event answering N polls cost
+                    # O(N x backlog) (the sessions benchmark in bench/README.md).
+                    more, events, cursor = _scan(session, log, ctx.waitevent_batch, cursor, room)
+                    lost += more
+                    if events or (lost and session.poll_mode is CURSOR):
+                        return lost, events, cursor
+            if timeout <= 0 or waiter.expired or waiter.kicked:
+                return lost, events, cursor
+            if timer is None:
+                # A timer that wakes the waiter, not asyncio.timeout(): its
+                # bookkeeping was ~5% of a poll's CPU (fanout profile in bench/).
+                timer = asyncio.get_running_loop().call_later(timeout, waiter.expire)
+            await waiter.sleep()
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
 def _scan(
-    session: Session, log: EventLog, batch: int, after: int | None = None
+    session: Session, log: EventLog, batch: int, after: int, max_bytes: int
 ) -> tuple[int, list[StoredEvent], int]:
     """Like ``Session.pending``, but a batch-sized slice of events the session
     does not want never makes it wait while newer events are still unread."""
-    lost, events, cursor = session.pending(log, batch, after)
+    lost, events, cursor = session.pending(log, batch, after, max_bytes)
     while not events and cursor < log.last_seq and not (lost and session.poll_mode is CURSOR):
-        more, events, cursor = session.pending(log, batch, cursor)
+        more, events, cursor = session.pending(log, batch, cursor, max_bytes)
         lost += more
     return lost, events, cursor
 

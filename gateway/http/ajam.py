@@ -13,9 +13,10 @@ The caller resolver (``gateway.http.caller``) finds the session, once.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import Final, cast
 
 from aiohttp import web
 
@@ -24,6 +25,7 @@ from gateway.ami.message import Field, header
 from gateway.core.dispatch import Dispatcher
 from gateway.core.metrics import Metrics
 from gateway.core.replies import Reply, error_message
+from gateway.core.sendbudget import SendBudget
 from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge
 from gateway.http.accesslog import note_request
 from gateway.http.caller import Caller, CallerResolver
@@ -48,6 +50,10 @@ class AjamSettings:
     prefix: str = "/asterisk"
     max_query: int = 65_536
     max_body: int = 1 << 20
+    send_timeout: float = 60.0
+    """Seconds an answer may take to reach the kernel before the connection
+    is closed (nginx's send_timeout): a client that does not read must not
+    keep its share of the send budget."""
 
 
 def match_format(prefix: str, path: str) -> str | None:
@@ -82,12 +88,14 @@ class AjamHandler:
         callers: CallerResolver,
         cookie: CookiePolicy,
         metrics: Metrics,
+        send_budget: SendBudget,
     ) -> None:
         self.settings = settings
         self.dispatcher = dispatcher
         self.callers = callers
         self.cookie = cookie
         self.metrics = metrics
+        self.send_budget = send_budget
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         path, query = split_target(request.raw_path)
@@ -115,7 +123,31 @@ class AjamHandler:
         self._account(request, fields, caller, reply)
         if reply.login_session is not None:
             opts = RenderOptions(opts.ajaxdest, opts.ajaxobjtype, reply.login_session)
-        return self._respond(fmt, reply, opts, caller)
+        response = self._respond(fmt, reply, opts, caller)
+        del reply  # its events may leave the ring while the body is written
+        return await self._send(request, response)
+
+    async def _send(self, request: web.Request, response: web.Response) -> web.Response:
+        """Write the answer now, its body counted in the send budget until
+        the kernel has all of it (``gateway.core.sendbudget``)."""
+        transport = request.transport
+        if transport is None:
+            return response  # the client is gone; aiohttp drops the answer
+        budget = self.send_budget
+        share = budget.take(len(cast(bytes, response.body)))
+        # aiohttp's drain returns once the transport holds less than its
+        # high-water mark; at 0 that means once everything is in the kernel.
+        transport.set_write_buffer_limits(high=0)
+        timer = asyncio.get_running_loop().call_later(self.settings.send_timeout, transport.abort)
+        try:
+            await response.prepare(request)
+            await response.write_eof()
+        except ConnectionError:
+            pass  # reset, or closed by the timer: aiohttp logs the request as usual
+        finally:
+            timer.cancel()
+            budget.give(share)
+        return response
 
     def _respond(
         self, fmt: Format, reply: Reply, opts: RenderOptions, caller: Caller | None

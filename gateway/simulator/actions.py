@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Final
 
+from gateway.access.astvalues import ascii_lower
 from gateway.access.classes import ALL, CLASS_BITS, parse_classes
+from gateway.access.clitokens import cli_args
+from gateway.access.posixre import PatternError, compile_posix
 from gateway.ami.challenge import md5_key
 from gateway.ami.message import OPAQUE, Message, decode
 from gateway.simulator.answers import Answer, ack, error, response, success
@@ -170,8 +172,8 @@ async def _filter(conn: Mansession, action: Message) -> Answer:
     expression = action.get("Filter") or ""
     include = not expression.startswith("!")
     try:
-        regex = re.compile(expression if include else expression[1:])
-    except re.error:
+        regex = compile_posix(expression if include else expression[1:])
+    except PatternError:
         return error(action, "Filter did not compile.  Check the syntax of the filter given.")
     conn.filters.append((include, regex))
     return ack(action, "Success")
@@ -207,7 +209,8 @@ async def _command(conn: Mansession, action: Message) -> Answer:
     command = " ".join((action.get("Command") or "").split())
     if not command:
         return error(action, "No command provided")
-    output = _cli(conn, command.lower())
+    # Found as Asterisk's CLI finds it: parse_args words, ASCII case-insensitive.
+    output = _cli(conn, " ".join(ascii_lower(word) for word in cli_args(command)))
     if output is None:
         help_words = " ".join(command.split()[:-1])
         line = (

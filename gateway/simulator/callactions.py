@@ -7,9 +7,11 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Final
 
+from gateway.access.astvalues import ast_true, skip_blanks
+from gateway.access.posixre import PatternError, compile_posix
 from gateway.ami.message import Field, Message
 from gateway.simulator.answers import Answer, ack, action_id, error, event_list, item, success
-from gateway.simulator.captured import QUEUE, TRUE_WORDS
+from gateway.simulator.captured import QUEUE
 from gateway.simulator.channels import Channel, Fields, unknown
 from gateway.simulator.dialplan import OriginateRequest
 from gateway.simulator.manager import Mansession
@@ -57,7 +59,7 @@ async def _originate(conn: Mansession, action: Message) -> Answer:
     timeout = action.get("Timeout") or str(DEFAULT_TIMEOUT_MS)
     if not timeout.isdigit():
         return error(action, "Invalid timeout")
-    sync = (action.get("Async") or "").lower() not in TRUE_WORDS
+    sync = not ast_true(skip_blanks(action.get("Async") or ""))
     req = OriginateRequest(
         channel=channel,
         application=action.get("Application") or "",
@@ -95,8 +97,8 @@ async def _hangup(conn: Mansession, action: Message) -> Answer:
     pbx = conn.hub.pbx
     if len(name) > 2 and name.startswith("/") and name.endswith("/"):
         try:
-            regex = re.compile(name[1:-1])
-        except re.error:
+            regex = compile_posix(name[1:-1])
+        except PatternError:
             return error(action, "Invalid regex")
         chans = [chan for chan in pbx.channels.values() if regex.search(chan.name)]
         items = [

@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import re
 import time
 from typing import Final
 
 from gateway.access.classes import ALL, parse_classes
+from gateway.access.posixre import PosixRegex
 from gateway.ami.codec import Discarded, Item, Parser
 from gateway.ami.message import Field, Message, encode
 from gateway.simulator.actions import perform
@@ -76,7 +76,7 @@ class Connection:
         self.readperm = 0
         self.writeperm = 0
         self.send_events = ALL
-        self.filters: list[tuple[bool, re.Pattern[str]]] = []
+        self.filters: list[tuple[bool, PosixRegex]] = []
         """(include, regex) pairs added by ``Action: Filter``."""
         self.challenge = ""
         self.session_id = f"0x{random.getrandbits(44) | 0x7F0000000000:x}"

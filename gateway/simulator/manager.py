@@ -9,11 +9,11 @@ they need not import the connection that calls them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from gateway.access.posixre import PosixRegex
 from gateway.ami.message import Field, Message
 from gateway.simulator.channels import Fields
 from gateway.simulator.pbx import Pbx
@@ -51,7 +51,7 @@ class Mansession(Protocol):
     readperm: int
     writeperm: int
     send_events: int
-    filters: list[tuple[bool, re.Pattern[str]]]
+    filters: list[tuple[bool, PosixRegex]]
     challenge: str
     session_id: str
     session_tv: str

@@ -17,6 +17,7 @@ from gateway.access.eventfilter import (
     parse_rule,
     parse_spec,
 )
+from gateway.access.posixre import PatternError
 from gateway.ami.message import Message
 from gateway.errors import AmiLevelError
 
@@ -141,7 +142,7 @@ def test_malformed_filters(criteria: str, pattern: str) -> None:
     ],
 )
 def test_regex_that_does_not_compile(criteria: str, pattern: str) -> None:
-    with pytest.raises(re.error):
+    with pytest.raises(PatternError):
         parse_rule(criteria, pattern)
 
 

@@ -12,6 +12,7 @@ from gateway.simulator import Simulator
 from tests.support.harness import new_app, wait_ready
 from tests.support.nginxcluster import Cluster, running_cluster
 from tests.support.onec import CRM_USER
+from tests.support.procs import GatewayProcess, free_port, write_config
 
 MakeServer = Callable[[web.Application], Any]
 
@@ -32,3 +33,24 @@ async def onec(simulator: Simulator, aiohttp_server: MakeServer) -> AsyncIterato
 async def cluster(tmp_path: Path, simulator: Simulator) -> AsyncIterator[Cluster]:
     async with running_cluster(tmp_path, simulator) as running:
         yield running
+
+
+@pytest.fixture
+async def gateway_process(tmp_path: Path, simulator: Simulator) -> AsyncIterator[GatewayProcess]:
+    """A gateway process with an ``ops`` user who may Filter (a stalled loop
+    must not stall the test's own loop)."""
+    port = free_port()
+    users = {
+        "admin": {"secret": "admin-secret", "read": "all", "write": "all"},
+        "ops": {"secret": "ops-secret", "read": "all", "write": "system,user"},
+    }
+    config = write_config(
+        tmp_path / "gateway.toml", ami_port=simulator.port, port=port, users=users
+    )
+    process = GatewayProcess(config, port, tmp_path / "gateway.log")
+    await process.start()
+    try:
+        await process.wait_ready()
+        yield process
+    finally:
+        await process.stop()
