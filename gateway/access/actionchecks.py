@@ -23,9 +23,9 @@ gateway's own AMI account, which has ``write=all``:
     * any Data, ApplicationData or Variable that calls SHELL, EVAL, FILE,
       CURL, ODBC or REALTIME functions (Originate, Getvar, Setvar, Status),
       or whose ``${...}``/``$[...]`` builds a function name from another
-      expansion (``${S${X}HELL(id)}``: ``gateway.expressions``);
+      expansion (``${S${X}HELL(id)}``: ``gateway.access.expressions``);
     * Command, unless the words Asterisk's CLI makes of it
-      (``gateway.clitokens``) begin with a prefix of the user's
+      (``gateway.access.clitokens``) begin with a prefix of the user's
       ``commands_allow`` (read-only families by default); an allowed
       ``channel originate ... application APP`` or ``dialplan add
       extension`` still may not name a shell application, and the text

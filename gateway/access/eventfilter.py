@@ -14,7 +14,7 @@ event passes when any include matches; only excludes, it passes unless any
 exclude matches; both, it must match an include and then no exclude.
 
 Regular expressions are POSIX extended ones, as Asterisk's regcomp reads
-them, matched in linear time by RE2 (``gateway.posixre``, which lists the few
+them, matched in linear time by RE2 (``gateway.access.posixre``, which lists the few
 patterns RE2 cannot run: those are refused as a compile error).  A filter
 runs on every event of the instance, so no pattern may cost more than a
 pass over the text.

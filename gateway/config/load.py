@@ -105,7 +105,7 @@ class LimitsConfig:
     """Seconds over which failed logins are counted (sliding)."""
     digest_pending_nonces: int = MAX_PENDING_NONCES
     queued_bytes: int = DEFAULT_QUEUED_BYTES
-    """Bytes of answers being written to clients, counted twice (gateway/sendbudget.py);
+    """Bytes of answers being written to clients, counted twice (gateway/core/sendbudget.py);
     over it, poll answers shrink, then wait for room."""
     send_timeout: float = 60.0
     """Seconds an answer may take to reach the kernel; then its connection is closed."""

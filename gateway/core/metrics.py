@@ -65,7 +65,7 @@ class LinkCounts(Protocol):
 
 
 class RingCounts(Protocol):
-    """What the ring gauges read (``gateway.events.EventLog``)."""
+    """What the ring gauges read (``gateway.core.events.EventLog``)."""
 
     @property
     def held(self) -> int: ...
@@ -79,7 +79,7 @@ class RingCounts(Protocol):
 
 
 class BudgetCounts(Protocol):
-    """What the send budget gauges read (``gateway.sendbudget.SendBudget``)."""
+    """What the send budget gauges read (``gateway.core.sendbudget.SendBudget``)."""
 
     limit: int
     used: int

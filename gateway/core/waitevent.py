@@ -7,7 +7,7 @@ well-formed, empty reply (Asterisk sends an empty body).
 
 An answer carries at most ``reply_bytes`` of events (their AMI wire bytes;
 the first event always goes), less when the global send budget
-(``gateway.sendbudget``) is short; the rest waits for the next poll in
+(``gateway.core.sendbudget``) is short; the rest waits for the next poll in
 cursor order, and the answer's ``Cursor`` is then the last event delivered.
 With no room at all in the budget, a poll waits for room as it waits for
 events, and answers empty at its timeout: nothing is lost.

@@ -1,4 +1,4 @@
-"""gateway.posixre against glibc's own regcomp/regexec (the C library Asterisk
+"""gateway.access.posixre against glibc's own regcomp/regexec (the C library Asterisk
 calls for its filters), in the C locale Asterisk runs in.
 
 Every pattern both accept must match the same texts; a pattern only ours
