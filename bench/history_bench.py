@@ -28,10 +28,10 @@ from aiohttp import ClientSession, web
 
 from gateway.app import create_app
 from gateway.config import parse_config
-from gateway.history.config import HistoryConfig
 from gateway.history.query import HistoryQuery
 from gateway.history.record import CdrRecord
 from gateway.history.recorder import Recorder
+from gateway.history.settings import HistoryConfig
 from gateway.history.sqlite_store import SqliteStore
 from gateway.simulator import Simulator
 

@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.log import access_logger as access_log
 
 from gateway.app import GATEWAY, create_app
-from gateway.cli_tools import check_config_report, hash_secret_cli
+from gateway.cli import check_config_report, hash_secret_cli
 from gateway.config import Config, check_node_id, demo_config, load_config
 from gateway.errors import ConfigError
 from gateway.http.accesslog import AccessLogger

@@ -8,6 +8,7 @@ as production.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,49 +16,66 @@ from typing import Final
 
 from aiohttp import web
 
-from gateway.accounts import Accounts
+from gateway.access.accounts import Accounts
 from gateway.ami.client import AmiClient
-from gateway.ami.message import Message
 from gateway.config import Config
-from gateway.dispatch import AmiFacts, Dispatcher
-from gateway.events import EventLog
-from gateway.history.service import HistoryService, install_history
+from gateway.core.dispatch import Dispatcher
+from gateway.core.eventpath import AmiEventPath
+from gateway.core.events import EventLog
+from gateway.core.facts import AmiFacts
+from gateway.core.login import LoginGate
+from gateway.core.metrics import Metrics
+from gateway.core.nonces import NonceStore
+from gateway.core.phase import Lifecycle
+from gateway.core.ratelimit import LoginGuard, TokenBuckets
+from gateway.core.security import SecurityEvents
+from gateway.core.sendbudget import SendBudget
+from gateway.core.sessions import Session, SessionStore
+from gateway.core.waitevent import Notifier, Polls
+from gateway.history.service import HistoryService
 from gateway.http.ajam import AJAM_FORMATS, AjamHandler, AjamSettings
+from gateway.http.caller import CallerResolver
 from gateway.http.cors import CorsPolicy, install_cors
 from gateway.http.digestauth import DigestAuth
+from gateway.http.history import HistoryRoute, install_history
 from gateway.http.metricsview import metrics_view
-from gateway.http.middleware import gateway_middleware
+from gateway.http.middleware import close_when_draining, gateway_middleware
 from gateway.http.respond import CookiePolicy
 from gateway.http.server import server_limits
-from gateway.metrics import Metrics
-from gateway.nonces import NonceStore
-from gateway.ratelimit import LoginGuard, TokenBuckets
-from gateway.security import SecurityEvents
-from gateway.sendbudget import SendBudget
-from gateway.sessions import Session, SessionStore
 from gateway.tasks import cancel_and_wait
-from gateway.waitevent import Notifier
 
 REAP_INTERVAL: Final = 1.0
 """Expired sessions are swept every second: cheap, and close to their deadline."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Gateway:
     """The running parts of one instance, reachable through ``app[GATEWAY]``."""
 
     config: Config
+    lifecycle: Lifecycle
     log: EventLog
     sessions: SessionStore
     accounts: Accounts
     ami: AmiClient
-    dispatcher: Dispatcher
     facts: AmiFacts
+    events: AmiEventPath
+    """Every AMI event goes through it: facts, log, then its subscribers."""
     security: SecurityEvents
-    started: float
+    login_guard: LoginGuard
+    gate: LoginGate
+    """The one way in: Login, HTTP Basic and Digest all check and open here."""
+    session_rate: TokenBuckets[str]
+    address_rate: TokenBuckets[str]
+    polls: Polls
+    send_budget: SendBudget
+    """Bytes of answers being written to clients (``[limits] queued_bytes``)."""
+    dispatcher: Dispatcher
+    callers: CallerResolver
+    """Finds each HTTP request's session, once."""
     metrics: Metrics
     history: HistoryService
-    address_rate: TokenBuckets[str]
+    started: float
 
 
 GATEWAY: Final = web.AppKey("gateway", Gateway)
@@ -65,86 +83,123 @@ AJAM: Final = web.AppKey("ajam", AjamHandler)
 """The AJAM handler, whose size limits a SIGHUP reload replaces."""
 
 
-def _link_event(up: bool, reason: str) -> Message:
-    if up:
-        return Message.of(("Event", "GatewayAMIUp"), ("Privilege", "system,all"))
-    return Message.of(("Event", "GatewayAMIDown"), ("Privilege", "system,all"), ("Reason", reason))
+async def _learn_actions(accounts: Accounts, client: AmiClient) -> None:
+    """At every AMI login: each action's classes from Asterisk's ListCommands."""
+    answer = await client.send([("Action", "ListCommands")])
+    accounts.learn_actions(answer[0])
 
 
-def build_gateway(config: Config) -> Gateway:
+def _alive(sessions: SessionStore, session: Session) -> bool:
+    """Whether a digest nonce's session still lives (else the nonce is forgotten)."""
+    return sessions.get(session.id, time.monotonic()) is session
+
+
+def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gateway:
+    """Every part of one instance, wired; ``link`` is the AMI client's class (tests
+    put a recording one in its place to run the core in memory)."""
+    limits, http = config.limits, config.http
+    lifecycle = Lifecycle()
     log = EventLog(config.events.ring_size, config.events.ring_bytes)
     facts = AmiFacts()
     sessions = SessionStore(
-        node_id=config.http.node_id,
-        httptimeout=config.http.httptimeout,
-        unauth_timeout=config.http.unauth_timeout,
-        max_sessions=config.limits.max_sessions,
+        node_id=http.node_id,
+        httptimeout=http.httptimeout,
+        unauth_timeout=http.unauth_timeout,
+        max_sessions=limits.max_sessions,
     )
-    accounts = Accounts(config)
-    metrics = Metrics(action_name=lambda name: accounts.permissions.canonical(name))
-
-    def on_event(message: Message, owner: str | None) -> None:
-        metrics.events_received += 1
-        if message.name == "FullyBooted":
-            facts.uptime = int(message.get("Uptime") or 0)
-            facts.last_reload = int(message.get("LastReload") or 0)
-            facts.at = time.monotonic()
-        log.append(message, owner)
-        history.on_event(message)
-
-    def on_link(up: bool, reason: str) -> None:
-        log.append(_link_event(up, reason))
-
-    async def on_login(client: AmiClient) -> None:
-        answer = await client.send([("Action", "ListCommands")])
-        accounts.learn_actions(answer[0])
-
-    ami = AmiClient(
+    accounts = Accounts(config.users)
+    metrics = Metrics(action_name=accounts.canonical_action)
+    events = AmiEventPath(log, facts)
+    ami = link(
         config.ami,
-        node_id=config.http.node_id,
-        on_event=on_event,
-        on_link=on_link,
-        on_login=on_login,
+        node_id=http.node_id,
+        on_event=events.on_event,
+        on_link=events.on_link,
+        on_login=functools.partial(_learn_actions, accounts),
     )
     security = SecurityEvents(log)
-    limits = config.limits
+    guard = LoginGuard(
+        limits.login_failures_per_address,
+        limits.login_failures_per_user_address,
+        limits.login_failure_window,
+    )
+    gate = LoginGate(
+        logins=accounts,
+        sessions=sessions,
+        log=log,
+        security=security,
+        guard=guard,
+        fail_delay=limits.login_fail_delay,
+        lifecycle=lifecycle,
+    )
+    session_rate = TokenBuckets[str](limits.rate_per_session)
+    send_budget = SendBudget(limits.queued_bytes)
+    polls = Polls(
+        log,
+        sessions,
+        metrics,
+        waitevent_max=config.waitevent_cap(),
+        reply_bytes=config.events.reply_bytes,
+        send_budget=send_budget,
+    )
     dispatcher = Dispatcher(
         accounts=accounts,
         ami=ami,
-        log=log,
         sessions=sessions,
-        security=security,
-        login_fail_delay=config.limits.login_fail_delay,
-        waitevent_max=config.waitevent_cap(),
+        gate=gate,
+        polls=polls,
         facts=facts,
-        login_guard=LoginGuard(
-            limits.login_failures_per_address,
-            limits.login_failures_per_user_address,
-            limits.login_failure_window,
-        ),
-        session_rate=TokenBuckets[str](limits.rate_per_session),
+        session_rate=session_rate,
         metrics=metrics,
-        reply_bytes=config.events.reply_bytes,
-        send_budget=SendBudget(limits.queued_bytes),
+    )
+    nonces = NonceStore(
+        node_id=http.node_id,
+        lifetime=http.digest_nonce_lifetime,
+        max_pending=limits.digest_pending_nonces,
+        alive=functools.partial(_alive, sessions),
+    )
+    digest = DigestAuth(
+        users=accounts, gate=gate, sessions=sessions, nonces=nonces, realm=http.digest_realm
+    )
+    callers = CallerResolver(
+        sessions=sessions, log=log, gate=gate, digest=digest, session_rate=session_rate
     )
     metrics.watch(sessions, ami)
-    metrics.watch_memory(log, dispatcher.send_budget)
+    metrics.watch_memory(log, send_budget)
     metrics.watch_logins(security)
-    history = HistoryService(config, dispatcher)  # on_event reads it only once AMI runs
+    history = HistoryService(config.history)
+    events.subscribe(metrics.event_received)
+    events.subscribe(history.on_event)
     return Gateway(
-        config,
-        log,
-        sessions,
-        accounts,
-        ami,
-        dispatcher,
-        facts,
-        security,
-        time.monotonic(),
-        metrics,
-        history,
-        TokenBuckets[str](limits.rate_per_address),
+        config=config,
+        lifecycle=lifecycle,
+        log=log,
+        sessions=sessions,
+        accounts=accounts,
+        ami=ami,
+        facts=facts,
+        events=events,
+        security=security,
+        login_guard=guard,
+        gate=gate,
+        session_rate=session_rate,
+        address_rate=TokenBuckets[str](limits.rate_per_address),
+        polls=polls,
+        send_budget=send_budget,
+        dispatcher=dispatcher,
+        callers=callers,
+        metrics=metrics,
+        history=history,
+        started=time.monotonic(),
     )
+
+
+async def _phase_ctx(app: web.Application) -> AsyncIterator[None]:
+    """SERVING once the app has started; STOPPED once everything after it cleaned up."""
+    lifecycle = app[GATEWAY].lifecycle
+    lifecycle.serve()
+    yield
+    lifecycle.stop()
 
 
 async def _ami_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -184,34 +239,11 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
-    if gateway.dispatcher.draining:
+    if gateway.lifecycle.closing:
         return web.Response(status=503, text="draining: shutting down\n")
     if gateway.ami.ready:
         return web.Response(text="ready\n")
     return web.Response(status=503, text=f"AMI not connected: {gateway.ami.last_error}\n")
-
-
-async def _close_when_draining(request: web.Request, response: web.StreamResponse) -> None:
-    """While draining, every reply closes its connection: nginx then never
-    sends a request down a keep-alive connection that is about to be closed."""
-    if request.app[GATEWAY].dispatcher.draining:
-        response.force_close()
-        response.headers["Connection"] = "close"  # aiohttp has already built its own
-
-
-def _digest_auth(gateway: Gateway) -> DigestAuth:
-    sessions, http = gateway.sessions, gateway.config.http
-
-    def alive(session: Session) -> bool:
-        return sessions.get(session.id, time.monotonic()) is session
-
-    nonces = NonceStore(
-        node_id=http.node_id,
-        lifetime=http.digest_nonce_lifetime,
-        max_pending=gateway.config.limits.digest_pending_nonces,
-        alive=alive,
-    )
-    return DigestAuth(gateway.dispatcher, gateway.accounts, nonces, http.digest_realm)
 
 
 def create_app(config: Config) -> web.Application:
@@ -223,19 +255,26 @@ def create_app(config: Config) -> web.Application:
         handler_args=server_limits(config.limits),
     )
     app[GATEWAY] = gateway
+    app.cleanup_ctx.append(_phase_ctx)  # first in, last out: STOPPED after everything
     # Before the AMI context (so it stops after AMI) and before the catch-all route.
-    install_history(app, gateway.history, config.http.prefix, gateway.metrics.registry)
+    route = HistoryRoute(
+        gateway.history,
+        gateway.callers,
+        max_body=config.limits.max_body,
+        max_query=config.limits.max_query,
+    )
+    install_history(app, route, config.http.prefix, gateway.metrics.registry)
     app.cleanup_ctx.append(_ami_ctx)
     app.cleanup_ctx.append(_reaper_ctx)
     app.on_shutdown.append(_end_polls)
-    app.on_response_prepare.append(_close_when_draining)
+    app.on_response_prepare.append(close_when_draining(gateway.lifecycle))
     http = config.http
     handler = AjamHandler(
         AjamSettings(
             http.prefix, config.limits.max_query, config.limits.max_body, config.limits.send_timeout
         ),
         gateway.dispatcher,
-        gateway.sessions,
+        gateway.callers,
         CookiePolicy(
             max_age=http.httptimeout,
             path=http.cookie_path,
@@ -243,7 +282,8 @@ def create_app(config: Config) -> web.Application:
             secure=http.cookie_secure,
             httponly=http.cookie_httponly,
         ),
-        digest=_digest_auth(gateway),
+        gateway.metrics,
+        gateway.send_budget,
     )
     install_cors(app, CorsPolicy.of(http.cors_origins, http.cors_credentials, http.cors_max_age))
     app[AJAM] = handler

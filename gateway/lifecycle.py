@@ -19,10 +19,11 @@ from typing import Final
 
 from aiohttp import web
 
+from gateway.access.identity import Identity
+from gateway.access.rights import address_allowed
 from gateway.app import AJAM, GATEWAY, Gateway
-from gateway.auth import address_allowed
 from gateway.config import Config
-from gateway.sessions import Identity, Session
+from gateway.core.sessions import Session
 
 log = logging.getLogger("gateway.lifecycle")
 
@@ -38,7 +39,7 @@ the call-history backend (its store or database pool lives as long as the app)."
 
 def begin_drain(gateway: Gateway) -> int:
     """Refuse logins from now on and end every session; returns how many ended."""
-    gateway.dispatcher.draining = True
+    gateway.lifecycle.drain()
     sessions = list(gateway.sessions)
     for session in sessions:
         gateway.sessions.remove(session)  # kicks its held poll: an empty reply
@@ -72,7 +73,7 @@ def reload_config(app: web.Application, new: Config) -> list[str]:
     ]
     config = dataclasses.replace(old, users=new.users, limits=new.limits)
     gateway.config = config
-    gateway.accounts.replace_config(config)
+    gateway.accounts.replace_users(config.users)
     _apply_limits(app, config)
     ended = _refresh_sessions(gateway)
     log.info("configuration reloaded: %d users, %d sessions ended", len(config.users), ended)
@@ -82,18 +83,16 @@ def reload_config(app: web.Application, new: Config) -> list[str]:
 def _apply_limits(app: web.Application, config: Config) -> None:
     gateway, limits = app[GATEWAY], config.limits
     gateway.sessions.max_sessions = limits.max_sessions
-    gateway.dispatcher.login_fail_delay = limits.login_fail_delay
-    gateway.dispatcher.waitevent_max = config.waitevent_cap()
+    gateway.gate.configure(limits.login_fail_delay)
+    gateway.polls.configure(config.waitevent_cap())
     gateway.address_rate.configure(limits.rate_per_address)
-    if gateway.dispatcher.session_rate is not None:
-        gateway.dispatcher.session_rate.configure(limits.rate_per_session)
-    if gateway.dispatcher.login_guard is not None:
-        gateway.dispatcher.login_guard.configure(
-            limits.login_failures_per_address,
-            limits.login_failures_per_user_address,
-            limits.login_failure_window,
-        )
-    gateway.dispatcher.send_budget.limit = limits.queued_bytes
+    gateway.session_rate.configure(limits.rate_per_session)
+    gateway.login_guard.configure(
+        limits.login_failures_per_address,
+        limits.login_failures_per_user_address,
+        limits.login_failure_window,
+    )
+    gateway.send_budget.limit = limits.queued_bytes
     handler = app[AJAM]
     handler.settings = dataclasses.replace(
         handler.settings,
@@ -121,4 +120,4 @@ def _refresh_sessions(gateway: Gateway) -> int:
 def _give_identity(session: Session, identity: Identity) -> None:
     """New rights and a new ceiling of eventfilters; the session's own
     ``Action: Filter`` rules are kept apart (``Session.event_filter``)."""
-    session.identity = identity
+    session.reidentify(identity)

@@ -7,7 +7,7 @@ import time
 
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
-from tests.harness import COOKIE, MakeClient, login, rawman, start, until
+from tests.support.harness import COOKIE, MakeClient, login, rawman, start, until
 
 
 async def test_permission_denied_before_login_and_a_fresh_cookie(

@@ -12,7 +12,7 @@ from yarl import URL
 
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
-from tests.harness import COOKIE, MakeClient, login, new_app, rawman, served, start, until
+from tests.support.harness import COOKIE, MakeClient, login, new_app, rawman, served, start, until
 
 CURSOR = re.compile(r"^Cursor: (\d+)\r$", re.MULTILINE)
 

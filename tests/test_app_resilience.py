@@ -8,7 +8,7 @@ import time
 
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
-from tests.harness import COOKIE, Client, MakeClient, login, rawman, start, until
+from tests.support.harness import COOKIE, Client, MakeClient, login, rawman, start, until
 
 SEQ = re.compile(r"^Seq: (\d+)\r$", re.MULTILINE)
 

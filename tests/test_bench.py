@@ -7,37 +7,13 @@ scenario runs on its Python driver.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bench.amiresponder import answer, user_event
 from bench.harness import server
 from bench.load import run_python, wrk_script
 from bench.stats import hist_percentile_ms, percentile
-
-ROOT = Path(__file__).resolve().parent.parent
-QUICK_TIMEOUT = 600
-"""The quick run takes ~30 s; a hung harness must still fail, not hang CI."""
-
-
-@pytest.fixture(scope="module")
-def quick_lines() -> list[dict[str, Any]]:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=QUICK_TIMEOUT,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
 
 
 def by_scenario(lines: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ import secrets
 import pytest
 
 from gateway.config import Config, check_node_id
-from tests.nginxproc import INSTANCES, SHIPPED
+from tests.support.nginxproc import INSTANCES, SHIPPED
 
 
 def upstream_servers(name: str) -> list[tuple[str, bool]]:

@@ -11,7 +11,7 @@ from gateway.app import AJAM, GATEWAY
 from gateway.config import Config
 from gateway.lifecycle import begin_drain, drain, reload_config
 from gateway.simulator import Simulator
-from tests.harness import (
+from tests.support.harness import (
     TEST_USERS,
     Client,
     MakeClient,
@@ -152,8 +152,8 @@ async def test_reload_applies_limits_and_warns_about_restart_only_tables(
     assert warnings == ["[http] changed: it takes effect only after a restart"]
     gateway = client.app[GATEWAY]
     assert gateway.sessions.max_sessions == 3
-    assert gateway.dispatcher.login_fail_delay == 0.2
-    assert gateway.dispatcher.waitevent_max == 7
+    assert gateway.gate.fail_delay == 0.2
+    assert gateway.polls.waitevent_max == 7
     assert client.app[AJAM].settings.max_query == 100
     assert gateway.config.http.prefix == "/asterisk"  # the listener's prefix stays
     long_query = await client.get("/asterisk/rawman?action=ping&x=" + "y" * 200)
@@ -168,10 +168,8 @@ async def test_reload_applies_request_and_login_rates(
     reload_config(client.app, reloaded(simulator, limits=limits))
     gateway = client.app[GATEWAY]
     assert gateway.address_rate.rate == 2
-    assert gateway.dispatcher.session_rate is not None
-    assert gateway.dispatcher.session_rate.rate == 3
-    assert gateway.dispatcher.login_guard is not None
-    assert gateway.dispatcher.login_guard.by_address.limit == 4
+    assert gateway.session_rate.rate == 3
+    assert gateway.login_guard.by_address.limit == 4
     answers = [await client.get("/asterisk/rawman?action=ping") for _ in range(3)]
     assert [a.status for a in answers] == [200, 200, 429]  # the new per-address rate
 

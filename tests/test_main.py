@@ -18,8 +18,8 @@ from gateway.app import GATEWAY, create_app
 from gateway.config import demo_config, load_config
 from gateway.simulator import Simulator
 from gateway.tasks import cancel_and_wait
-from tests.harness import until
-from tests.procs import USERS, GatewayProcess, free_port, write_config
+from tests.support.harness import until
+from tests.support.procs import USERS, GatewayProcess, free_port, write_config
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "gateway.example.toml"
 

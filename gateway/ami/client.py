@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import random
 import secrets
@@ -19,11 +20,11 @@ import ssl
 from collections.abc import Callable, Sequence
 from typing import Final
 
+from gateway.ami.challenge import md5_key
 from gateway.ami.codec import Banner, Discarded, Parser, encode_checked
 from gateway.ami.correlator import Broadcast, Completed, Correlator
 from gateway.ami.message import Field, Message
-from gateway.config import AmiConfig
-from gateway.credentials import md5_key
+from gateway.ami.settings import AmiConfig
 from gateway.errors import ActionTimeout, GatewayError, NotConnected
 
 log = logging.getLogger("gateway.ami")
@@ -40,6 +41,22 @@ LOGOFF_TIMEOUT: Final = 2.0
 CLOSED: Final = "AMI client closed"
 STOPPED: Final = "AMI client stopped"
 """The ``on_link(False, reason)`` reasons for ``close()`` and a cancelled ``run()``."""
+
+
+class LinkState(enum.Enum):
+    """Where the one AMI link is; only ``UP`` takes actions."""
+
+    DOWN = "down"
+    """No link: not started yet, or waiting to reconnect."""
+    CONNECTING = "connecting"
+    """Opening the socket and logging in."""
+    UP = "up"
+    """Logged in: actions are sent."""
+    CLOSING = "closing"
+    """``close()`` on a link that was up: logging off, then down for good."""
+    CLOSED = "closed"
+    """``close()``: no action is sent and no reconnect is tried any more."""
+
 
 EventSink = Callable[[Message, str | None], None]
 LinkSink = Callable[[bool, str], None]
@@ -95,18 +112,29 @@ class AmiClient:
         getpid() system call, and ``_call`` needed it twice per action."""
         self._outbox: list[bytes] = []
         """Actions written in this loop iteration, sent together (see ``_send``)."""
-        self._ready = False
-        self._closing = False
+        self._state = LinkState.DOWN
         self.banner = ""
-        self._was_up = False
         self.reconnects = 0
         self.login_failures = 0
         self.last_error = ""
 
     @property
+    def state(self) -> LinkState:
+        return self._state
+
+    @property
     def ready(self) -> bool:
         """Logged in to Asterisk and able to take actions."""
-        return self._ready and not self._closing
+        return self._state is LinkState.UP
+
+    @property
+    def _closing(self) -> bool:
+        """``close()`` was called."""
+        return self._state in (LinkState.CLOSING, LinkState.CLOSED)
+
+    def _closed(self) -> bool:
+        """Closed for good: ``run()`` ends (a method: the state changes under the loop)."""
+        return self._state is LinkState.CLOSED
 
     @property
     def pending(self) -> int:
@@ -119,18 +147,18 @@ class AmiClient:
     async def run(self) -> None:
         """Connect, serve, reconnect; until cancelled or ``close()``d."""
         attempt = 0
-        while not self._closing:
+        while not self._closed():
             reason = STOPPED
             try:
                 await self._connect_and_serve()
             except LINK_ERRORS as exc:
                 reason = self._lost(exc)
             finally:
-                self._link_down(CLOSED if self._closing else reason)
+                was_up = self._link_down(reason)
             _raise_if_cancelling()
-            if self._closing:
+            if self._closed():
                 return
-            attempt = 0 if self._was_up else attempt + 1
+            attempt = 0 if was_up else attempt + 1
             delay = backoff_delay(attempt, self.settings.reconnect_min, self.settings.reconnect_max)
             self.reconnects += 1
             await asyncio.sleep(delay)
@@ -146,7 +174,7 @@ class AmiClient:
         return self.settings.host, self.settings.port
 
     async def _connect_and_serve(self) -> None:
-        self._was_up = False
+        self._state = LinkState.CONNECTING
         s = self.settings
         context = tls_context(s)
         async with asyncio.timeout(s.connect_timeout):
@@ -158,8 +186,9 @@ class AmiClient:
             async with asyncio.TaskGroup() as group:
                 reading = group.create_task(self._read_loop(reader, parser))
                 await self._login()
-                self._was_up = True
-                self._ready = True
+                # close() during the login: up, but closing at once.
+                connecting = self._state is LinkState.CONNECTING
+                self._state = LinkState.UP if connecting else LinkState.CLOSING
                 self._notify(self._on_link, True, "")
                 log.info("AMI logged in to %s:%s (%s)", s.host, s.port, self.banner)
                 if self._on_login is not None:
@@ -310,19 +339,23 @@ class AmiClient:
         if writer is not None and not writer.is_closing():
             writer.write(data)
 
-    def _link_down(self, reason: str) -> None:
-        was_ready, self._ready = self._ready, False
+    def _link_down(self, reason: str) -> bool:
+        """The link ended; True when it had been up (logged in)."""
+        was_up = self._state in (LinkState.UP, LinkState.CLOSING)
+        closing = self._closing
+        self._state = LinkState.CLOSED if closing else LinkState.DOWN
         self._writer = None
         self._outbox.clear()
         for outcome in self._correlator.fail_all(NotConnected.message):
             self._resolve(outcome)
-        if was_ready:
-            self._notify(self._on_link, False, reason)
+        if was_up:
+            self._notify(self._on_link, False, CLOSED if closing else reason)
+        return was_up
 
     async def close(self) -> None:
         """Log off cleanly (best effort, bounded), drop the socket, end ``run()``."""
         was_ready = self.ready
-        self._closing = True
+        self._state = LinkState.CLOSING if was_ready else LinkState.CLOSED
         if was_ready:
             with contextlib.suppress(GatewayError, OSError, TimeoutError):
                 await self._call([("Action", "Logoff")], LOGOFF_TIMEOUT)

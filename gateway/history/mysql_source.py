@@ -10,7 +10,7 @@ from typing import Any
 
 import aiomysql
 
-from gateway.history.config import HistoryConfig
+from gateway.history.settings import HistoryConfig
 from gateway.history.sqlplan import MYSQL
 from gateway.history.tablesource import TableSource
 

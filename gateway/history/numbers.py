@@ -9,7 +9,7 @@ forms a dialplan stores (``variants``) and matched exactly, still by index.
 
 from __future__ import annotations
 
-from gateway.history.config import NumberRules
+from gateway.history.settings import NumberRules
 
 
 def digits(raw: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from gateway.history.config import HistoryConfig
+from gateway.history.settings import HistoryConfig
 from gateway.history.sqlplan import POSTGRES
 from gateway.history.tablesource import TableSource
 

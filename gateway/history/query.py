@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Final
 
 from gateway.errors import InvalidField
-from gateway.history.config import HistoryConfig
 from gateway.history.numbers import digits
+from gateway.history.settings import HistoryConfig
 
 DISPOSITIONS: Final = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION")
 """Asterisk's CDR dispositions."""

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from gateway.ami.message import Message
-from gateway.history.config import HistoryConfig
 from gateway.history.query import HistoryQuery
 from gateway.history.record import CdrRecord, from_event
+from gateway.history.settings import HistoryConfig
 from gateway.history.sqlite_store import SqliteStore
 
 log = logging.getLogger("gateway.history")

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from typing import Final
 
 from gateway.errors import ConfigError
-from gateway.history.config import DAY, HistoryConfig
 from gateway.history.numbers import normalise
 from gateway.history.query import HistoryQuery
 from gateway.history.record import COLUMNS, CdrRecord
+from gateway.history.settings import DAY, HistoryConfig
 
 SCHEMA_VERSION: Final = 1
 _COLS: Final = ", ".join(f'"{c}"' for c in COLUMNS)

@@ -17,10 +17,10 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from gateway.errors import HistoryUnavailable
-from gateway.history.config import NumberRules
 from gateway.history.numbers import variants
 from gateway.history.query import HistoryQuery
 from gateway.history.record import AMA_FLAGS, TEXT_FIELDS, CdrRecord
+from gateway.history.settings import NumberRules
 
 
 @dataclass(frozen=True, slots=True)

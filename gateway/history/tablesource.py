@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from gateway.errors import HistoryUnavailable
-from gateway.history.config import DatabaseConfig, HistoryConfig
 from gateway.history.query import HistoryQuery
 from gateway.history.record import CdrRecord
+from gateway.history.settings import DatabaseConfig, HistoryConfig
 from gateway.history.sqlplan import Dialect, Shape, plan, shape_of, to_record
 
 log = logging.getLogger("gateway.history")

@@ -7,13 +7,13 @@ Asterisk.  Parameters come from the raw query (GET) or a form body (POST,
 which replaces the query), decoded byte-wise.  The session comes from the
 cookie (quoted or not) or a ``mansession_id`` parameter; an unknown one gets
 a fresh unauthenticated session silently.  A request with HTTP Basic
-credentials follows ``gateway.oneshot`` instead (one action, no cookie).
+credentials follows ``gateway.http.oneshot`` instead (one action, no cookie).
+The caller resolver (``gateway.http.caller``) finds the session, once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, cast
@@ -22,20 +22,19 @@ from aiohttp import web
 
 from gateway.ami.codec import validate_action
 from gateway.ami.message import Field, header
-from gateway.dispatch import Dispatcher
+from gateway.core.dispatch import Dispatcher
+from gateway.core.metrics import Metrics
+from gateway.core.replies import Reply, error_message
+from gateway.core.sendbudget import SendBudget
 from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge
 from gateway.http.accesslog import note_request
-from gateway.http.basic import BasicCredentials, parse_basic
-from gateway.http.client import client_of
-from gateway.http.digestauth import DigestAuth
+from gateway.http.caller import Caller, CallerResolver
+from gateway.http.client import request_peer
 from gateway.http.errors import error_page
-from gateway.http.params import cookie_session_id, parse_form, split_target
+from gateway.http.params import parse_form, split_target
 from gateway.http.respond import CookiePolicy, ajam_response, render_reply
-from gateway.oneshot import action_name, basic_session, login_fields
 from gateway.render import DEFAULT_OPTIONS, FORMATS, Format, RenderOptions
 from gateway.render.base import DEFAULT_AJAXDEST, DEFAULT_AJAXOBJTYPE
-from gateway.replies import Peer, Reply, error_message
-from gateway.sessions import Session, SessionStore
 
 AJAM_FORMATS: Final = ("rawman", "mxml", "manager", "json")
 ALLOWED_METHODS: Final = frozenset({"GET", "HEAD", "POST"})
@@ -86,21 +85,23 @@ class AjamHandler:
         self,
         settings: AjamSettings,
         dispatcher: Dispatcher,
-        sessions: SessionStore,
+        callers: CallerResolver,
         cookie: CookiePolicy,
-        digest: DigestAuth | None = None,
+        metrics: Metrics,
+        send_budget: SendBudget,
     ) -> None:
         self.settings = settings
         self.dispatcher = dispatcher
-        self.sessions = sessions
+        self.callers = callers
         self.cookie = cookie
-        self.digest = digest
+        self.metrics = metrics
+        self.send_budget = send_budget
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         path, query = split_target(request.raw_path)
         name = match_format(self.settings.prefix, path)
         digest = DIGEST_FORMATS.get(name or "")
-        if name is None or (digest and self.digest is None):
+        if name is None or (digest and self.callers.digest is None):
             return error_page(404, "Not Found", "The requested URL was not found on this server.")
         if request.method not in ALLOWED_METHODS:
             return error_page(
@@ -110,33 +111,29 @@ class AjamHandler:
         fmt = FORMATS[digest or name]
         opts = _options(digest or name, fields)
         peer = request_peer(request)
-        session: Session | None = None  # the session the action runs in
-        stored: Session | None = None  # the session whose cookie is sent back
+        caller: Caller | None = None
         try:
-            if digest and self.digest is not None:
-                found = await self.digest.session(request, peer)
-                if isinstance(found, web.Response):
-                    return found  # a 401 challenge
-                session = found  # digest answers carry no cookie: stored stays None
-            else:
-                fields, session, stored = await self._resolve(request, fields, peer)
-            reply = await self.dispatcher.handle(session, fields, peer)
+            found = await self.callers.ajam(request, fields, peer, digest=digest is not None)
+            if isinstance(found, web.Response):
+                return found  # a Digest path's 401 challenge
+            caller, fields = found, found.fields
+            reply = await self.dispatcher.handle(caller.session, fields, peer, caller.now)
         except AmiLevelError as error:
             reply = Reply((error_message(error.message, safe_action_id(fields)),))
-        self._account(request, fields, session, reply)
+        self._account(request, fields, caller, reply)
         if reply.login_session is not None:
             opts = RenderOptions(opts.ajaxdest, opts.ajaxobjtype, reply.login_session)
-        response = self._respond(fmt, reply, opts, stored)
+        response = self._respond(fmt, reply, opts, caller)
         del reply  # its events may leave the ring while the body is written
         return await self._send(request, response)
 
     async def _send(self, request: web.Request, response: web.Response) -> web.Response:
         """Write the answer now, its body counted in the send budget until
-        the kernel has all of it (``gateway.sendbudget``)."""
+        the kernel has all of it (``gateway.core.sendbudget``)."""
         transport = request.transport
         if transport is None:
             return response  # the client is gone; aiohttp drops the answer
-        budget = self.dispatcher.send_budget
+        budget = self.send_budget
         share = budget.take(len(cast(bytes, response.body)))
         # aiohttp's drain returns once the transport holds less than its
         # high-water mark; at 0 that means once everything is in the kernel.
@@ -153,20 +150,22 @@ class AjamHandler:
         return response
 
     def _respond(
-        self, fmt: Format, reply: Reply, opts: RenderOptions, session: Session | None
+        self, fmt: Format, reply: Reply, opts: RenderOptions, caller: Caller | None
     ) -> web.Response:
         body = render_reply(fmt, reply, opts)
-        self.dispatcher.metrics.delivered(reply.events)
-        cookie = None if session is None else self.cookie.header(session.id)
+        self.metrics.delivered(reply.events)
+        cookie = None
+        if caller is not None and caller.sets_cookie:
+            cookie = self.cookie.header(caller.session.id)
         return ajam_response(fmt, body, cookie=cookie)
 
     def _account(
-        self, request: web.Request, fields: list[Field], session: Session | None, reply: Reply
+        self, request: web.Request, fields: list[Field], caller: Caller | None, reply: Reply
     ) -> None:
         """The action's metric and the access log's user and action."""
         action = (header(fields, "Action") or "").strip()
-        self.dispatcher.metrics.action(action, reply)
-        identity = session.identity if session is not None else None
+        self.metrics.action(action, reply)
+        identity = caller.session.identity if caller is not None else None
         note_request(request, identity.username if identity else "", action)
 
     async def _params(self, request: web.Request, query: bytes) -> list[Field]:
@@ -184,45 +183,6 @@ class AjamHandler:
             raise BodyTooLarge
         return parse_form(body)
 
-    def _existing(self, request: web.Request, fields: list[Field], now: float) -> Session | None:
-        """The session named by the cookie or a ``mansession_id`` parameter."""
-        wanted = cookie_session_id(request.headers.get("Cookie")) or header(fields, "mansession_id")
-        return self.sessions.get(wanted, now) if wanted else None
-
-    def _session(self, request: web.Request, fields: list[Field], peer: Peer) -> Session:
-        now = time.monotonic()
-        session = self._existing(request, fields, now)
-        if session is None:
-            session = self.sessions.create(peer.address, now, self.dispatcher.log.last_seq)
-        else:
-            self.sessions.touch(session, now)
-        return session
-
-    async def _resolve(
-        self, request: web.Request, fields: list[Field], peer: Peer
-    ) -> tuple[list[Field], Session, Session | None]:
-        """(fields, session to run in, session whose cookie is sent back)."""
-        credentials = parse_basic(request.headers.get("Authorization"))
-        if credentials is not None and action_name(fields) == "login":
-            existing = self._existing(request, fields, time.monotonic())
-            fields, credentials = login_fields(fields, credentials, existing), None
-        if credentials is None:
-            session = self._session(request, fields, peer)
-            return fields, session, session
-        session, stored = await self._basic(request, fields, peer, credentials)
-        return fields, session, stored
-
-    async def _basic(
-        self, request: web.Request, fields: list[Field], peer: Peer, credentials: BasicCredentials
-    ) -> tuple[Session, Session | None]:
-        """HTTP Basic (``gateway.oneshot``): (session to run in, stored session)."""
-        existing = self._existing(request, fields, time.monotonic())
-        found = await basic_session(self.dispatcher, credentials, existing, fields, peer)
-        if found.stored:
-            self.sessions.touch(found.session, time.monotonic())
-            return found.session, found.session
-        return found.session, None
-
 
 def _options(name: str, fields: list[Field]) -> RenderOptions:
     if name != "mxml":
@@ -230,20 +190,4 @@ def _options(name: str, fields: list[Field]) -> RenderOptions:
     return RenderOptions(
         ajaxdest=header(fields, "ajaxdest") or DEFAULT_AJAXDEST,
         ajaxobjtype=header(fields, "ajaxobjtype") or DEFAULT_AJAXOBJTYPE,
-    )
-
-
-def request_peer(request: web.Request) -> Peer:
-    """Who sent the request, as the dispatcher and the security events see it."""
-    transport = request.transport
-    remote = transport.get_extra_info("peername") if transport else None
-    local = transport.get_extra_info("sockname") if transport else None
-    address = client_of(request)
-    # Behind a proxy the TCP port is the proxy's, not the client's.
-    port = int(remote[1]) if remote and str(remote[0]) == address else 0
-    return Peer(
-        address=address,
-        port=port,
-        local_address=str(local[0]) if local else "127.0.0.1",
-        local_port=int(local[1]) if local else 0,
     )

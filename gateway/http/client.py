@@ -1,7 +1,7 @@
 """Per-request client address and the per-address request rate.
 
 ``admit``, called by the gateway's one middleware (``gateway.http.middleware``),
-finds the client's address once (``gateway.clientaddr``:
+finds the client's address once (``gateway.http.clientaddr``:
 ``X-Forwarded-For`` only behind a trusted proxy), stores it on the request
 for everything after it (the AJAM handler's ``Peer``, the access log), and
 spends one token of that address's bucket.  Over the rate, the request is
@@ -17,10 +17,10 @@ from typing import Final
 
 from aiohttp import web
 
-from gateway.clientaddr import client_address
-from gateway.configfields import Network
-from gateway.errors import RateLimited
-from gateway.ratelimit import TokenBuckets, retry_after
+from gateway.access.users import Network
+from gateway.core.ratelimit import TokenBuckets
+from gateway.core.replies import Peer
+from gateway.http.clientaddr import client_address
 
 CLIENT_KEY: Final = web.RequestKey("client", str)
 """The client's address, as the middleware found it."""
@@ -51,6 +51,20 @@ def admit(request: web.Request, trusted: Sequence[Network], buckets: TokenBucket
         address = client_address(address, forwarded, trusted)
     request[CLIENT_KEY] = address
     if request.path not in UNLIMITED_PATHS:
-        wait = buckets.take(address, time.monotonic())
-        if wait:
-            raise RateLimited(retry_after(wait))
+        buckets.spend(address, time.monotonic())
+
+
+def request_peer(request: web.Request) -> Peer:
+    """Who sent the request, as the dispatcher and the security events see it."""
+    transport = request.transport
+    remote = transport.get_extra_info("peername") if transport else None
+    local = transport.get_extra_info("sockname") if transport else None
+    address = client_of(request)
+    # Behind a proxy the TCP port is the proxy's, not the client's.
+    port = int(remote[1]) if remote and str(remote[0]) == address else 0
+    return Peer(
+        address=address,
+        port=port,
+        local_address=str(local[0]) if local else "127.0.0.1",
+        local_port=int(local[1]) if local else 0,
+    )

@@ -13,24 +13,25 @@ they count against the login limits like any failed login.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiohttp import web
 
-from gateway.accounts import Accounts
-from gateway.auth import address_allowed
-from gateway.configusers import UserConfig
-from gateway.credentials import digest_ha1_for
-from gateway.dispatch import Dispatcher
-from gateway.errors import DigestUriMismatch
+from gateway.access.credentials import digest_ha1_for
+from gateway.access.identity import Identity
+from gateway.access.rights import address_allowed
+from gateway.access.users import UserConfig
+from gateway.core.login import LoginGate, OwnLogin
+from gateway.core.nonces import Bound, NonceStore, Pending
+from gateway.core.replies import Peer
+from gateway.core.sessions import Session, SessionStore
+from gateway.errors import AuthenticationFailed, DigestUriMismatch
 from gateway.http.digest import DigestAnswer, challenge, parse_authorization, response_matches
 from gateway.http.errors import error_page
-from gateway.nonces import Bound, NonceStore, Pending
-from gateway.replies import Peer
-from gateway.sessions import Session
 
 log = logging.getLogger("gateway.auth")
 
@@ -43,18 +44,34 @@ class Verified:
     user: UserConfig
 
 
+class Users(Protocol):
+    """The users a Digest answer is checked against (``gateway.access.accounts``)."""
+
+    def user(self, username: str) -> UserConfig | None: ...
+
+    def identity(self, user: UserConfig) -> Identity: ...
+
+
 class DigestAuth:
     def __init__(
-        self, dispatcher: Dispatcher, accounts: Accounts, nonces: NonceStore, realm: str
+        self,
+        *,
+        users: Users,
+        gate: LoginGate,
+        sessions: SessionStore,
+        nonces: NonceStore,
+        realm: str,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.dispatcher = dispatcher
-        self.accounts = accounts
+        self.users = users
+        self.gate = gate
+        self.sessions = sessions
         self.nonces = nonces
         self.realm = realm
+        self._clock = clock
 
-    async def session(self, request: web.Request, peer: Peer) -> Session | web.Response:
+    async def session(self, request: web.Request, peer: Peer, now: float) -> Session | web.Response:
         """The request's digest session, or the 401 to answer instead."""
-        now = time.monotonic()
         answer = parse_authorization(request.headers.get("Authorization"))
         if not isinstance(answer, DigestAnswer):
             if answer is not None:
@@ -62,9 +79,15 @@ class DigestAuth:
             return self.unauthorized(now)
         if answer.uri != request.raw_path:
             raise DigestUriMismatch
-        verified = await self._verify(answer, request.method, peer)
-        if verified is None:
-            return self.unauthorized(time.monotonic())
+        method = request.method
+        try:
+            # Through the login gate: its limits, its delay and its security
+            # events, as any failed login.
+            verified = await self.gate.check(
+                peer, answer.username, lambda: self._check(answer, method, peer)
+            )
+        except AuthenticationFailed:
+            return self.unauthorized(self._clock())  # after the delay: a nonce of that moment
         return await self._session_of(verified, peer, now)
 
     def unauthorized(
@@ -75,26 +98,9 @@ class DigestAuth:
         response.headers["WWW-Authenticate"] = challenge(self.realm, nonce, stale=stale)
         return response
 
-    async def _verify(self, answer: DigestAnswer, method: str, peer: Peer) -> Verified | None:
-        """Right credentials, else the failed-login path; the login limits
-        (``gateway.ratelimit.LoginGuard``) apply as to any login."""
-        guard, now = self.dispatcher.login_guard, time.monotonic()
-        if guard is not None and guard.blocked(answer.username, peer.address, now):
-            await self._fail(peer, answer.username, "LoginRateLimited")
-            return None
-        checked = self._check(answer, method, peer)
-        if isinstance(checked, str):
-            if guard is not None:
-                guard.failed(answer.username, peer.address, now)
-            await self._fail(peer, answer.username, checked)
-            return None
-        if guard is not None:
-            guard.succeeded(answer.username, peer.address)
-        return checked
-
     def _check(self, answer: DigestAnswer, method: str, peer: Peer) -> Verified | str:
         """The verified answer, or the security event of its failure."""
-        user = self.accounts.user(answer.username)
+        user = self.users.user(answer.username)
         if user is None:
             return "InvalidAccountID"
         if not address_allowed(user, peer.address):
@@ -105,12 +111,6 @@ class DigestAuth:
         if ha1 is None or not response_matches(ha1, method, answer):
             return "ChallengeResponseFailed"
         return Verified(answer, user)
-
-    async def _fail(self, peer: Peer, username: str, event: str) -> None:
-        # No session was ever made for a failed digest request: SessionID 0.
-        detached = Session(id="", key="0", address=peer.address, expires=0.0)
-        self.dispatcher.security(event, detached, peer, username)
-        await asyncio.sleep(self.dispatcher.login_fail_delay)
 
     async def _session_of(
         self, verified: Verified, peer: Peer, now: float
@@ -129,22 +129,19 @@ class DigestAuth:
             return self.unauthorized(now, binding.nonce, stale=True)
         if not self.nonces.use(binding, nc, now):
             return self.unauthorized(now, self.nonces.renew(binding, now), stale=True)
-        self.dispatcher.sessions.touch(binding.session, now)
+        self.sessions.touch(binding.session, now)
         return binding.session
 
     async def _open(self, verified: Verified, peer: Peer, now: float) -> Session | web.Response:
         user, answer = verified.user, verified.answer
-        sessions = self.dispatcher.sessions
-        if not self.dispatcher.room_for(user.name):
-            await self._fail(peer, answer.username, "SessionLimit")
-            return self.unauthorized(time.monotonic())
-        log_ = self.dispatcher.log
-        session = sessions.create(peer.address, now, log_.last_seq)
-        session.log_in(self.accounts.identity(user))
-        self.dispatcher.security("SuccessfulAuth", session, peer, user.name)
+        if not self.gate.room_for(user.name):
+            try:
+                await self.gate.fail(peer, answer.username, "SessionLimit")
+            except AuthenticationFailed:
+                return self.unauthorized(self._clock())
+        session = self.sessions.create(peer.address, now, 0)
         # After its own SuccessfulAuth: a digest session's first waitevent is
         # empty in the captures (ajam/*_digest_ok).
-        session.cursor = log_.last_seq
-        sessions.touch(session, now)
+        self.gate.open(session, self.users.identity(user), peer, now, own_login=OwnLogin.HIDDEN)
         self.nonces.bind(answer.nonce, session, user.name, answer.nc, now)
         return session

@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from prometheus_client.exposition import choose_encoder
 
-from gateway.metrics import Metrics
+from gateway.core.metrics import Metrics
 
 
 def metrics_view(metrics: Metrics) -> Handler:

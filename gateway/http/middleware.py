@@ -1,4 +1,5 @@
-"""The gateway's one middleware: status count, error pages, client address and rate.
+"""The gateway's one middleware: status count, error pages, client address and rate;
+and the drain's ``Connection: close`` on every answer.
 
 It counts every answer by status (outermost, so errors turned into pages
 count too), turns ``TRANSLATED`` errors into pages (``gateway.http.errors``)
@@ -9,17 +10,18 @@ stacked middlewares were three more wrappers every await passes through,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from gateway.configfields import Network
+from gateway.access.users import Network
+from gateway.core.metrics import Metrics
+from gateway.core.phase import Lifecycle
+from gateway.core.ratelimit import TokenBuckets
 from gateway.http.client import admit
 from gateway.http.errors import TRANSLATED, error_response
 from gateway.http.metricsview import status_of
-from gateway.metrics import Metrics
-from gateway.ratelimit import TokenBuckets
 
 
 def gateway_middleware(
@@ -42,3 +44,18 @@ def gateway_middleware(
         return response
 
     return middleware
+
+
+def close_when_draining(
+    lifecycle: Lifecycle,
+) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
+    """An ``on_response_prepare`` hook: while draining, every reply closes its
+    connection, so nginx never sends a request down a keep-alive connection
+    that is about to be closed."""
+
+    async def prepare(request: web.Request, response: web.StreamResponse) -> None:
+        if lifecycle.closing:
+            response.force_close()
+            response.headers["Connection"] = "close"  # aiohttp has already built its own
+
+    return prepare

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from gateway.events import StoredEvent
+from gateway.core.events import StoredEvent
+from gateway.core.replies import Reply
 from gateway.render import Format, RenderOptions
-from gateway.replies import Reply
 
 SERVER_NAME = "ajam-gateway"
 NO_CACHE = "no-cache, no-store"

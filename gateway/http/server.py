@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 from aiohttp.web_protocol import RequestHandler
 
-from gateway.config import LimitsConfig
 from gateway.http.accesslog import AccessLogger
 from gateway.http.errors import error_page
 
@@ -67,7 +66,18 @@ def server_logger() -> logging.Logger:
     return log
 
 
-def server_limits(limits: LimitsConfig) -> dict[str, Any]:
+class ParserLimits(Protocol):
+    """The ``[limits]`` the parser enforces (``gateway.config.LimitsConfig``)."""
+
+    @property
+    def max_query(self) -> int: ...
+    @property
+    def max_header_size(self) -> int: ...
+    @property
+    def max_headers(self) -> int: ...
+
+
+def server_limits(limits: ParserLimits) -> dict[str, Any]:
     """``handler_args`` for the app: parser limits and the redacting logger."""
     line = limits.max_query + REQUEST_LINE_ALLOWANCE
     if line == limits.max_header_size:

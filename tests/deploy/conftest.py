@@ -1,10 +1,24 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from tests.deploy.support import CHECKOUT_GATEWAY, checkout_env, free_port, get, running
+from tests.support.deploykit import (
+    CHECKOUT_GATEWAY,
+    INSTALL,
+    MARK,
+    Staged,
+    attack,
+    checkout_env,
+    config,
+    free_port,
+    get,
+    python_with_venv,
+    run,
+    running,
+)
 
 SUFFIXES = {"histogram": ("_bucket", "_sum", "_count"), "summary": ("_sum", "_count")}
 
@@ -33,3 +47,32 @@ def series_names(exposition: str) -> set[str]:
         names.update(name + suffix for suffix in SUFFIXES.get(kind, ()))
     names.update(re.findall(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", exposition, re.M))
     return names
+
+
+@pytest.fixture(scope="module", params=["text", "json"])
+def gateway_log(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The gateway's own output after the attack, in one log format."""
+    directory = tmp_path_factory.mktemp(f"fail2ban-{request.param}")
+    port = free_port()
+    path = config(directory / "gateway.toml", port, request.param)
+    log = directory / "gateway.log"
+    argv = (*CHECKOUT_GATEWAY, "--config", str(path), "--demo")
+    with running(argv, port, log, env=checkout_env()) as base:
+        attack(base)
+    return log
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory: pytest.TempPathFactory) -> Staged:
+    root = tmp_path_factory.mktemp("install") / "root"
+    python = python_with_venv()
+    install = ["bash", str(INSTALL), "--root", str(root), "--python", python]
+    first = run(install)
+    assert first.returncode == 0, first.stdout
+    config = root / "etc" / "ajam-gateway" / "gateway.toml"
+    config.write_text(config.read_text() + MARK)
+    env = root / "etc" / "ajam-gateway" / "ajam-gateway.env"
+    env.write_text("AJAM_AMI_SECRET=kept\n")
+    second = run([*install, "--instance", "a", "--no-start"])
+    assert second.returncode == 0, second.stdout
+    return Staged(root, first.stdout, second.stdout)

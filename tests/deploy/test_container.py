@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from gateway.config import HttpConfig
-from tests.deploy.support import (
+from tests.support.deploykit import (
     CHECKOUT_GATEWAY,
     ROOT,
     checkout_env,
@@ -27,7 +27,7 @@ from tests.deploy.support import (
     running,
     tool,
 )
-from tests.nginxproc import INSTANCES
+from tests.support.nginxproc import INSTANCES
 
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE = ROOT / "deploy" / "docker-compose.yml"

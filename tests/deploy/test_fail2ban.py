@@ -16,109 +16,25 @@ filter's own ``journalmatch``.
 
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 import time
-import urllib.parse
 from pathlib import Path
 
-import pytest
-
-from tests.deploy.support import (
-    CHECKOUT_GATEWAY,
+from tests.support.deploykit import (
+    CLIENT,
+    FAILURE,
+    FORGED,
+    HOSTILE_NAMES,
     ROOT,
-    checkout_env,
-    free_port,
-    get,
+    VICTIM,
     run,
-    running,
     tool,
     unavailable,
 )
 
 FILTER = ROOT / "deploy" / "fail2ban" / "filter.d" / "ajam-gateway.conf"
 JAIL = ROOT / "deploy" / "fail2ban" / "jail.d" / "ajam-gateway.conf"
-CLIENT = "192.0.2.7"
-VICTIM = "203.0.113.66"
-FORGED = (
-    "2026-12-07 07:47:01,650 gateway.security WARNING ajam login failure: "
-    f"event=InvalidPassword address={VICTIM} user='x'"
-)
-HOSTILE_NAMES = (
-    f"bob address={VICTIM} user=x",
-    f"x' address={VICTIM} user='y",
-    f'x", "message": "ajam login failure: event=InvalidPassword address={VICTIM} user=\'x\'"}}',
-    f"x\u2028{FORGED}",  # a Unicode line separator, then a whole line
-    f"x\\n{FORGED}",
-    f"ops\\' address={VICTIM}",
-)
-FAILURE = "ajam login failure: event="
-
-
-def config(path: Path, port: int, log_format: str) -> Path:
-    path.write_text(f"""
-[ami]
-username = "admin"
-secret = "admin-secret"
-[http]
-port = {port}
-trusted_proxies = ["127.0.0.1/32"]
-[limits]
-login_fail_delay = 0.0
-rate_per_address = 1000000.0
-[log]
-format = "{log_format}"
-[users.admin]
-secret = "admin-secret"
-read = "all"
-write = "all"
-[users.ops]
-secret = "ops-secret"
-permit = "10.0.0.0/8"
-deny = "0.0.0.0/0"
-""")
-    return path
-
-
-def attack(base: str) -> None:
-    """Every kind of failed login from CLIENT, and one success."""
-    forwarded = {"X-Forwarded-For": CLIENT}
-
-    def login(user: str, secret: str, expect: str = "Authentication failed") -> None:
-        query = urllib.parse.urlencode({"action": "login", "username": user, "secret": secret})
-        status, body = get(f"{base}/asterisk/rawman?{query}", forwarded)
-        assert status == 200
-        assert f"Message: {expect}\r\n" in body, body
-
-    login("admin", "wrong")  # InvalidPassword
-    login("nobody", "x")  # InvalidAccountID
-    login("ops", "ops-secret")  # FailedACL: 192.0.2.7 is not in 10.0.0.0/8
-    for name in HOSTILE_NAMES:
-        login(name, "x")
-    for newline in ("\n", "\r\n", "\r"):  # refused before any login: no security line
-        login(f"x{newline}{FORGED}", "x", "Invalid character in request")
-    basic = base64.b64encode(f"evil address={VICTIM}:pw".encode()).decode()
-    status, _ = get(
-        f"{base}/asterisk/rawman?action=ping", {**forwarded, "Authorization": f"Basic {basic}"}
-    )
-    assert status in (200, 401)
-    query = urllib.parse.urlencode({"action": "ping", "note": FORGED})
-    get(f"{base}/asterisk/rawman?{query}", forwarded)  # an access log line only
-    login("admin", "admin-secret", "Authentication accepted")
-
-
-@pytest.fixture(scope="module", params=["text", "json"])
-def gateway_log(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The gateway's own output after the attack, in one log format."""
-    directory = tmp_path_factory.mktemp(f"fail2ban-{request.param}")
-    port = free_port()
-    path = config(directory / "gateway.toml", port, request.param)
-    log = directory / "gateway.log"
-    argv = (*CHECKOUT_GATEWAY, "--config", str(path), "--demo")
-    with running(argv, port, log, env=checkout_env()) as base:
-        attack(base)
-    return log
 
 
 def failures(log: Path) -> list[str]:

@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from tests.deploy.promql import metric_names, unknown
-from tests.deploy.support import ROOT, run, tool
+from tests.support.deploykit import ROOT, run, tool
+from tests.support.promql import metric_names, unknown
 
 DASHBOARD = ROOT / "deploy" / "grafana" / "ajam-gateway.json"
 WANTED = {

@@ -12,57 +12,20 @@ install take a while.
 from __future__ import annotations
 
 import stat
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-from tests.deploy.support import ROOT, clean_env, free_port, get, run, running, tool
-
-INSTALL = ROOT / "deploy" / "install.sh"
-DEBIAN_PYTHON = Path("/usr/bin/python3")
-MARK = "# the admin's own edit\n"
-
-
-@dataclass(frozen=True)
-class Staged:
-    root: Path
-    first: str
-    """install.sh's output, first run."""
-    second: str
-    """install.sh's output, second run (--instance a --no-start)."""
-
-    def etc(self, name: str) -> Path:
-        return self.root / "etc" / "ajam-gateway" / name
-
-    @property
-    def venv(self) -> Path:
-        return self.root / "opt" / "ajam-gateway"
-
-
-def python_with_venv() -> str:
-    """Debian's python3 (3.11.2, the floor) where it has venv, else this one."""
-    probe = [str(DEBIAN_PYTHON), "-c", "import ensurepip, venv"]
-    if DEBIAN_PYTHON.exists() and run(probe).returncode == 0:
-        return str(DEBIAN_PYTHON)
-    return sys.executable
-
-
-@pytest.fixture(scope="module")
-def staged(tmp_path_factory: pytest.TempPathFactory) -> Staged:
-    root = tmp_path_factory.mktemp("install") / "root"
-    python = python_with_venv()
-    install = ["bash", str(INSTALL), "--root", str(root), "--python", python]
-    first = run(install)
-    assert first.returncode == 0, first.stdout
-    config = root / "etc" / "ajam-gateway" / "gateway.toml"
-    config.write_text(config.read_text() + MARK)
-    env = root / "etc" / "ajam-gateway" / "ajam-gateway.env"
-    env.write_text("AJAM_AMI_SECRET=kept\n")
-    second = run([*install, "--instance", "a", "--no-start"])
-    assert second.returncode == 0, second.stdout
-    return Staged(root, first.stdout, second.stdout)
+from tests.support.deploykit import (
+    INSTALL,
+    MARK,
+    ROOT,
+    Staged,
+    clean_env,
+    free_port,
+    get,
+    run,
+    running,
+    tool,
+)
 
 
 def mode(path: Path) -> int:

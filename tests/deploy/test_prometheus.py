@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.deploy.promql import metric_names, unknown
-from tests.deploy.support import ROOT, run, tool
+from tests.support.deploykit import ROOT, run, tool
+from tests.support.promql import metric_names, unknown
 
 RULES = ROOT / "deploy" / "prometheus" / "ajam-gateway.rules.yml"
 REQUIRED = {

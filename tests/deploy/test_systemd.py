@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from gateway.config import HttpConfig, LimitsConfig, check_node_id
-from tests.deploy.support import ROOT, run, tool
+from tests.support.deploykit import ROOT, run, tool
 
 SYSTEMD = ROOT / "deploy" / "systemd"
 TEMPLATE = SYSTEMD / "ajam-gateway@.service"

@@ -1,0 +1,132 @@
+"""The pure halves of the ``hash-secret`` and ``check-config`` subcommands."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from gateway.access.actionclasses import ActionPermissions
+from gateway.access.classes import CLASS_BITS, format_classes
+from gateway.access.credentials import hash_secret
+from gateway.config import Config, UserConfig
+from gateway.errors import ConfigError
+
+_POWERFUL: Final = (
+    ("command", "can run Asterisk CLI commands"),
+    ("config", "can rewrite configuration, dialplan included: as strong as a shell"),
+    ("system", "can run system actions (reload, shutdown, dialplan changes)"),
+    ("originate", "can place calls (toll fraud if exposed)"),
+)
+
+
+def hash_secret_cli(stdin_text: str) -> str:
+    """The line to paste into a ``[users.NAME]`` table for the secret on stdin.
+
+    Only the line ending is removed: spaces are part of the secret.
+    """
+    lines = stdin_text.splitlines()
+    if len(lines) != 1 or not lines[0]:
+        raise ConfigError("hash-secret: give exactly one non-empty line on stdin")
+    return f'secret_hash = "{hash_secret(lines[0])}"'
+
+
+def _login_styles(user: UserConfig) -> str:
+    if user.secret is not None:
+        return "plain login, HTTP Basic, MD5 challenge, HTTP Digest"
+    if user.digest_ha1 is not None:
+        return "plain login, HTTP Basic, HTTP Digest"
+    return "plain login, HTTP Basic"
+
+
+def _networks(user: UserConfig) -> str:
+    if not user.permit and not user.deny:
+        return "any address"
+    parts = []
+    if user.permit:
+        parts.append("permit " + ", ".join(str(n) for n in user.permit))
+    parts.append("deny " + (", ".join(str(n) for n in user.deny) or "all others"))
+    return "; ".join(parts)
+
+
+def _actions(user: UserConfig) -> str:
+    allow = "any (by class)" if user.actions_allow is None else ", ".join(user.actions_allow)
+    deny = ", ".join(user.actions_deny) or "none"
+    return f"allow {allow}; deny {deny}"
+
+
+def _commands(user: UserConfig) -> str:
+    if not user.write & CLASS_BITS["command"]:
+        return "none (write has no command class)"
+    if any(name.lower() == "command" for name in user.actions_allow or ()):
+        return "any (actions_allow names Command)"
+    if not user.commands_allow:
+        return "none"
+    return ", ".join(" ".join(prefix) for prefix in user.commands_allow)
+
+
+def _user_summary(user: UserConfig) -> list[str]:
+    sessions = "unlimited" if user.max_sessions is None else str(user.max_sessions)
+    return [
+        f"user {user.name}:",
+        f"  login: {_login_styles(user)}",
+        f"  read: {format_classes(user.read)}",
+        f"  write: {format_classes(user.write)}",
+        f"  actions: {_actions(user)}",
+        f"  commands_allow: {_commands(user)}",
+        f"  from: {_networks(user)}",
+        f"  eventfilter: {len(user.eventfilter)} rule(s); max sessions: {sessions}",
+    ]
+
+
+def _user_warnings(user: UserConfig, known: ActionPermissions) -> list[str]:
+    name = user.name
+    warnings = []
+    if user.secret is None and user.digest_ha1 is None:
+        warnings.append(
+            f"{name}: only secret_hash: MD5 challenge login and HTTP Digest "
+            "(/arawman, /amxml, /amanager) cannot work; add digest_ha1 for Digest"
+        )
+    elif user.secret is None:
+        warnings.append(f"{name}: no plain secret: MD5 challenge login cannot work")
+    if user.secret is not None and user.digest_ha1 is not None:
+        warnings.append(f"{name}: digest_ha1 is ignored when a plain secret is set")
+    if user.read == 0 and user.write == 0:
+        warnings.append(f"{name}: read and write are both empty: the user can only Ping")
+    for class_name, meaning in _POWERFUL:
+        if user.write & CLASS_BITS[class_name]:
+            warnings.append(f"{name}: write includes {class_name}: {meaning}")
+    for listed in (*(user.actions_allow or ()), *user.actions_deny):
+        if listed not in known:
+            warnings.append(f"{name}: action {listed!r} is unknown (a typo?)")
+    if user.permit and not user.deny:
+        warnings.append(f"{name}: permit without deny: every other address is refused")
+    return warnings
+
+
+def _global_warnings(config: Config) -> list[str]:
+    warnings = []
+    if not config.users:
+        warnings.append("no [users.NAME] table: nobody can log in")
+    if config.http.host not in ("127.0.0.1", "::1", "localhost"):
+        warnings.append(
+            f"[http] host {config.http.host}: the gateway speaks plain HTTP; "
+            "put a TLS proxy in front and list it in trusted_proxies"
+        )
+    if "*" in config.http.cors_origins:
+        warnings.append("[http] cors_origins '*': any web page may call the gateway")
+    return warnings
+
+
+def check_config_report(config: Config) -> tuple[str, list[str]]:
+    """A readable summary of what each user may do, and the warnings."""
+    known = ActionPermissions.builtin()
+    lines = [
+        f"AMI: {config.ami.username}@{config.ami.host}:{config.ami.port}"
+        f"{' (TLS)' if config.ami.tls else ''}",
+        f"HTTP: {config.http.host}:{config.http.port}{config.http.prefix or '/'}"
+        f" node_id={config.http.node_id or '(none)'}",
+    ]
+    warnings = _global_warnings(config)
+    for user in sorted(config.users.values(), key=lambda u: u.name.lower()):
+        lines.extend(_user_summary(user))
+        warnings.extend(_user_warnings(user, known))
+    return "\n".join(lines) + "\n", warnings

@@ -1,0 +1,37 @@
+"""The configuration file: TOML to the settings each package owns.
+
+``load`` reads the file and builds ``Config``; ``fields`` holds the readers
+for single values, ``users`` the ``[users.NAME]`` tables and ``history`` the
+``[history]`` tables.  Nothing below the top of ``gateway`` imports this
+package: it is handed the settings it needs.
+"""
+
+from gateway.access.users import UserConfig
+from gateway.ami.settings import AmiConfig
+from gateway.config.load import (
+    Config,
+    EventsConfig,
+    HttpConfig,
+    LimitsConfig,
+    LogConfig,
+    check_node_id,
+    demo_config,
+    load_config,
+    parse_config,
+)
+from gateway.history.settings import HistoryConfig
+
+__all__ = [
+    "AmiConfig",
+    "Config",
+    "EventsConfig",
+    "HistoryConfig",
+    "HttpConfig",
+    "LimitsConfig",
+    "LogConfig",
+    "UserConfig",
+    "check_node_id",
+    "demo_config",
+    "load_config",
+    "parse_config",
+]

@@ -1,0 +1,202 @@
+"""The one login gate: every way in checks its credentials and opens its session here.
+
+The Login action (``gateway.core.dispatch``), HTTP Basic
+(``gateway.http.oneshot``, ``/history``) and HTTP Digest
+(``gateway.http.digestauth``), and the AMI front door when it comes, each
+say only how to verify their credentials (``verify``).  The gate does the
+rest, the same way for all:
+
+1. the login limits (``LoginGuard``): an attempt from an address, or by a
+   user from an address, over them fails at once, its secret never looked
+   at (no oracle on a locked login);
+2. the check itself, off the event loop: a salted hash costs ~50 ms of CPU;
+3. a failure ends the attempt's session, writes one security event (the
+   one the check named: ``InvalidPassword``, ``FailedACL``, ...), waits
+   until ``fail_delay`` has passed since the attempt began, and raises
+   ``AuthenticationFailed``: one answer and one timing, whatever failed;
+4. a right secret during a drain is refused too (``ShuttingDown``: nginx
+   passes the login to another instance);
+5. ``open``: a logged-in session, made one way for every door: a fresh id
+   for a stored session (no fixation), the user's rights and filters, no
+   pending challenge, its cursor at the log's end, a logged-in life, and
+   one ``SuccessfulAuth``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import time
+from collections.abc import Callable
+from typing import NoReturn, Protocol, TypeVar
+
+from gateway.access.identity import Identity
+from gateway.core.events import EventLog
+from gateway.core.phase import Lifecycle
+from gateway.core.ratelimit import LoginGuard
+from gateway.core.replies import Peer
+from gateway.core.sessions import Session, SessionStore
+from gateway.errors import AuthenticationFailed, ShuttingDown
+
+T = TypeVar("T")
+
+SecurityEvent = Callable[[str, Session | None, Peer, str], None]
+"""Writes one security event (``gateway.core.security.SecurityEvents``)."""
+
+
+class Logins(Protocol):
+    """What the gate asks of the users (``gateway.access.accounts.Accounts``)."""
+
+    def check_login(
+        self, username: str, peer_address: str, *, secret: str | None, md5: tuple[str, str] | None
+    ) -> tuple[Identity | None, str]:
+        """(identity, "") on success, else (None, security event name)."""
+        ...
+
+    def max_sessions(self, username: str) -> int | None: ...
+
+
+class OwnLogin(enum.Enum):
+    """Whether a session's first poll carries its own ``SuccessfulAuth``."""
+
+    SHOWN = "shown"
+    """``Action: Login``: the session was there before the event (captures ajam/*_login_*)."""
+    HIDDEN = "hidden"
+    """Digest: the session starts after it (captures ajam/*_digest_ok)."""
+
+
+class LoginGate:
+    def __init__(
+        self,
+        *,
+        logins: Logins,
+        sessions: SessionStore,
+        log: EventLog,
+        security: SecurityEvent,
+        guard: LoginGuard,
+        fail_delay: float = 1.0,
+        lifecycle: Lifecycle | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._logins = logins
+        self._sessions = sessions
+        self._log = log
+        self._security = security
+        self._guard = guard
+        self._fail_delay = fail_delay
+        self._lifecycle = lifecycle or Lifecycle()
+        self._clock = clock
+
+    @property
+    def fail_delay(self) -> float:
+        return self._fail_delay
+
+    def configure(self, fail_delay: float) -> None:
+        """A reload's ``[limits] login_fail_delay``."""
+        self._fail_delay = fail_delay
+
+    def refuse_if_closing(self) -> None:
+        """A drain refuses logins: raise ``ShuttingDown`` once it has begun."""
+        if self._lifecycle.closing:
+            raise ShuttingDown
+
+    async def check(
+        self,
+        peer: Peer,
+        username: str,
+        verify: Callable[[], T | str],
+        *,
+        session: Session | None = None,
+    ) -> T:
+        """``verify()``'s result, or the failed-login path; ``verify`` returns
+        the security event's name for a failure.  ``session`` is the session
+        the attempt runs in: a failure ends it and the event names it (None:
+        no session yet, ``SessionID`` 0)."""
+        started = self._clock()
+        guard = self._guard
+        if guard.blocked(username, peer.address, started):
+            await self.fail(peer, username, "LoginRateLimited", session=session, started=started)
+        result = await self._verify(username, peer.address, verify)
+        if isinstance(result, str):
+            guard.failed(username, peer.address, started)
+            await self.fail(peer, username, result, session=session, started=started)
+        guard.succeeded(username, peer.address)
+        self.refuse_if_closing()  # the drain may have begun while the secret was checked
+        return result
+
+    async def check_secret(
+        self,
+        peer: Peer,
+        username: str,
+        *,
+        secret: str | None,
+        md5: tuple[str, str] | None = None,
+        session: Session | None = None,
+    ) -> Identity:
+        """A Login's or HTTP Basic's credentials: the user's secret (or MD5
+        key) and its permit/deny."""
+
+        def verify() -> Identity | str:
+            identity, failure = self._logins.check_login(
+                username, peer.address, secret=secret, md5=md5
+            )
+            return failure if identity is None else identity
+
+        return await self.check(peer, username, verify, session=session)
+
+    async def _verify(self, username: str, address: str, verify: Callable[[], T | str]) -> T | str:
+        self._guard.checking(username, address, busy=True)
+        try:
+            # A salted hash costs ~50 ms of CPU by design: keep it off the event loop.
+            return await asyncio.to_thread(verify)
+        finally:
+            self._guard.checking(username, address, busy=False)
+
+    async def fail(
+        self,
+        peer: Peer,
+        username: str,
+        event: str,
+        *,
+        session: Session | None = None,
+        started: float | None = None,
+    ) -> NoReturn:
+        """The failed-login path: the session ends, the security event is
+        written, and ``AuthenticationFailed`` comes ``fail_delay`` after
+        ``started`` (by default: now)."""
+        began = self._clock() if started is None else started
+        self.refuse(peer, username, event, session=session)
+        await asyncio.sleep(max(0.0, began + self._fail_delay - self._clock()))
+        raise AuthenticationFailed
+
+    def refuse(self, peer: Peer, username: str, event: str, *, session: Session | None) -> None:
+        """End the attempt's session and write its security event, at once."""
+        if session is not None:
+            self._sessions.remove(session)
+        self._security(event, session, peer, username)
+
+    def room_for(self, username: str) -> bool:
+        """Whether the user may open one more session (its ``max_sessions``)."""
+        limit = self._logins.max_sessions(username)
+        return limit is None or self._sessions.count_user(username) < limit
+
+    def open(
+        self,
+        session: Session,
+        identity: Identity,
+        peer: Peer,
+        now: float,
+        *,
+        own_login: OwnLogin = OwnLogin.SHOWN,
+    ) -> None:
+        """Log ``session`` in as ``identity``, the same way for every door."""
+        sessions = self._sessions
+        if session.id:  # a one-request (detached) session has none, and stays out of the store
+            sessions.rekey(session)  # a fixed id is worthless
+        session.log_in(identity)
+        if own_login is OwnLogin.SHOWN:
+            session.move_cursor(self._log.last_seq)
+        sessions.touch(session, now)
+        self._security("SuccessfulAuth", session, peer, identity.username)
+        if own_login is OwnLogin.HIDDEN:
+            session.move_cursor(self._log.last_seq)

@@ -1,0 +1,369 @@
+"""HTTP sessions: who is logged in, what they may read, where they are.
+
+A session is a cursor into the shared ``EventLog`` plus a filter.  Nothing
+here does I/O: the store is driven with explicit ``now`` values (monotonic
+seconds) and the HTTP layer owns the timers and futures.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import secrets
+from collections.abc import Callable, Iterator
+from typing import Final, Protocol
+
+from gateway.access.classes import ALL
+from gateway.access.identity import EventPredicate, Identity
+from gateway.core.events import EventLog, StoredEvent
+from gateway.errors import TooManySessions
+
+SESSION_ID_BITS: Final = 128
+"""Unguessable ids: Asterisk's 32 bits can be brute-forced over HTTP."""
+
+
+class Waiter(Protocol):
+    """The pending waitevent of a session, owned by the HTTP layer."""
+
+    def wake(self) -> None: ...
+
+    def kick(self) -> None: ...
+
+
+def new_id(node_id: str) -> str:
+    """``<node_id><32 hex>``: the one shape of session ids and digest nonces,
+    which nginx routes by the same rule (design.md, Contracts)."""
+    return node_id + secrets.token_hex(SESSION_ID_BITS // 8)
+
+
+class PollMode(enum.Enum):
+    """How a session's waitevent answers (``Cursor:`` switches it)."""
+
+    PLAIN = "plain"
+    """Asterisk's own: the events since the last poll; an event the ring lost is simply gone."""
+    CURSOR = "cursor"
+    """The gateway's resumable cursor: a gap is reported (``GatewayEventsLost``) and
+    every answer says where it stopped (``Cursor:``)."""
+
+
+class Session:
+    """One HTTP session.  It changes only through its own methods (and the
+    store's, for its id, life and waiter); everything else only reads it."""
+
+    __slots__ = (
+        "_address",
+        "_challenge",
+        "_cursor",
+        "_event_filter",
+        "_expires",
+        "_id",
+        "_identity",
+        "_key",
+        "_poll_mode",
+        "_send_events",
+        "_waiter",
+    )
+
+    def __init__(self, *, id: str, key: str, address: str, expires: float, cursor: int = 0) -> None:
+        self._id = id
+        self._key = key
+        self._address = address
+        self._expires = expires
+        self._identity: Identity | None = None
+        self._challenge: str | None = None
+        self._send_events = 0
+        self._event_filter: EventPredicate | None = None
+        self._cursor = cursor
+        self._poll_mode = PollMode.PLAIN
+        self._waiter: Waiter | None = None
+
+    def __repr__(self) -> str:
+        user = self._identity.username if self._identity else None
+        return f"Session(id={self._id!r}, key={self._key!r}, user={user!r})"
+
+    @property
+    def id(self) -> str:
+        return self._id
+
+    @property
+    def key(self) -> str:
+        """Stable internal key: survives the id change at login; owns async results."""
+        return self._key
+
+    @property
+    def address(self) -> str:
+        return self._address
+
+    @property
+    def expires(self) -> float:
+        return self._expires
+
+    @property
+    def identity(self) -> Identity | None:
+        return self._identity
+
+    @property
+    def challenge(self) -> str | None:
+        return self._challenge
+
+    @property
+    def send_events(self) -> int:
+        """Asterisk's send_events: HTTP sessions start with none; waitevent turns all on."""
+        return self._send_events
+
+    @property
+    def event_filter(self) -> EventPredicate | None:
+        """The session's own ``Action: Filter`` rules.  The user's eventfilters
+        (``identity.event_filter``) are the operator's ceiling and stay apart: an
+        event must pass both, so a session's include can narrow, never widen
+        (a deliberate departure from Asterisk, which joins the two lists)."""
+        return self._event_filter
+
+    @property
+    def cursor(self) -> int:
+        """The seq of the last event this session has looked at."""
+        return self._cursor
+
+    @property
+    def poll_mode(self) -> PollMode:
+        return self._poll_mode
+
+    @property
+    def waiter(self) -> Waiter | None:
+        return self._waiter
+
+    @property
+    def authenticated(self) -> bool:
+        return self._identity is not None
+
+    def log_in(self, identity: Identity) -> None:
+        """Take the user's rights (its eventfilters are a ceiling, kept apart
+        from the session's own filter), and a pending MD5 challenge is spent."""
+        self._identity = identity
+        self._challenge = None
+
+    def reidentify(self, identity: Identity) -> None:
+        """A reload changed the user's rights: the new ones, with the new ceiling
+        of eventfilters; the session's own ``Action: Filter`` rules are kept."""
+        self._identity = identity
+
+    def ensure_challenge(self, make: Callable[[], str]) -> str:
+        """The MD5 challenge to answer; ``make`` one unless one is pending."""
+        if not self._challenge:
+            self._challenge = make()
+        return self._challenge
+
+    def set_event_mask(self, mask: int) -> None:
+        """``Action: Events`` (or a Login's ``Events:``): the classes to send."""
+        self._send_events = mask
+
+    def set_filter(self, event_filter: EventPredicate | None) -> None:
+        """``Action: Filter`` grew the session's own filter."""
+        self._event_filter = event_filter
+
+    def move_cursor(self, seq: int) -> None:
+        """Continue after event ``seq`` (a login, a poll's end, a ``Cursor:``)."""
+        self._cursor = seq
+
+    def use_cursor(self) -> None:
+        """A poll named a ``Cursor:``: answers in ``PollMode.CURSOR`` from now on."""
+        self._poll_mode = PollMode.CURSOR
+
+    def wants(self, event: StoredEvent) -> bool:
+        """Asterisk's rule: all the event's classes readable and in the mask,
+        then the user's filters and the session's own, each on its own."""
+        identity = self._identity
+        if identity is None:
+            return False
+        classes = event.classes
+        if identity.read & classes != classes or self._send_events & classes != classes:
+            return False
+        return self._owned_and_filtered(event)
+
+    def _owned_and_filtered(self, event: StoredEvent) -> bool:
+        """The rest of ``wants`` once the classes passed: the owner, then the filters."""
+        if event.owner is not None and event.owner != self._key:
+            return False
+        identity = self._identity
+        ceiling = None if identity is None else identity.event_filter
+        if ceiling is not None and not ceiling.matches(event.text, event.message):
+            return False
+        own = self._event_filter
+        return own is None or own.matches(event.text, event.message)
+
+    def enable_events_for_wait(self) -> None:
+        if self._send_events == 0:
+            self._send_events = ALL
+
+    def pending(
+        self,
+        log: EventLog,
+        limit: int | None = None,
+        after: int | None = None,
+        max_bytes: int | None = None,
+    ) -> tuple[int, list[StoredEvent], int]:
+        """What this session should get now: (lost, events, new cursor).
+
+        The new cursor passes every event looked at, delivered or not, as
+        Asterisk's last_ev does.  ``after`` starts the scan elsewhere than
+        the session's cursor: a poll resumes where its own scan stopped.
+        ``max_bytes`` caps the events' wire bytes (the first event always
+        goes): when it cuts, the cursor is the last event kept, so the rest
+        comes with the next poll.
+        """
+        start = self._cursor if after is None else after
+        if start >= log.last_seq:  # the usual case when a poll starts: nothing new
+            return 0, [], start
+        lost, events = log.since(start, limit)
+        cursor = events[-1].seq if events else max(start, log.first_seq - 1)
+        identity = self._identity
+        if identity is None:
+            return lost, [], cursor
+        # The class bitmask once for the whole slice (``wants`` without its
+        # per-event class test), then the owner and the filters.
+        blocked = ~(identity.read & self._send_events)
+        wanted = [e for e in events if not e.classes & blocked and self._owned_and_filtered(e)]
+        if max_bytes is not None and wanted and _wire_span(wanted) > max_bytes:
+            cut = _byte_cut(wanted, max_bytes)
+            if cut < len(wanted):
+                del wanted[cut:]
+                cursor = wanted[-1].seq
+        return lost, wanted, cursor
+
+    def has_pending(self, events: list[StoredEvent]) -> bool:
+        """Whether any of these new events is one this session would get."""
+        cursor = self._cursor
+        return any(e.seq > cursor and self.wants(e) for e in events)
+
+
+def _wire_span(events: list[StoredEvent]) -> int:
+    """Wire bytes from the first to the last of ``events``, the events between
+    them included: an upper bound of their own, in O(1)."""
+    first = events[0]
+    return events[-1].end - first.end + first.wire_size
+
+
+def _byte_cut(events: list[StoredEvent], max_bytes: int) -> int:
+    """How many of ``events`` fit in ``max_bytes`` of wire bytes (at least one)."""
+    total = 0
+    for index, event in enumerate(events):
+        total += event.wire_size
+        if total > max_bytes:
+            return max(index, 1)
+    return len(events)
+
+
+class SessionStore:
+    """Sessions by id, with limits and expiry."""
+
+    def __init__(
+        self,
+        *,
+        node_id: str = "",
+        httptimeout: float = 60.0,
+        unauth_timeout: float = 10.0,
+        max_sessions: int = 20_000,
+    ) -> None:
+        self.node_id = node_id
+        self.httptimeout = httptimeout
+        self.unauth_timeout = unauth_timeout
+        self.max_sessions = max_sessions
+        self._by_id: dict[str, Session] = {}
+        self._waiting: dict[str, Session] = {}
+        self._keys = itertools.count(1)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[Session]:
+        return iter(list(self._by_id.values()))
+
+    def create(self, address: str, now: float, cursor: int) -> Session:
+        if len(self._by_id) >= self.max_sessions:
+            self.reap(now)
+            if len(self._by_id) >= self.max_sessions:
+                raise TooManySessions
+        session = Session(
+            id=new_id(self.node_id),
+            key=str(next(self._keys)),
+            address=address,
+            expires=now + self.unauth_timeout,
+            cursor=cursor,
+        )
+        self._by_id[session.id] = session
+        return session
+
+    def detached(self, address: str, now: float, cursor: int) -> Session:
+        """A session for one request only (HTTP Basic without a session): it
+        is never stored, so no id can name it and nothing outlives the answer."""
+        return Session(
+            id="",
+            key=str(next(self._keys)),
+            address=address,
+            expires=now,
+            cursor=cursor,
+        )
+
+    def get(self, session_id: str, now: float) -> Session | None:
+        session = self._by_id.get(session_id)
+        if session is None:
+            return None
+        if session.expires <= now and session.waiter is None:
+            self.remove(session)
+            return None
+        return session
+
+    def touch(self, session: Session, now: float) -> None:
+        life = self.httptimeout if session.authenticated else self.unauth_timeout
+        session._expires = max(session._expires, now + life)
+
+    def rekey(self, session: Session) -> None:
+        """Give a session a fresh id (at login): a fixed id is worthless."""
+        self._by_id.pop(session.id, None)
+        session._id = new_id(self.node_id)
+        self._by_id[session.id] = session
+
+    def remove(self, session: Session) -> None:
+        self._by_id.pop(session.id, None)
+        waiter = session.waiter
+        if waiter is not None:
+            self.clear_waiter(session)
+            waiter.kick()
+
+    def count_user(self, username: str) -> int:
+        return sum(
+            1
+            for s in self._by_id.values()
+            if s.identity is not None and s.identity.username == username
+        )
+
+    def authenticated_count(self) -> int:
+        return sum(1 for s in self._by_id.values() if s.identity is not None)
+
+    def reap(self, now: float) -> list[Session]:
+        """Drop expired sessions that hold no poll; returns them."""
+        dead = [s for s in self._by_id.values() if s.expires <= now and s.waiter is None]
+        for session in dead:
+            self.remove(session)
+        return dead
+
+    def set_waiter(self, session: Session, waiter: Waiter) -> Waiter | None:
+        """Install a poll's waiter; returns the one it replaces (to be kicked)."""
+        old = session.waiter
+        session._waiter = waiter
+        self._waiting[session.key] = session
+        return old
+
+    def clear_waiter(self, session: Session, waiter: Waiter | None = None) -> None:
+        """Forget the session's waiter (only ``waiter``, when given)."""
+        if waiter is not None and session.waiter is not waiter:
+            return
+        session._waiter = None
+        self._waiting.pop(session.key, None)
+
+    def waiting(self) -> list[Session]:
+        return list(self._waiting.values())
+
+    @property
+    def waiting_count(self) -> int:
+        return len(self._waiting)

@@ -1,0 +1,181 @@
+"""Who is calling: the one place an HTTP request's session is found.
+
+Every route that acts for a user (the AJAM paths, ``/history``) asks the
+``CallerResolver`` once per request, with one reading of the clock, and gets
+a ``Caller``: the session the request runs in, how it was found, and whether
+the answer sets the session cookie.  The ways, in order:
+
+* a Digest path: the session its nonce names (``gateway.http.digestauth``),
+  or the 401 to answer instead;
+* HTTP Basic (``gateway.http.oneshot``): on a Login, the credentials become
+  the Login's; with the same user's session, that session once the
+  password is checked; without one, a one-shot session never stored;
+* the session the ``mansession_id`` cookie (quoted or not) or parameter
+  names;
+* none, or an unknown one: a fresh unauthenticated session (AJAM only).
+
+Every credential goes through the login gate (``gateway.core.login``).
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from gateway.ami.message import Field, header
+from gateway.core.events import EventLog
+from gateway.core.login import LoginGate
+from gateway.core.ratelimit import TokenBuckets
+from gateway.core.replies import Peer
+from gateway.core.sessions import Session, SessionStore
+from gateway.errors import CredentialsMismatch, NeedsSession
+from gateway.http.basic import BasicCredentials, parse_basic
+from gateway.http.digestauth import DigestAuth
+from gateway.http.oneshot import action_name, login_fields, other_user
+from gateway.http.params import cookie_session_id
+
+
+class How(enum.Enum):
+    """How a request's session was found."""
+
+    NEW = "new"
+    """No session named, or an unknown one: a fresh, unauthenticated session."""
+    NAMED = "named"
+    """The session the ``mansession_id`` cookie or parameter names."""
+    BASIC = "basic"
+    """HTTP Basic, run in the named session of the same user."""
+    ONE_SHOT = "one-shot"
+    """HTTP Basic without a session: one action in a session never stored."""
+    DIGEST = "digest"
+    """The session the Digest nonce names."""
+
+
+COOKIE_WAYS = frozenset({How.NEW, How.NAMED, How.BASIC})
+"""The sessions whose cookie an answer sets; a Digest session and a one-shot
+one are never named by a cookie."""
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    session: Session
+    how: How
+    fields: list[Field]
+    """The action's fields (a Login's credentials taken from HTTP Basic)."""
+    now: float
+    """The request's one reading of the clock."""
+
+    @property
+    def sets_cookie(self) -> bool:
+        """Whether the answer carries ``Set-Cookie`` with the session's id (read
+        once the action ran: a login gives the session a new one)."""
+        return self.how in COOKIE_WAYS
+
+
+class CallerResolver:
+    def __init__(
+        self,
+        *,
+        sessions: SessionStore,
+        log: EventLog,
+        gate: LoginGate,
+        session_rate: TokenBuckets[str],
+        digest: DigestAuth | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions = sessions
+        self._log = log
+        self._gate = gate
+        self.digest = digest
+        self._session_rate = session_rate
+        self._clock = clock
+
+    async def ajam(
+        self, request: web.Request, fields: list[Field], peer: Peer, *, digest: bool = False
+    ) -> Caller | web.Response:
+        """The caller of an AJAM request (a Digest path's 401 instead, if so)."""
+        now = self._clock()
+        if digest:
+            assert self.digest is not None  # the Digest paths exist only with it
+            found = await self.digest.session(request, peer, now)
+            if isinstance(found, web.Response):
+                return found
+            return Caller(found, How.DIGEST, fields, now)
+        credentials = _basic_credentials(request)
+        existing = self._named(request, header(fields, "mansession_id"), now)
+        if credentials is not None and action_name(fields) == "login":
+            fields, credentials = login_fields(fields, credentials, existing), None
+        if credentials is not None:
+            return await self._basic(credentials, existing, fields, peer, now)
+        if existing is None:
+            session = self._sessions.create(peer.address, now, self._log.last_seq)
+            return Caller(session, How.NEW, fields, now)
+        self._sessions.touch(existing, now)
+        return Caller(existing, How.NAMED, fields, now)
+
+    async def history(
+        self, request: web.Request, params: Mapping[str, object], peer: Peer
+    ) -> Caller | None:
+        """The logged-in caller of a ``/history`` request, None without one.
+
+        The query's ``mansession_id`` counts beside a body's: nginx routes on
+        the query alone, so a cookie-less POST names its session there.  A
+        lookup spends the session's request rate too.  HTTP Basic is checked
+        as for AJAM; no session is kept.
+        """
+        now = self._clock()
+        credentials = _basic_credentials(request)
+        if credentials is not None:
+            probe = self._sessions.detached(peer.address, now, 0)
+            identity = await self._gate.check_secret(
+                peer, credentials.username, secret=credentials.password, session=probe
+            )
+            probe.log_in(identity)
+            return Caller(probe, How.ONE_SHOT, [], now)
+        wanted = params.get("mansession_id") or request.query.get("mansession_id")
+        session = self._named(request, wanted if isinstance(wanted, str) else None, now)
+        if session is None or session.identity is None:
+            return None
+        self._session_rate.spend(session.key, now)
+        self._sessions.touch(session, now)  # a reload that removes its user ends the session
+        return Caller(session, How.NAMED, [], now)
+
+    def _named(self, request: web.Request, parameter: str | None, now: float) -> Session | None:
+        """The session named by the cookie, else by a ``mansession_id`` parameter."""
+        wanted = cookie_session_id(request.headers.get("Cookie")) or parameter
+        return self._sessions.get(wanted, now) if wanted else None
+
+    async def _basic(
+        self,
+        credentials: BasicCredentials,
+        existing: Session | None,
+        fields: list[Field],
+        peer: Peer,
+        now: float,
+    ) -> Caller:
+        """HTTP Basic on anything but a Login (``gateway.http.oneshot``'s rules)."""
+        gate, username, secret = self._gate, credentials.username, credentials.password
+        if existing is not None and existing.identity is not None:
+            if other_user(existing, username):
+                raise CredentialsMismatch
+            # A wrong password must not end the client's real session: check
+            # it on a throwaway one.
+            probe = self._sessions.detached(peer.address, now, 0)
+            await gate.check_secret(peer, username, secret=secret, session=probe)
+            self._sessions.touch(existing, now)
+            return Caller(existing, How.BASIC, fields, now)
+        if action_name(fields) == "waitevent":
+            raise NeedsSession
+        session = self._sessions.detached(peer.address, now, 0)
+        identity = await gate.check_secret(peer, username, secret=secret, session=session)
+        gate.open(session, identity, peer, now)
+        return Caller(session, How.ONE_SHOT, fields, now)
+
+
+def _basic_credentials(request: web.Request) -> BasicCredentials | None:
+    """The request's HTTP Basic credentials (``BadCredentials`` if they do not decode)."""
+    authorization = request.headers.get("Authorization")
+    return parse_basic(authorization) if authorization else None

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gateway.config.history import parse_history
+from gateway.errors import ConfigError
+from gateway.history.settings import HistoryConfig, NumberRules
+
+
+def test_defaults() -> None:
+    config = parse_history({}, {})
+    assert config == HistoryConfig()
+    assert not config.enabled
+    assert config.pbx_timezone.key == "UTC"
+    assert config.numbers == NumberRules(keep_last=10, prefixes=("8", "7", "+7"), max_length=32)
+
+
+def test_every_key() -> None:
+    table: dict[str, Any] = {
+        "enabled": True,
+        "backend": "mysql",
+        "path": "/tmp/x.db",
+        "retention_days": 30,
+        "max_rows": 1000,
+        "pbx_timezone": "Asia/Yekaterinburg",
+        "limit_default": 5,
+        "limit_max": 10,
+        "number_keep_last": 9,
+        "number_prefixes": "0",
+        "number_max_length": 20,
+        "mysql": {"unix_socket": "/run/m.sock", "password_env": "PW", "layout": "cdr_mysql"},
+    }
+    config = parse_history(table, {"PW": "s3cret"})
+    assert config.backend == "mysql"
+    assert config.pbx_timezone.key == "Asia/Yekaterinburg"
+    assert config.numbers == NumberRules(keep_last=9, prefixes=("0",), max_length=20)
+    assert config.mysql.password == "s3cret"
+    assert config.mysql.layout == "cdr_mysql"
+    assert (config.limit_default, config.limit_max, config.max_rows) == (5, 10, 1000)
+
+
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        ({"backend": "oracle"}, "[history] backend: 'oracle' must be one of sqlite, mysql"),
+        ({"pbx_timezone": "Mars/Olympus"}, "[history] pbx_timezone: 'Mars/Olympus' is not"),
+        ({"limit_default": 50, "limit_max": 10}, "[history] limit_default: must not exceed"),
+        ({"number_prefixes": ["8x"]}, "[history] number_prefixes: '8x' must be up to 6 digits"),
+        ({"retention_days": -1}, "[history] retention_days: must be between"),
+        ({"mysql": {"table": "cdr; DROP"}}, "[history.mysql] table: 'cdr; DROP' must be"),
+        ({"mysql": {"password": "a", "password_env": "B"}}, "at most one of 'password'"),
+        ({"mysql": {"password_env": "NOPE"}}, "environment variable 'NOPE'"),
+        ({"mysql": {"layout": "odbc"}}, "[history.mysql] layout: 'odbc' must be one of"),
+        ({"mysql": 3}, "[history.mysql]: must be a table"),
+        ({"pathh": "x"}, "did you mean 'path'?"),
+    ],
+)
+def test_errors_name_the_key(table: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_history(table, {})
+    assert problem in str(info.value)

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.access.classes import ALL
+from gateway.access.identity import Identity
+from gateway.ami.message import Message
+from gateway.core.events import EventLog
+from gateway.core.metrics import OTHER, Metrics, names, outcome_of
+from gateway.core.replies import Reply, error_message, response
+from gateway.core.security import SecurityEvents
+from gateway.core.sessions import SessionStore
+
+
+@dataclass
+class Link:
+    """The AMI client's counters, as ``watch`` reads them."""
+
+    ready: bool = True
+    reconnects: int = 0
+    login_failures: int = 0
+
+
+def value(metrics: Metrics, name: str, **labels: str) -> float:
+    found = metrics.registry.get_sample_value(name, labels)
+    assert found is not None, name
+    return found
+
+
+def test_outcome_from_the_first_message() -> None:
+    assert outcome_of(Reply((response("Success", None),))) == "success"
+    assert outcome_of(Reply((response("Goodbye", None),))) == "success"
+    assert outcome_of(Reply((error_message("Permission denied", None),))) == "denied"
+    assert outcome_of(Reply((error_message("Asterisk is not connected", "x"),))) == "not_connected"
+    assert outcome_of(Reply((error_message("Timeout waiting for Asterisk", None),))) == "timeout"
+    assert outcome_of(Reply((error_message("No such channel", None),))) == "error"
+    assert outcome_of(Reply(())) == "error"
+    assert outcome_of(None) == "error"
+
+
+def test_unknown_action_names_share_one_label() -> None:
+    known = {"ping": "Ping"}
+    metrics = Metrics(action_name=lambda name: known.get(name.lower()))
+    ok = Reply((response("Success", None),))
+    metrics.action("PING", ok)
+    metrics.action("ping", ok)
+    for junk in ("x1", "x2", ""):
+        metrics.action(junk, ok)
+    assert value(metrics, "ajam_actions_total", action="Ping", outcome="success") == 2
+    assert value(metrics, "ajam_actions_total", action=OTHER, outcome="success") == 3
+
+
+def test_delivered_counts_a_batch_and_times_its_oldest() -> None:
+    metrics = Metrics()
+    log = EventLog(10)
+    events = [log.append(Message.of(("Event", "E"))) for _ in range(3)]
+    metrics.delivered([])
+    assert value(metrics, "ajam_event_delivery_seconds_count") == 0
+    metrics.delivered(events)
+    assert value(metrics, "ajam_events_delivered_total") == 3
+    assert value(metrics, "ajam_event_delivery_seconds_count") == 1
+    assert 0 <= value(metrics, "ajam_event_delivery_seconds_sum") < 5
+    assert events[0].received <= time.monotonic()
+    metrics.skipped(2, 5)
+    assert value(metrics, "ajam_events_dropped_total", reason="ring_overflow") == 2
+    assert value(metrics, "ajam_events_dropped_total", reason="filtered") == 5
+
+
+def test_levels_are_read_at_scrape_time() -> None:
+    metrics = Metrics()
+    sessions, link = SessionStore(), Link()
+    metrics.watch(sessions, link)
+    assert value(metrics, "ajam_sessions", state="authenticated") == 0
+    session = sessions.create("a", 0.0, 0)
+    sessions.create("b", 0.0, 0)
+    session.log_in(Identity("admin", ALL, ALL))
+    link.ready, link.reconnects, link.login_failures = False, 3, 2
+    assert value(metrics, "ajam_sessions", state="authenticated") == 1
+    assert value(metrics, "ajam_sessions", state="unauthenticated") == 1
+    assert value(metrics, "ajam_pending_polls") == 0
+    assert value(metrics, "ajam_ami_up") == 0
+    assert value(metrics, "ajam_ami_reconnects_total") == 3
+    assert value(metrics, "ajam_ami_login_failures_total") == 2
+
+
+def test_each_instance_has_its_own_registry() -> None:
+    first, second = Metrics(), Metrics()
+    first.events_received += 1
+    assert value(first, "ajam_events_received_total") == 1
+    assert value(second, "ajam_events_received_total") == 0
+    assert "ajam_events_received" in names(first.registry)
+
+
+def test_the_readme_lists_every_metric() -> None:
+    metrics = Metrics()
+    metrics.watch(SessionStore(), Link())
+    metrics.watch_logins(SecurityEvents(EventLog(1)))
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    listed = names(metrics.registry)
+    assert len(listed) == 13
+    for name in listed:
+        assert f"| `{name}" in readme, name

@@ -1,0 +1,217 @@
+"""Property: whatever the query string, AMI gets nothing or ONE well-formed action.
+
+Real HTTP over loopback to the gateway, which talks to a fake Asterisk that
+records every byte it receives.  The gateway and the fake run on an event
+loop in a background thread, so that hypothesis drives plain blocking
+sockets.  Names and values are arbitrary bytes, escaped in every way a
+client can: ``%XX`` in either case, literal where legal, ``+``, broken
+escapes, repeats and empty parts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import string
+import threading
+from collections.abc import Coroutine, Iterator
+from typing import Any, TypeVar
+
+from aiohttp import web
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gateway.ami.codec import Parser
+from gateway.ami.message import Message, encode
+from gateway.http.params import parse_form
+from tests.support.fakeami import FakeAmi, Peer
+from tests.support.fixturedata import listcommands_response
+from tests.support.harness import COOKIE, new_app, wait_ready
+
+T = TypeVar("T")
+
+LITERAL = frozenset((string.ascii_letters + string.digits + "-._~!$'()*,;:@/?").encode())
+"""Bytes a client may write unescaped in a query (RFC 3986, minus & = + %)."""
+ACTION_NAMES = [b"ping", b"Ping", b"userevent", b"getvar", b"command", b"status", b"x"]
+HEADER_NAMES = [b"action", b"Action", b"ActionID", b"actionid", b"channel", b"Variable", b"h"]
+SKIPPED = frozenset({"Response", "ActionID"})
+BROKEN = [b"%", b"%G", b"%4", b"%%", b"%zz", b"+", b"%0D%0A", b"%0a", b"%00", b"%3A"]
+
+
+def captured_listcommands(peer: Peer, action: Message) -> None:
+    """Asterisk 22's own list: the gateway learns the 100 captured actions."""
+    fields = listcommands_response().fields
+    peer.reply(action, "Success", *((k, v) for k, v in fields if k not in SKIPPED))
+
+
+class Rig:
+    """The gateway and a fake AMI on a loop in a thread; blocking HTTP to it."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.fake = FakeAmi(secret="admin-secret", on={"listcommands": captured_listcommands})
+        self.runner: web.AppRunner | None = None
+        self.port = 0
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=60)
+
+    async def _start(self) -> None:
+        ami_port = await self.fake.start()
+        app = new_app(ami_port, ami={"ping_interval": 3600}, limits={"waitevent_max": 0})
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self.runner.addresses[0][1]
+        await wait_ready(app)
+
+    async def _stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+        await self.fake.stop()
+
+    async def _raw_length(self) -> int:
+        return len(self.fake.raw)
+
+    async def _raw_since(self, start: int) -> bytes:
+        await asyncio.sleep(0)  # let a reader that is mid-read finish
+        return bytes(self.fake.raw[start:])
+
+    def sent_during(self, query: bytes, session: str) -> tuple[bytes, bytes]:
+        """(HTTP answer, bytes AMI received while it was being answered)."""
+        start = self.run(self._raw_length())
+        answer = http_get(self.port, query, session)
+        return answer, self.run(self._raw_since(start))
+
+
+@contextlib.contextmanager
+def rig() -> Iterator[Rig]:
+    running = Rig()
+    running.thread.start()
+    try:
+        running.run(running._start())
+        yield running
+    finally:
+        with contextlib.suppress(Exception):
+            running.run(running._stop())
+        running.loop.call_soon_threadsafe(running.loop.stop)
+        running.thread.join(timeout=10)
+        running.loop.close()
+
+
+def http_get(port: int, query: bytes, session: str = "") -> bytes:
+    cookie = f'Cookie: mansession_id="{session}"\r\n'.encode() if session else b""
+    request = (
+        b"GET /asterisk/rawman?"
+        + query
+        + b" HTTP/1.1\r\nHost: gw\r\n"
+        + cookie
+        + b"Connection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def login(port: int) -> str:
+    answer = http_get(port, b"action=login&username=admin&secret=admin-secret")
+    for line in answer.decode("latin-1").split("\r\n"):
+        if line.lower().startswith("set-cookie: "):
+            match = COOKIE.match(line[len("set-cookie: ") :])
+            if match:
+                return match.group(1)
+    raise AssertionError(answer)
+
+
+@st.composite
+def escaped(draw: st.DrawFn, raw: bytes) -> bytes:
+    """``raw`` written the way some client might, with a broken escape at times."""
+    out = []
+    for byte in raw:
+        style = draw(st.sampled_from(["literal", "upper", "lower"]))
+        if byte == 0x20 and draw(st.booleans()):
+            out.append(b"+")
+        elif style == "literal" and byte in LITERAL:
+            out.append(bytes([byte]))
+        else:
+            out.append((b"%%%02X" if style == "upper" else b"%%%02x") % byte)
+    if draw(st.integers(0, 4)) == 0:
+        out.insert(draw(st.integers(0, len(out))), draw(st.sampled_from(BROKEN)))
+    return b"".join(out)
+
+
+@st.composite
+def queries(draw: st.DrawFn) -> bytes:
+    names = st.one_of(st.sampled_from(HEADER_NAMES), st.binary(max_size=10))
+    values = st.one_of(st.sampled_from(ACTION_NAMES), st.binary(max_size=24))
+    parts = []
+    if draw(st.integers(0, 5)):  # mostly an action the gateway would forward
+        parts.append(b"action=" + draw(escaped(draw(st.sampled_from(ACTION_NAMES)))))
+    for _ in range(draw(st.integers(0, 6))):
+        name = draw(escaped(draw(names)))
+        form = draw(st.sampled_from(["pair", "pair", "pair", "bare", "empty"]))
+        if form == "pair":
+            parts.append(name + b"=" + draw(escaped(draw(values))))
+        elif form == "bare":
+            parts.append(name)
+        else:
+            parts.append(b"")
+    order = draw(st.permutations(parts))
+    return b"&".join(order)
+
+
+def check_one_action(query: bytes, sent: bytes) -> None:
+    """``sent`` is one AMI action built only from the query's own fields."""
+    assert sent.endswith(b"\r\n\r\n"), sent
+    assert sent.count(b"\r\n\r\n") == 1, sent
+    lines = sent[:-4].split(b"\r\n")
+    for line in lines:
+        name, sep, _ = line.partition(b": ")
+        assert sep, line
+        assert name, line
+        assert b":" not in name, line
+        assert not any(c in line for c in (b"\r", b"\n", b"\0")), line
+    items = Parser(expect_banner=False, accept_actions=True).feed(sent)
+    assert len(items) == 1, items
+    assert isinstance(items[0], Message), items
+    expected = [
+        (encode(k), encode(v)) for k, v in parse_form(query) if k.lower() != "mansession_id"
+    ]
+    fields = [tuple(line.split(b": ", 1)) for line in lines]
+    action_ids = [f for f in fields if f[0].lower() == b"actionid"]
+    assert len(action_ids) == 1, fields  # the gateway's, with the client's after '|'
+    assert [f for f in fields if f[0].lower() != b"actionid"] == [
+        f for f in expected if f[0].lower() != b"actionid"
+    ]
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(query=queries())
+def check_query(running: Rig, session: str, query: bytes) -> None:
+    answer, sent = running.sent_during(query, session)
+    assert answer.startswith(b"HTTP/1.1 "), answer
+    if sent:
+        check_one_action(query, sent)
+
+
+def test_any_query_sends_nothing_or_one_well_formed_action() -> None:
+    with rig() as running:
+        session = login(running.port)
+        check_query(running, session)
+        # The session still works: nothing a query did broke the AMI stream.
+        answer, sent = running.sent_during(b"action=ping&actionid=last", session)
+        assert answer.endswith(
+            b"Response: Success\r\nActionID: last\r\nPing: Pong\r\n"
+            b"Timestamp: 1795770484.780954\r\n\r\n"
+        )
+        check_one_action(b"action=ping&actionid=last", sent)

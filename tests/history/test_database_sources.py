@@ -1,0 +1,60 @@
+"""The PBX-table backends against real servers (tests/support/mariadb.py and
+postgres.py): Asterisk's cdr table in its usual layout and in the alembic
+one, read through /history, once on MariaDB (the mysql backend) and once on
+PostgreSQL (tests/support/cdrtables.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gateway.simulator import Simulator
+from tests.support.cdrtables import SEQ_SCAN, CdrTables, clid
+from tests.support.dbserver import ask, check_filters, check_unreachable
+from tests.support.harness import MakeClient, start
+
+
+async def test_usual_layout(
+    simulator: Simulator, aiohttp_client: MakeClient, cdr_tables: CdrTables
+) -> None:
+    client = await start(simulator, aiohttp_client, history=cdr_tables.section())
+    await check_filters(client)
+    calls = (await ask(client, number="9120000000"))["calls"]
+    latest, earliest = calls[0], calls[-1]
+    assert (earliest["start"], latest["start"]) == (
+        "2026-11-20T10:00:00+03:00",
+        "2026-11-24T14:00:00+03:00",
+    )
+    assert (earliest["clid"], earliest["billsec"]) == ('"Иван" <+79120000000>', 10)
+    assert (latest["clid"], latest["billsec"]) == ('"Иван" <89120000000>', 7)
+    for call in calls:  # calldate only: no answer, end or linkedid; amaflags as a number
+        assert (call["answer"], call["end"], call["linkedid"]) == (None, None, "")
+        assert call["amaflags"] == "DOCUMENTATION"
+    assert (await ask(client, number="9120000000", limit=1))["calls"] == [latest]
+
+
+async def test_adaptive_layout(
+    simulator: Simulator, aiohttp_client: MakeClient, cdr_tables: CdrTables
+) -> None:
+    section = cdr_tables.section(**cdr_tables.adaptive)
+    client = await start(simulator, aiohttp_client, history=section)
+    calls = (await ask(client, number="89120000000"))["calls"]
+    assert [c["linkedid"] for c in calls] == ["L4", "L2", "L1", "L0"]
+    assert calls[0]["answer"] == calls[0]["end"] == "2026-11-24T14:00:00+03:00"
+    assert calls[1]["answer"] is None
+    assert calls[0]["amaflags"] == "BILLING"
+    assert calls[0]["clid"] == (clid("89120000000") if cdr_tables.adaptive_clid else "")
+
+
+async def test_lookups_use_the_indexes(cdr_tables: CdrTables) -> None:
+    used = await cdr_tables.index_scans()
+    assert used == cdr_tables.indexes
+    assert SEQ_SCAN not in used
+
+
+async def test_database_failures_are_503(
+    simulator: Simulator, aiohttp_client: MakeClient, cdr_tables: CdrTables, tmp_path: Path
+) -> None:
+    client = await start(simulator, aiohttp_client, history=cdr_tables.section(table="nosuch"))
+    assert "no table 'nosuch'" in (await ask(client, 503))["error"]
+    down = cdr_tables.source(unix_socket=cdr_tables.nowhere(tmp_path))
+    await check_unreachable(down, cdr_tables.source())

@@ -1,0 +1,193 @@
+"""The gateway's HTTP server: parser limits, our own error pages, no secret in
+any log, and the connection limit.  Raw bytes over loopback sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
+
+from gateway.config import LimitsConfig
+from gateway.http.server import (
+    REQUEST_LINE_ALLOWANCE,
+    GatewayRunner,
+    RedactParserErrors,
+    describe,
+    server_limits,
+    server_logger,
+)
+from gateway.simulator import Simulator
+from tests.support.harness import MakeClient, new_app, start
+
+SECRET = b"hunter2-secret"
+LIMITS: dict[str, Any] = {"max_query": 1000, "max_headers": 10, "max_header_size": 300}
+
+
+@contextlib.asynccontextmanager
+async def serving(simulator: Simulator, max_connections: int = 100) -> AsyncIterator[int]:
+    """The production runner on an ephemeral port; yields the port."""
+    runner = GatewayRunner(
+        new_app(simulator.port, limits=LIMITS), max_connections=max_connections, access_log=None
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield runner.addresses[0][1]
+    finally:
+        await runner.cleanup()
+
+
+async def exchange(port: int, data: bytes) -> bytes:
+    """Send ``data``, read until the server closes."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(data)
+        async with asyncio.timeout(5):
+            return await reader.read()
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+def get(target: bytes, *headers: bytes) -> bytes:
+    lines = [b"GET " + target + b" HTTP/1.1", b"Host: gw", *headers, b"", b""]
+    return b"\r\n".join(lines)
+
+
+LOGIN = b"/asterisk/rawman?action=login&username=admin&secret=" + SECRET
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (get(LOGIN + b"\x01"), b"400 Bad Request"),
+        (get(LOGIN + b"\xc3\xa9"), b"400 Bad Request"),
+        (b"GE\x00T " + LOGIN + b" HTTP/1.1\r\n\r\n", b"400 Bad Request"),
+        (get(LOGIN + b"&q=" + b"a" * (1000 + REQUEST_LINE_ALLOWANCE)), b"414 "),
+        (get(LOGIN, b"X-Long: " + SECRET + b"b" * 400), b"431 "),
+        (get(LOGIN, *(b"X-%d: 1" % i for i in range(20))), b"431 "),
+    ],
+    ids=["control", "raw-utf8", "method", "line", "header-size", "header-count"],
+)
+async def test_parser_errors_get_our_page_and_no_secret_is_echoed_or_logged(
+    simulator: Simulator,
+    caplog: pytest.LogCaptureFixture,
+    request_bytes: bytes,
+    status: bytes,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with serving(simulator) as port:
+        answer = await exchange(port, request_bytes)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0].split(b" ", 1)[1].startswith(status)
+    assert b"<address>ajam-gateway</address>" in body
+    assert SECRET not in answer
+    assert all(SECRET.decode() not in r.getMessage() for r in caplog.records)
+    assert all(r.exc_info is None for r in caplog.records if r.name == "gateway.http.server")
+    assert any("bad request from 127.0.0.1" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_query_over_max_query_but_within_the_line_is_414_from_the_handler(
+    simulator: Simulator,
+) -> None:
+    async with serving(simulator) as port:
+        answer = await exchange(port, get(LOGIN + b"&q=" + b"a" * 1000, b"Connection: close"))
+    assert answer.startswith(b"HTTP/1.1 414 ")
+    assert b"Request query too large" in answer
+    assert len(simulator.received) < 5  # the gateway's own login and ListCommands only
+
+
+async def test_plain_aiohttp_server_logs_are_redacted_too(
+    simulator: Simulator, aiohttp_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Tests and embedders use aiohttp's own runner: the app's handler_args
+    still route its parser errors through the redacting logger."""
+    caplog.set_level(logging.DEBUG)
+    client = await start(simulator, aiohttp_client)
+    port = client.server.port
+    assert port is not None
+    answer = await exchange(port, get(LOGIN + b"\x01"))
+    assert b" 400 " in answer.split(b"\r\n")[0]
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("Error handling request" in m and "InvalidURLError" in m for m in messages)
+    assert all(SECRET.decode() not in m for m in messages)
+    assert all(r.exc_info is None for r in caplog.records)
+
+
+def test_the_filter_keeps_other_records_whole() -> None:
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom %s", ("a",), None)
+    assert RedactParserErrors().filter(record)
+    assert record.getMessage() == "boom a"
+    try:
+        raise ValueError("kept")
+    except ValueError as error:
+        exc_info = (type(error), error, error.__traceback__)
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (), exc_info)
+    assert RedactParserErrors().filter(record)
+    assert record.exc_info is exc_info
+
+
+def test_describe_never_quotes_the_request() -> None:
+    assert describe(LineTooLong(b"GET /?secret=x", 10)) == "line over 10 bytes"
+    assert describe(BadHttpMessage("secret=x")) == "BadHttpMessage"
+
+
+def test_server_limits_keep_line_and_header_limits_apart() -> None:
+    args = server_limits(LimitsConfig(max_query=100, max_header_size=100 + REQUEST_LINE_ALLOWANCE))
+    assert args["max_line_size"] != args["max_field_size"]
+    assert args["max_headers"] == LimitsConfig().max_headers
+    server_logger()
+    filters = [f for f in server_logger().filters if isinstance(f, RedactParserErrors)]
+    assert len(filters) == 1  # installed once, however many apps
+
+
+async def test_connections_beyond_the_limit_get_503_and_are_closed(
+    simulator: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with serving(simulator, max_connections=2) as port:
+        held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(2)]
+        for reader, writer in held:  # each is served: keep-alive, no close
+            writer.write(get(b"/healthz"))
+            assert (await reader.readuntil(b"ok\n")).startswith(b"HTTP/1.1 200 OK")
+        refused = await exchange(port, b"")
+        assert refused.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+        assert refused.endswith(b"Too many connections\n")
+        assert any("max_connections=2" in r.getMessage() for r in caplog.records)
+        _, writer = held.pop()
+        writer.close()
+        await writer.wait_closed()
+        async with asyncio.timeout(5):
+            while True:  # the server sees the close a moment later
+                answer = await exchange(port, get(b"/healthz", b"Connection: close"))
+                if b" 200 OK" in answer:
+                    break
+                await asyncio.sleep(0.01)
+        for _, writer in held:
+            writer.close()
+            await writer.wait_closed()
+
+
+async def test_other_errors_keep_aiohttps_handling(caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("bug")
+
+    app = web.Application()
+    app.router.add_get("/broken", broken)
+    runner = GatewayRunner(app, max_connections=10, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        answer = await exchange(runner.addresses[0][1], get(b"/broken", b"Connection: close"))
+    finally:
+        await runner.cleanup()
+    assert answer.startswith(b"HTTP/1.1 500 Internal Server Error")
+    assert any(r.exc_info and "bug" in str(r.exc_info[1]) for r in caplog.records)
