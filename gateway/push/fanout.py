@@ -185,6 +185,7 @@ class Fanout:
         self._budget.adjust(-stream.queued)
         stream.queued = 0
         self.counts.kinds[stream.kind].closed[reason] += 1
+        self._drained(stream)
         if not stream.done.done():
             stream.done.set_result(reason)
 
@@ -230,6 +231,23 @@ class Fanout:
         self._write(stream, stream.frame([data]))
         self._settle(stream)
         return stream.queued <= self.settings.buffer_bytes
+
+    async def drained(self, stream: Stream) -> None:
+        """Until the stream's transport holds under a quarter of its bound, or it ended."""
+        if stream.state is StreamState.CLOSED or stream.queued <= self._low():
+            return
+        waiter = stream.drain_waiter
+        if waiter is None:
+            waiter = stream.drain_waiter = asyncio.get_running_loop().create_future()
+        await waiter
+
+    def _low(self) -> int:
+        return self.settings.buffer_bytes // RESUME_SHARE
+
+    def _drained(self, stream: Stream) -> None:
+        waiter, stream.drain_waiter = stream.drain_waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _write(self, stream: Stream, data: bytes) -> None:
         stream.transport.write(data)
@@ -293,12 +311,14 @@ class Fanout:
         """Resume drained streams, abort stuck ones, heartbeats, reap the gone."""
         now = self._clock()
         settings = self.settings
+        low = self._low()
         for stream in list(self._backed):
             self._settle(stream)
             stuck = stream.stuck_since
             if stuck is not None and now - stuck >= settings.write_timeout:
                 self.end(stream, CloseReason.WRITE_TIMEOUT)
-        low = settings.buffer_bytes // RESUME_SHARE
+            elif stream.queued <= low:
+                self._drained(stream)
         for stream in list(self._lagging):
             if stream.queued <= low:
                 del self._lagging[stream]
