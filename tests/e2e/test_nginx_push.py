@@ -57,9 +57,9 @@ async def test_sse_through_nginx_is_prompt_beats_and_resumes(push_cluster: Clust
     beats = 0
     started = time.monotonic()
     while beats < 2:
-        message = await stream.next(timeout=5 * HEARTBEAT)
-        assert message is not None
-        beats += message.comment == ""
+        beat = await stream.next(timeout=5 * HEARTBEAT)
+        assert beat is not None
+        beats += beat.comment == ""
     assert time.monotonic() - started < 5 * HEARTBEAT
     await stream.close()
     for seq in range(4, 6):
