@@ -75,6 +75,14 @@ async def connection() -> AsyncIterator[tuple[asyncio.Transport, asyncio.StreamR
         await server.wait_closed()
 
 
+async def read_until(reader: asyncio.StreamReader, end: bytes) -> bytes:
+    data = b""
+    async with asyncio.timeout(5):
+        while end not in data:
+            data += await reader.read(4096)
+    return data
+
+
 async def test_one_batch_is_one_write_per_stream_and_one_render_per_event() -> None:
     parts = Parts()
     async with connection() as (sse_side, sse_reader), connection() as (ws_side, ws_reader):
@@ -183,3 +191,42 @@ async def test_a_pending_stream_gets_no_events_and_restart_waits_for_its_start()
         assert b'"Event":"Early"' in frame
         parts.sessions.remove(session)
         assert await stream.done is CloseReason.SESSION
+
+
+class Counting:
+    """A user's eventfilter that passes everything and counts its questions."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def matches(self, text: str, message: Message) -> bool:
+        self.calls += 1
+        return True
+
+
+async def test_streams_with_the_same_rules_share_one_look_but_not_an_owned_event() -> None:
+    parts = Parts()
+    ceiling = Counting()
+    sessions = []
+    for _ in range(3):
+        session = parts.sessions.create("a", 0.0, parts.log.last_seq)
+        session.log_in(Identity("u", ALL, ALL, ceiling))
+        sessions.append(session)
+    sessions[2].set_filter(Counting())  # its own filter: a view of its own
+    async with contextlib.AsyncExitStack() as stack:
+        readers = []
+        for session in sessions:
+            side, reader = await stack.enter_async_context(connection())
+            stream = Stream(StreamKind.WS, session, "a", side)
+            parts.fanout.open(stream)
+            parts.fanout.start(stream, parts.log.last_seq)
+            readers.append(reader)
+        parts.emit("Shared")
+        parts.fanout.deliver([])
+        assert ceiling.calls == 2  # one look for the two alike, one for the third
+        parts.log.append(Message.of(("Event", "Mine"), ("Privilege", "user,all")), sessions[0].key)
+        parts.emit("After")
+        parts.fanout.deliver([])
+        got = [await read_until(reader, b'"Event":"After"') for reader in readers]
+        assert [b'"Event":"Mine"' in data for data in got] == [True, False, False]
+        assert all(b'"Event":"After"' in data for data in got)
