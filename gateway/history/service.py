@@ -47,6 +47,12 @@ from gateway.sessions import Identity
 
 READ_CLASSES: Final = CLASS_BITS["cdr"] | CLASS_BITS["reporting"]
 """Either class lets a user read CDRs, as Asterisk's cdr_manager events need."""
+MAX_FORM_FIELDS: Final = 32
+"""A lookup has eight parameters; a form of more is refused unparsed."""
+MAX_LOOKUP_BODY: Final = 64 * 1024
+"""A lookup's body is a few hundred bytes.  It is parsed before the caller is
+authenticated, and 1 MiB of JSON cost ~20 ms of the loop (bench/form_bench.py):
+a larger body is 413 (or less, with a smaller ``[limits] max_body``)."""
 JSON_TYPE: Final = "application/json"
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
 
@@ -64,7 +70,7 @@ class HistoryService:
         self.settings = config.history
         self.dispatcher = dispatcher
         self.sessions = dispatcher.sessions
-        self.max_body = config.limits.max_body
+        self.max_body = min(config.limits.max_body, MAX_LOOKUP_BODY)
         self.max_query = config.limits.max_query
         self.recorder: Recorder | None = None
         self.backend: Backend | None = None
@@ -128,7 +134,7 @@ class HistoryService:
         if kind == JSON_TYPE:
             return _json_object(raw)
         if kind == FORM_TYPE:
-            return _single(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+            return _single(_form(raw.decode("utf-8", "replace")))
         raise InvalidField("the body must be JSON or a form", "body")
 
     async def _identity(self, request: web.Request, params: Mapping[str, object]) -> Identity:
@@ -181,6 +187,15 @@ def database_source(settings: HistoryConfig) -> Backend:
         raise ConfigError(
             f"[history] backend: {extra!r} needs its driver: pip install 'ajam-gateway[{extra}]'"
         ) from exc
+
+
+def _form(text: str) -> list[tuple[str, str]]:
+    """A form's pairs; a form of more fields than a lookup has is refused
+    before any is decoded (it comes before authentication)."""
+    try:
+        return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:  # parse_qsl counts the '&' first
+        raise InvalidField("too many parameters", "body") from None
 
 
 def _single(pairs: Iterable[tuple[str, object]]) -> dict[str, object]:

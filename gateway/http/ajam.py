@@ -22,7 +22,7 @@ from aiohttp import web
 from gateway.ami.codec import validate_action
 from gateway.ami.message import Field, header
 from gateway.dispatch import Dispatcher
-from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge
+from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge, RequestTooLarge
 from gateway.http.accesslog import note_request
 from gateway.http.basic import BasicCredentials, parse_basic
 from gateway.http.client import client_of
@@ -101,8 +101,13 @@ class AjamHandler:
             return error_page(
                 501, "Not Implemented", "Attempt to use unimplemented / unsupported method"
             )
-        fields = await self._params(request, query)
         fmt = FORMATS[digest or name]
+        try:
+            fields = await self._params(request, query)
+        except RequestTooLarge as error:  # more than AMI takes: nothing more is parsed
+            reply = Reply((error_message(error.message, None),))
+            self._account(request, [], None, reply)
+            return self._respond(fmt, reply, DEFAULT_OPTIONS, None)
         opts = _options(digest or name, fields)
         peer = request_peer(request)
         session: Session | None = None  # the session the action runs in
