@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -361,3 +362,59 @@ async def test_a_slow_reader_that_keeps_reading_is_not_dropped(simulator: Simula
                 await asyncio.sleep(0.01)  # slow, but never for send_timeout
         assert received.count(b"HTTP/1.1 200 OK") == 2 * count + 1
         await close((reader, writer))
+
+
+async def pings_while(port: int, seconds: float) -> list[float]:
+    """A logged-in user (from 127.0.0.2) pings every 20 ms, each on a new
+    connection (one that came before an attack proves nothing): their seconds."""
+    connector = aiohttp.TCPConnector(local_addr=OTHER, force_close=True)
+    jar = aiohttp.CookieJar(unsafe=True)
+    base = f"http://127.0.0.1:{port}/asterisk/rawman"
+    times = []
+    async with aiohttp.ClientSession(connector=connector, cookie_jar=jar) as http:
+        login = {"action": "login", "username": "admin", "secret": "admin-secret"}
+        async with http.get(base, params=login) as response:
+            assert "Authentication accepted" in await response.text()
+        loop = asyncio.get_running_loop()
+        stop = loop.time() + seconds
+        while loop.time() < stop:
+            began = loop.time()
+            async with http.get(base, params={"action": "ping"}) as response:
+                assert "Ping: Pong" in await response.text()
+            times.append(loop.time() - began)
+            await asyncio.sleep(0.02)
+    return times
+
+
+async def test_under_slow_and_idle_connections_a_ping_stays_fast(simulator: Simulator) -> None:
+    """Issue 11's bound: for 5 s one address keeps opening sockets that say
+    nothing or trickle a head; a logged-in user's Ping p99 stays under 100 ms."""
+    async with serving(simulator, max_connections=200, header_timeout=1.0) as port:
+        attacker = ("127.0.0.3", 0)
+        opened = 0
+
+        async def attack() -> None:
+            nonlocal opened
+            held: list[Stream] = []
+            try:
+                while True:
+                    stream = await connect(port, attacker)
+                    opened += 1
+                    held.append(stream)
+                    if opened % 2:
+                        stream[1].write(b"GET /healthz HTTP/1.1\r\nX: ")  # and never more
+                    await asyncio.sleep(0.01)
+            finally:
+                for stream in held:
+                    await close(stream)
+
+        flood = asyncio.create_task(attack())
+        try:
+            times = sorted(await pings_while(port, 5.0))
+            assert (await served(port)).startswith(b"HTTP/1.1 200 OK")
+        finally:
+            flood.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flood
+        assert opened > 200
+        assert times[int(len(times) * 0.99)] < 0.1
