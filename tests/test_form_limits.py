@@ -124,6 +124,23 @@ async def test_an_anonymous_flood_of_fields_is_answered_too_large(
     assert len(simulator.received) == before  # nothing reached Asterisk
 
 
+async def test_a_session_keeps_its_cookie_and_digest_paths_get_none(
+    simulator: Simulator, aiohttp_client: MakeClient
+) -> None:
+    client = await start(simulator, aiohttp_client)
+    session = await login(client)
+    client.session.cookie_jar.clear()
+    flood = "a&" * 200
+    mine = await client.get(
+        f"/asterisk/rawman?{flood}", headers={"Cookie": f'mansession_id="{session}"'}
+    )
+    assert await mine.text() == TOO_LARGE
+    assert session in mine.headers["Set-Cookie"]  # as every answer on a session
+    digest = await client.get(f"/asterisk/arawman?{flood}")
+    assert await digest.text() == TOO_LARGE
+    assert "Set-Cookie" not in digest.headers
+
+
 async def test_a_history_form_of_too_many_fields_is_refused_naming_the_body(
     simulator: Simulator, aiohttp_client: MakeClient
 ) -> None:

@@ -105,9 +105,7 @@ class AjamHandler:
         try:
             fields = await self._params(request, query)
         except RequestTooLarge as error:  # more than AMI takes: nothing more is parsed
-            reply = Reply((error_message(error.message, None),))
-            self._account(request, [], None, reply)
-            return self._respond(fmt, reply, DEFAULT_OPTIONS, None)
+            return self._too_large(request, fmt, error, digest is not None)
         opts = _options(digest or name, fields)
         peer = request_peer(request)
         session: Session | None = None  # the session the action runs in
@@ -127,6 +125,19 @@ class AjamHandler:
         if reply.login_session is not None:
             opts = RenderOptions(opts.ajaxdest, opts.ajaxobjtype, reply.login_session)
         return self._respond(fmt, reply, opts, stored)
+
+    def _too_large(
+        self, request: web.Request, fmt: Format, error: RequestTooLarge, digest: bool
+    ) -> web.Response:
+        """Refused unparsed.  A cookie's session still gets its cookie back,
+        as with every answer; no session is made for the request."""
+        now = time.monotonic()
+        session = None if digest else self._existing(request, [], now)
+        if session is not None:
+            self.sessions.touch(session, now)
+        reply = Reply((error_message(error.message, None),))
+        self._account(request, [], session, reply)
+        return self._respond(fmt, reply, DEFAULT_OPTIONS, session)
 
     def _respond(
         self, fmt: Format, reply: Reply, opts: RenderOptions, session: Session | None
