@@ -21,10 +21,15 @@ gateway's own AMI account, which has ``write=all``:
       TryExec, ExecIf, AGI, EAGI, DeadAGI, ExternalIVR, MixMonitor (its
       post-recording command) or Originate itself;
     * any Data, ApplicationData or Variable that calls SHELL, EVAL, FILE,
-      CURL, ODBC or REALTIME functions (Originate, Getvar, Setvar, Status);
-    * Command ``module load|unload|reload``, ``core restart|stop``,
-      ``restart``/``stop``, ``dialplan add extension``, ``dialplan save``,
-      ``logger add channel`` (writes a log to any path);
+      CURL, ODBC or REALTIME functions (Originate, Getvar, Setvar, Status),
+      or whose ``${...}``/``$[...]`` builds a function name from another
+      expansion (``${S${X}HELL(id)}``: ``gateway.expressions``);
+    * Command, unless the words Asterisk's CLI makes of it
+      (``gateway.clitokens``) begin with a prefix of the user's
+      ``commands_allow`` (read-only families by default); an allowed
+      ``channel originate ... application APP`` or ``dialplan add
+      extension`` still may not name a shell application, and the text
+      passes the function checks above;
     * GetConfig, GetConfigJSON, ListCategories, CreateConfig, UpdateConfig
       with a file name that is absolute or contains ``..``;
     * ModuleLoad (any LoadType), MixMonitor with a Command, AGI running one
@@ -39,7 +44,10 @@ from types import MappingProxyType
 from typing import Final
 
 from gateway.ami.message import header, header_values
+from gateway.astvalues import ascii_lower, skip_blanks
 from gateway.classes import CLASS_BITS
+from gateway.clitokens import DEFAULT_PREFIXES, Prefix, allowed_prefix, cli_args
+from gateway.expressions import dynamic_name
 
 Fields = Sequence[tuple[str, str]]
 
@@ -67,18 +75,6 @@ _ORIGINATE_DATA: Final = ("CURL", "DB", "EVAL", "FILE", "ODBC", "REALTIME", "SHE
 _SHELL_APPS: Final = ("system", "exec", "agi", "externalivr", "mixmonitor", "originate")
 _DANGEROUS_FUNC: Final = re.compile(
     r"\b(SHELL|EVAL|FILE|CURL|CURLOPT|ODBC\w*|REALTIME\w*)\s*\(", re.I
-)
-_DANGEROUS_COMMANDS: Final = (
-    ("module", "load"),
-    ("module", "unload"),
-    ("module", "reload"),
-    ("core", "restart"),
-    ("core", "stop"),
-    ("restart",),
-    ("stop",),
-    ("dialplan", "add", "extension"),
-    ("dialplan", "save"),
-    ("logger", "add", "channel"),
 )
 _CONFIG_FILE_FIELDS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {
@@ -139,9 +135,14 @@ def _queue_runs_agi(data: str) -> bool:
     return '"' in data or (len(args) > 5 and bool(args[5].strip()))
 
 
-def dangerous_reason(action: str, fields: Fields) -> str | None:
+def dangerous_reason(
+    action: str, fields: Fields, commands_allow: Sequence[Prefix] = DEFAULT_PREFIXES
+) -> str | None:
     """Why the gateway's default policy refuses this action, or None."""
-    check = _DANGER_CHECKS.get(action.strip().lower())
+    name = action.strip().lower()
+    if name == "command":
+        return _command(fields, commands_allow)
+    check = _DANGER_CHECKS.get(name)
     return None if check is None else check(fields)
 
 
@@ -156,9 +157,19 @@ def _shell_app(app: str) -> str | None:
 def _dangerous_function(fields: Fields, *names: str) -> str | None:
     for name in names:
         for value in field_values(fields, name):
-            match = _DANGEROUS_FUNC.search(value)
-            if match is not None:
-                return f"{name} calls the {match.group(1).upper()} function"
+            reason = _dangerous_text(name, value)
+            if reason is not None:
+                return reason
+    return None
+
+
+def _dangerous_text(name: str, value: str) -> str | None:
+    match = _DANGEROUS_FUNC.search(value)
+    if match is not None:
+        return f"{name} calls the {match.group(1).upper()} function"
+    built = dynamic_name(value)
+    if built is not None:
+        return f"{name} builds a function name from another expansion: {built[:40]!r}"
     return None
 
 
@@ -174,11 +185,27 @@ def _extension_add(fields: Fields) -> str | None:
     )
 
 
-def _command(fields: Fields) -> str | None:
-    words = tuple(field_value(fields, "Command").lower().split())
-    for prefix in _DANGEROUS_COMMANDS:
-        if words[: len(prefix)] == prefix:
-            return f"CLI command '{' '.join(prefix)}' is denied by default"
+def _command(fields: Fields, commands_allow: Sequence[Prefix]) -> str | None:
+    # Asterisk runs the first Command header; every one must pass.
+    for value in field_values(fields, "Command"):
+        words = cli_args(skip_blanks(value))
+        if allowed_prefix(words, commands_allow) is None:
+            return f"CLI command {' '.join(words)[:60]!r} is not in commands_allow"
+        reason = _cli_shell_app(words) or _dangerous_text("Command", value)
+        if reason is not None:
+            return reason
+    return None
+
+
+def _cli_shell_app(words: tuple[str, ...]) -> str | None:
+    """The application of ``channel originate ... application APP`` or of
+    ``dialplan add extension EXTEN,PRIO,APP(DATA)``, when it reaches a shell."""
+    lowered = tuple(ascii_lower(word) for word in words[:4])
+    if lowered[:2] == ("channel", "originate") and lowered[3:4] == ("application",):
+        return _shell_app(words[4]) if len(words) > 4 else None
+    if lowered[:3] == ("dialplan", "add", "extension") and len(words) > 3:
+        parts = words[3].split(",", 2)
+        return _shell_app(parts[2].split("(", 1)[0]) if len(parts) == 3 else None
     return None
 
 
@@ -211,7 +238,6 @@ _DANGER_CHECKS: Final[Mapping[str, Callable[[Fields], str | None]]] = MappingPro
     {
         "originate": _originate,
         "dialplanextensionadd": _extension_add,
-        "command": _command,
         "getvar": lambda fields: _dangerous_function(fields, "Variable"),
         "setvar": lambda fields: _dangerous_function(fields, "Variable"),
         "status": lambda fields: _dangerous_function(fields, "Variables"),

@@ -33,6 +33,7 @@ from gateway.metrics import Metrics
 from gateway.nonces import NonceStore
 from gateway.ratelimit import LoginGuard, TokenBuckets
 from gateway.security import SecurityEvents
+from gateway.sendbudget import SendBudget
 from gateway.sessions import Session, SessionStore
 from gateway.tasks import cancel_and_wait
 from gateway.waitevent import Notifier
@@ -71,7 +72,7 @@ def _link_event(up: bool, reason: str) -> Message:
 
 
 def build_gateway(config: Config) -> Gateway:
-    log = EventLog(config.events.ring_size)
+    log = EventLog(config.events.ring_size, config.events.ring_bytes)
     facts = AmiFacts()
     sessions = SessionStore(
         node_id=config.http.node_id,
@@ -123,8 +124,11 @@ def build_gateway(config: Config) -> Gateway:
         ),
         session_rate=TokenBuckets[str](limits.rate_per_session),
         metrics=metrics,
+        reply_bytes=config.events.reply_bytes,
+        send_budget=SendBudget(limits.queued_bytes),
     )
     metrics.watch(sessions, ami)
+    metrics.watch_memory(log, dispatcher.send_budget)
     metrics.watch_logins(security)
     history = HistoryService(config, dispatcher)  # on_event reads it only once AMI runs
     return Gateway(
@@ -229,7 +233,9 @@ def create_app(config: Config) -> web.Application:
     app.on_response_prepare.append(_close_when_draining)
     http = config.http
     handler = AjamHandler(
-        AjamSettings(http.prefix, config.limits.max_query, config.limits.max_body),
+        AjamSettings(
+            http.prefix, config.limits.max_query, config.limits.max_body, config.limits.send_timeout
+        ),
         gateway.dispatcher,
         gateway.sessions,
         CookiePolicy(

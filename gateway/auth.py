@@ -12,9 +12,10 @@ own users' rights before anything reaches AMI, in this order:
    does not know needs ``write=all``;
 4. Asterisk's own field checks, which its ``write=all`` session would skip
    (``gateway.actionpolicy.escalation_reason``);
-5. the gateway's deny-list of dangerous uses
-   (``gateway.actionpolicy.dangerous_reason``), unless the user's
-   ``actions_allow`` names the action.
+5. the gateway's deny-list of dangerous uses and, for Command, the user's
+   ``commands_allow`` (``gateway.actionpolicy.dangerous_reason``), unless the
+   user's ``actions_allow`` names the action: that is the operator's escape
+   hatch (``actions_allow = ["Command", ...]`` lets any CLI command through).
 
 Secrets are checked by ``gateway.credentials``; re-exported here.
 """
@@ -103,7 +104,7 @@ def check_action(
     escalation = escalation_reason(name, fields, user.write)
     if escalation is not None:
         return Denial(escalation, f"{action} by {user.name}: {escalation}")
-    danger = None if allow_listed else dangerous_reason(name, fields)
+    danger = None if allow_listed else dangerous_reason(name, fields, user.commands_allow)
     if danger is not None:
         return Denial(DENIED, f"{action} by {user.name}: {danger} (name it in actions_allow)")
     return None

@@ -53,6 +53,16 @@ def _actions(user: UserConfig) -> str:
     return f"allow {allow}; deny {deny}"
 
 
+def _commands(user: UserConfig) -> str:
+    if not user.write & CLASS_BITS["command"]:
+        return "none (write has no command class)"
+    if any(name.lower() == "command" for name in user.actions_allow or ()):
+        return "any (actions_allow names Command)"
+    if not user.commands_allow:
+        return "none"
+    return ", ".join(" ".join(prefix) for prefix in user.commands_allow)
+
+
 def _user_summary(user: UserConfig) -> list[str]:
     sessions = "unlimited" if user.max_sessions is None else str(user.max_sessions)
     return [
@@ -61,6 +71,7 @@ def _user_summary(user: UserConfig) -> list[str]:
         f"  read: {format_classes(user.read)}",
         f"  write: {format_classes(user.write)}",
         f"  actions: {_actions(user)}",
+        f"  commands_allow: {_commands(user)}",
         f"  from: {_networks(user)}",
         f"  eventfilter: {len(user.eventfilter)} rule(s); max sessions: {sessions}",
     ]

@@ -22,9 +22,11 @@ from gateway.classes import ALL, parse_classes
 from gateway.configfields import Network, Reader, fail
 from gateway.configusers import UserConfig, parse_users
 from gateway.errors import ConfigError
+from gateway.events import DEFAULT_RING_BYTES, DEFAULT_RING_SIZE
 from gateway.history.config import HistoryConfig, parse_history
 from gateway.logs import FORMATS as LOG_FORMATS
 from gateway.nonces import MAX_PENDING_NONCES, NONCE_LIFETIME
+from gateway.sendbudget import COPIES, DEFAULT_QUEUED_BYTES, DEFAULT_REPLY_BYTES
 
 __all__ = [
     "AmiConfig",
@@ -129,8 +131,6 @@ class LimitsConfig:
     nginx's upstream keepalive_timeout of 60 s, so nginx closes first)."""
     body_timeout: float = 60.0
     """A request body must be complete this long after its head; then 408."""
-    send_timeout: float = 60.0
-    """A client that reads nothing of its response for this long is dropped (nginx)."""
     max_sessions: int = 20000
     """HTTP sessions in total, logged in or not; beyond it, ``Too many sessions``."""
     waitevent_max: int | None = None
@@ -148,6 +148,12 @@ class LimitsConfig:
     login_failure_window: float = 300.0
     """Seconds over which failed logins are counted (sliding)."""
     digest_pending_nonces: int = MAX_PENDING_NONCES
+    queued_bytes: int = DEFAULT_QUEUED_BYTES
+    """Bytes of answers being written to clients, counted twice (gateway/sendbudget.py);
+    over it, poll answers shrink, then wait for room."""
+    send_timeout: float = 60.0
+    """Seconds an AJAM answer may take to reach the kernel, and any other
+    response may stay unread (``GatewayRunner``); then its connection is closed."""
 
     def connections_per_address(self) -> int:
         """The per-address connection cap in force."""
@@ -158,7 +164,11 @@ class LimitsConfig:
 
 @dataclass(frozen=True, slots=True)
 class EventsConfig:
-    ring_size: int = 100_000
+    ring_size: int = DEFAULT_RING_SIZE
+    ring_bytes: int = DEFAULT_RING_BYTES
+    """Bytes the ring may count (events, their objects, their renderings)."""
+    reply_bytes: int = DEFAULT_REPLY_BYTES
+    """Wire bytes of events in one waitevent answer; the rest comes with the next poll."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,7 +329,6 @@ _LIMITS_READERS: Final[Mapping[str, Reader]] = {
     "header_timeout": cf.number(0, 3600, open_low=True),
     "keepalive_timeout": cf.number(0, DAY, open_low=True),
     "body_timeout": cf.number(0, 3600, open_low=True),
-    "send_timeout": cf.number(0, 3600, open_low=True),
     "max_sessions": cf.integer(1, 10_000_000),
     "waitevent_max": cf.integer(0, DAY),
     "login_fail_delay": cf.number(0, 60),
@@ -329,6 +338,8 @@ _LIMITS_READERS: Final[Mapping[str, Reader]] = {
     "login_failures_per_user_address": cf.integer(1, 1_000_000),
     "login_failure_window": cf.number(0, DAY, open_low=True),
     "digest_pending_nonces": cf.integer(1, 10_000_000),
+    "queued_bytes": cf.integer(MIB, 1024 * 1024 * MIB),
+    "send_timeout": cf.number(0, DAY, open_low=True),
 }
 
 
@@ -341,9 +352,26 @@ def _parse_limits(table: Mapping[str, object], http: HttpConfig) -> LimitsConfig
     return limits
 
 
+_EVENTS_READERS: Final[Mapping[str, Reader]] = {
+    "ring_size": cf.integer(1, 10_000_000),
+    # One event may be 1 MiB (the AMI parser's MAX_MESSAGE); the ring holds at least that.
+    "ring_bytes": cf.integer(MIB, 1024 * 1024 * MIB),
+    "reply_bytes": cf.integer(4096, 1024 * MIB),
+}
+
+
 def _parse_events(table: Mapping[str, object]) -> EventsConfig:
-    readers: Mapping[str, Reader] = {"ring_size": cf.integer(1, 10_000_000)}
-    return EventsConfig(**cf.read_section("[events]", table, readers))
+    return EventsConfig(**cf.read_section("[events]", table, _EVENTS_READERS))
+
+
+def _check_budgets(limits: LimitsConfig, events: EventsConfig) -> None:
+    """A full answer must fit in the send budget, where it counts twice."""
+    if limits.queued_bytes < COPIES * events.reply_bytes:
+        raise fail(
+            "[limits] queued_bytes",
+            f"must be at least {COPIES} x [events] reply_bytes ({COPIES * events.reply_bytes}):"
+            f" an answer counts {COPIES} times while it is written, not {limits.queued_bytes}",
+        )
 
 
 def _parse_log(table: Mapping[str, object]) -> LogConfig:
@@ -361,11 +389,14 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
     if "ami" not in data:
         raise fail("[ami]", "required: the gateway's own AMI account")
     http = _parse_http(tables["http"])
+    limits = _parse_limits(tables["limits"], http)
+    events = _parse_events(tables["events"])
+    _check_budgets(limits, events)
     return Config(
         ami=_parse_ami(tables["ami"], env),
         http=http,
-        limits=_parse_limits(tables["limits"], http),
-        events=_parse_events(tables["events"]),
+        limits=limits,
+        events=events,
         log=_parse_log(tables["log"]),
         users=parse_users(tables["users"], env),
         history=parse_history(tables["history"], env),

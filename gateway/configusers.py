@@ -10,10 +10,12 @@ from typing import Any, Final
 
 from gateway import configfields as cf
 from gateway.classes import parse_classes
+from gateway.clitokens import DEFAULT_PREFIXES, Prefix, parse_prefix
 from gateway.configfields import Network, Reader, fail
 from gateway.credentials import check_ha1, parse_hash
 from gateway.errors import ConfigError
 from gateway.eventfilter import EventFilter
+from gateway.posixre import PatternError
 
 MAX_FILTERS: Final = 64
 """eventfilter entries per user: each one runs on every event."""
@@ -39,6 +41,8 @@ class UserConfig:
     actions_allow: tuple[str, ...] | None = None
     """When set, only these actions (plus the session's own, like Ping)."""
     actions_deny: tuple[str, ...] = ()
+    commands_allow: tuple[Prefix, ...] = DEFAULT_PREFIXES
+    """CLI command prefixes (lower-case words) ``Action: Command`` may run."""
     max_sessions: int | None = None
     event_filter: EventFilter = field(init=False, compare=False, repr=False)
     """``eventfilter`` compiled once; building a UserConfig raises if it is bad."""
@@ -77,11 +81,24 @@ def _eventfilter(where: str, value: object) -> tuple[str, ...]:
     for spec in specs:
         try:
             EventFilter.from_specs((spec,))
-        except re.error as exc:
+        except PatternError as exc:
             raise fail(where, f"{spec!r} does not compile: {exc}") from exc
         except ValueError as exc:
             raise fail(where, str(exc)) from exc
     return specs
+
+
+def _commands_allow(where: str, value: object) -> tuple[Prefix, ...]:
+    prefixes = []
+    for entry in cf.strings(where, value):
+        prefix = parse_prefix(entry)
+        if not prefix:
+            raise fail(
+                where,
+                f"{entry!r} has no words (to allow every command, name Command in actions_allow)",
+            )
+        prefixes.append(prefix)
+    return tuple(prefixes)
 
 
 _USER_READERS: Final[Mapping[str, Reader]] = {
@@ -96,6 +113,7 @@ _USER_READERS: Final[Mapping[str, Reader]] = {
     "eventfilter": _eventfilter,
     "actions_allow": cf.action_names,
     "actions_deny": cf.action_names,
+    "commands_allow": _commands_allow,
     "max_sessions": cf.integer(1, 10_000_000),
 }
 

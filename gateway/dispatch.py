@@ -18,7 +18,14 @@ from typing import Final, NoReturn, Protocol
 
 from gateway.ami.codec import validate_action
 from gateway.ami.message import Field, Message, header
-from gateway.classes import ALL, CLASS_BITS, parse_classes
+from gateway.astvalues import (
+    ascii_lower,
+    ast_true,
+    event_classes,
+    header_value,
+    strings_to_mask,
+)
+from gateway.classes import CLASS_BITS
 from gateway.errors import (
     AmiLevelError,
     AuthenticationFailed,
@@ -33,6 +40,7 @@ from gateway.events import EventLog
 from gateway.metrics import Metrics
 from gateway.ratelimit import LoginGuard, TokenBuckets, retry_after
 from gateway.replies import Peer, Reply, response
+from gateway.sendbudget import DEFAULT_REPLY_BYTES, SendBudget
 from gateway.sessions import EventPredicate, Identity, Session, SessionStore
 from gateway.waitevent import wait_for_events
 
@@ -117,6 +125,8 @@ class Dispatcher:
         login_fail_delay: float = 1.0,
         waitevent_max: float = 50.0,
         waitevent_batch: int = 10_000,
+        reply_bytes: int = DEFAULT_REPLY_BYTES,
+        send_budget: SendBudget | None = None,
         facts: AmiFacts | None = None,
         login_guard: LoginGuard | None = None,
         session_rate: TokenBuckets[str] | None = None,
@@ -130,6 +140,8 @@ class Dispatcher:
         self.login_fail_delay = login_fail_delay
         self.waitevent_max = waitevent_max
         self.waitevent_batch = waitevent_batch
+        self.reply_bytes = reply_bytes
+        self.send_budget = send_budget or SendBudget()
         self.facts = facts or AmiFacts()
         self.login_guard = login_guard
         self.session_rate = session_rate
@@ -171,11 +183,15 @@ class Dispatcher:
         if not self.ami.ready:
             raise NotConnected
         timeout: float | None = None
-        sync = action.lower() == "originate" and not _is_true(header(fields, "Async"))
-        if sync:
-            fields = [(k, v) for k, v in fields if k.lower() != "async"]
+        sync = False
+        if action.lower() == "originate":
+            # Decided as Asterisk reads it; the wire only ever carries one
+            # "Async: true": a sync Originate would stall the shared session.
+            sync = not ast_true(header_value(fields, "Async"))
+            fields = [(k, v) for k, v in fields if ascii_lower(k) != "async"]
             fields.append(("Async", "true"))
-            timeout = _originate_timeout(fields)
+            if sync:
+                timeout = _originate_timeout(fields)
         started = time.monotonic()
         messages = await self.ami.send(
             fields, owner=session.key, sync_originate=sync, timeout=timeout
@@ -207,7 +223,8 @@ class Dispatcher:
             self.sessions.remove(session)
             self.security("SessionLimit", session, peer, identity.username)
             raise TooManySessions
-        return self._accept_login(session, identity, header(fields, "Events"), action_id, peer)
+        events = header_value(fields, "Events")
+        return self._accept_login(session, identity, events, action_id, peer)
 
     async def authenticate(
         self,
@@ -271,7 +288,7 @@ class Dispatcher:
         self,
         session: Session,
         identity: Identity,
-        events: str | None,
+        events: str,
         action_id: str | None,
         peer: Peer,
     ) -> Reply:
@@ -279,9 +296,9 @@ class Dispatcher:
         session.log_in(identity)
         session.challenge = None
         session.cursor = self.log.last_seq
-        if events:
-            mask = event_mask(events)
-            session.send_events = 0 if mask is None else mask
+        mask = event_mask(events)
+        if mask is not None:  # set_eventmask leaves the mask alone when it is invalid
+            session.send_events = mask
         self.sessions.touch(session, time.monotonic())
         self.security("SuccessfulAuth", session, peer, identity.username)
         head = [response("Success", action_id, ("Message", "Authentication accepted"))]
@@ -316,11 +333,11 @@ class Dispatcher:
         return Reply((response("Success", action_id, ("Challenge", session.challenge)),))
 
     async def _events(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
-        mask = event_mask(header(fields, "EventMask") or "")
-        if mask is None:
+        raw = strings_to_mask(header_value(fields, "EventMask"))
+        if raw < 0:
             raise AmiLevelError("Invalid event mask")
-        session.send_events = mask
-        state = "On" if mask else "Off"
+        session.send_events = event_classes(raw)
+        state = "On" if raw else "Off"  # Asterisk's own mask, which may hold hookresponse only
         return Reply((response("Success", header(fields, "ActionID"), ("Events", state)),))
 
     async def _filter(self, session: Session, fields: list[Field], peer: Peer) -> Reply:
@@ -343,24 +360,10 @@ class Dispatcher:
 
 
 def event_mask(value: str) -> int | None:
-    """Asterisk's set_eventmask: on/off/yes/no, a number, or class names."""
-    text = value.strip().lower()
-    if text in {"on", "yes", "true", "all"}:
-        return ALL
-    if text in {"off", "no", "false", "none", ""}:
-        return 0
-    digits = text.lstrip("-")
-    if digits.isascii() and digits.isdigit():  # "²" is a digit only to isdigit()
-        return ALL if digits.strip("0") else 0  # atoi() != 0, for any length
-    try:
-        return parse_classes(text)
-    except ValueError:
-        return None
-
-
-def _is_true(value: str | None) -> bool:
-    """Asterisk's ast_true."""
-    return (value or "").strip().lower() in {"yes", "true", "y", "t", "1", "on"}
+    """Asterisk's set_eventmask: the session's classes, or None when Asterisk
+    would leave the mask as it is (``value`` is already past skip_blanks)."""
+    raw = strings_to_mask(value)
+    return None if raw < 0 else event_classes(raw)
 
 
 def _originate_timeout(fields: Sequence[Field]) -> float:

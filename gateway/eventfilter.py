@@ -13,26 +13,28 @@ Rule of evaluation (manager.conf): no filters, all pass; only includes, an
 event passes when any include matches; only excludes, it passes unless any
 exclude matches; both, it must match an include and then no exclude.
 
-Regular expressions are Python's ``re`` over the text, with ``.`` matching
-newlines as POSIX regexec does; POSIX bracket classes (``[[:digit:]]``) are
-translated.  Patterns are capped in length because Python's engine
-backtracks: a filter runs on every event of the instance.
+Regular expressions are POSIX extended ones, as Asterisk's regcomp reads
+them, matched in linear time by RE2 (``gateway.posixre``, which lists the few
+patterns RE2 cannot run: those are refused as a compile error).  A filter
+runs on every event of the instance, so no pattern may cost more than a
+pass over the text.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, Literal
 
 from gateway.ami.message import Message
+from gateway.astvalues import skip_blanks
 from gateway.errors import AmiLevelError
+from gateway.posixre import PatternError, compile_posix
 
 MAX_PATTERN_LENGTH: Final = 512
-"""Longest pattern accepted: bounds the regex work done per event."""
+"""Longest pattern accepted: bounds the size (and compile cost) of each regex."""
 
 FORMAT_ERROR: Final = "Filter was formatted incorrectly.  Check the syntax of the filter given."
 COMPILE_ERROR: Final = "Filter did not compile.  Check the syntax of the filter given."
@@ -48,21 +50,6 @@ METHODS: Final[tuple[Method, ...]] = (
     "none",
 )
 
-_POSIX_CLASSES: Final = {
-    "alpha": "a-zA-Z",
-    "digit": "0-9",
-    "alnum": "a-zA-Z0-9",
-    "upper": "A-Z",
-    "lower": "a-z",
-    "space": r" \t\r\n\v\f",
-    "blank": r" \t",
-    "punct": r"!-/:-@\[-`{-~",
-    "xdigit": "0-9A-Fa-f",
-    "cntrl": r"\x00-\x1f\x7f",
-    "print": r"\x20-\x7e",
-    "graph": r"\x21-\x7e",
-}
-_POSIX_CLASS_RE: Final = re.compile(r"\[:([a-z]+):\]")
 _OPTION_RE: Final = re.compile(r"^(action|name|header|method)\(([^()]*)\)$")
 
 
@@ -93,10 +80,11 @@ def _event_name(message: Message) -> str:
 
 
 def _header_values(message: Message, header: str) -> Iterable[str]:
-    # Asterisk compares the header name case-sensitively and skips empty values.
+    # Asterisk compares the header name case-sensitively, skips the value's
+    # leading blanks (ast_skip_blanks) and empty values.
     for key, value in message.fields:
         if key == header:
-            stripped = value.lstrip(" \t")
+            stripped = skip_blanks(value)
             if stripped:
                 yield stripped
 
@@ -105,8 +93,9 @@ def parse_rule(criteria: str, pattern: str) -> FilterRule:
     """One filter from manager.conf's key (``eventfilter`` or
     ``eventfilter(...)``) and value.
 
-    Raises ``ValueError`` for a malformed filter and ``re.error`` for a
-    regex that does not compile, as Asterisk tells the two apart.
+    Raises ``PatternError`` for a regex that does not compile and
+    ``ValueError`` for any other malformed filter, as Asterisk tells the two
+    apart (``PatternError`` is a ``ValueError``: catch it first).
     """
     source = f"{criteria} = {pattern}" if pattern else criteria
     exclude = pattern.startswith("!")
@@ -172,8 +161,7 @@ def _build(
 
 def _matcher(method: Method, body: str) -> Callable[[str], bool]:
     if method == "regex":
-        search = _compile(body).search
-        return lambda text: search(text) is not None
+        return compile_posix(body).search
     if method == "exact":
         return lambda text: text == body
     if method == "starts_with":
@@ -183,24 +171,6 @@ def _matcher(method: Method, body: str) -> Callable[[str], bool]:
     if method == "contains":
         return lambda text: body in text
     return lambda text: True
-
-
-def _compile(pattern: str) -> re.Pattern[str]:
-    translated = _POSIX_CLASS_RE.sub(_posix_class, pattern)
-    with warnings.catch_warnings():
-        # "[[" style patterns warn in Python; for us they are plain errors.
-        warnings.simplefilter("error", FutureWarning)
-        try:
-            return re.compile(translated, re.DOTALL)
-        except FutureWarning as exc:
-            raise re.error(str(exc)) from exc
-
-
-def _posix_class(match: re.Match[str]) -> str:
-    ranges = _POSIX_CLASSES.get(match.group(1))
-    if ranges is None:
-        raise re.error(f"unknown POSIX class [:{match.group(1)}:]")
-    return ranges
 
 
 def parse_spec(spec: str) -> FilterRule:
@@ -219,7 +189,7 @@ def parse_filter_action(match_criteria: str | None, pattern: str) -> FilterRule:
     criteria = f"eventfilter({match_criteria})" if match_criteria else "eventfilter"
     try:
         return parse_rule(criteria, pattern)
-    except re.error as exc:
+    except PatternError as exc:
         raise AmiLevelError(COMPILE_ERROR) from exc
     except ValueError as exc:
         raise AmiLevelError(FORMAT_ERROR) from exc

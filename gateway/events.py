@@ -6,12 +6,22 @@ so fanning an event out to N sessions copies nothing.  Each event keeps a
 small cache of its rendered bytes per output format, so it is rendered at
 most once per format however many sessions receive it.
 
+The ring is bounded twice: by count (``ring_size``) and by bytes
+(``ring_bytes``); whichever is reached first evicts the oldest events.  An
+event's bytes are counted honestly: its wire bytes, its decoded names and
+values, the Python objects around them (``EVENT_OVERHEAD``,
+``FIELD_OVERHEAD``, measured with tracemalloc) and every rendered fragment
+cached on it while it is in the ring.  The newest event always stays, so one
+event larger than ``ring_bytes`` (the AMI parser caps it at 1 MiB) is still
+delivered.
+
 No asyncio here: listeners are plain callables, and the HTTP layer turns a
 notification into wake-ups (batched per loop iteration).
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +34,53 @@ DEFAULT_RING_SIZE: Final = 100_000
 """About 100 s of a very busy PBX (1,000 events/s) and ~100 MB at worst:
 long enough for a client to come back after a lost response."""
 
+DEFAULT_RING_BYTES: Final = 64 * 1024 * 1024
+"""64 MiB: ~100,000 ordinary events (~600 bytes counted each) or ~250 of the
+120 KB UserEvents of issue 11; the count bound stays the usual one."""
+
+EVENT_OVERHEAD: Final = 480
+"""Bytes of Python objects per event besides its fields: the StoredEvent (its
+ints included), the Message, the empty fragment cache, the lower-cased name.
+tracemalloc measured 440 per parsed ASCII event and up to ~451 for other
+text (tests/test_event_budgets.py checks the count against it), rounded up."""
+
+FIELD_OVERHEAD: Final = 162
+"""Bytes per (name, value) field besides their characters: the pair tuple
+(56), its slot in the fields tuple (8) and two str headers (49 each), as
+tracemalloc measured for 4 to 124 fields."""
+
+FRAGMENT_OVERHEAD: Final = 72
+"""Bytes per cached fragment besides its length: the bytes header (33) and
+the fragment dict's growth (tracemalloc: 68)."""
+
+FRAGMENT_KEYS: Final = 6
+"""Cached renderings per event: rawman, json, html, the filters' text and two
+mxml variants.  mxml's key holds the client's ``ajaxdest``/``ajaxobjtype``,
+so without a cap one client could store any number of copies per event; a
+further key is rendered for its answer only."""
+
+_EMPTY_STR: Final = sys.getsizeof("")
+
 Listener = Callable[["StoredEvent"], None]
+
+
+def message_cost(message: Message) -> int:
+    """The bytes an event's message holds, as ``EVENT_OVERHEAD`` and
+    ``FIELD_OVERHEAD`` describe them.
+
+    ASCII wire bytes decode to one byte per character, so the wire length
+    bounds the characters; any other text may take 2 or 4 bytes a character
+    (a single emoji widens the whole string), so it is measured.
+    """
+    raw, fields = message.raw, message.fields
+    if raw and raw.isascii():
+        text = len(raw)
+    else:
+        size = sys.getsizeof
+        text = sum(size(name) + size(value) for name, value in fields) - 2 * _EMPTY_STR * len(
+            fields
+        )
+    return len(raw) + text + FIELD_OVERHEAD * len(fields) + EVENT_OVERHEAD
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +95,14 @@ class StoredEvent:
     """An internal session key when the event is for one session only."""
     received: float = 0.0
     """``time.monotonic()`` at arrival: the start of its delivery latency."""
+    cost: int = 0
+    """Bytes counted against ``ring_bytes`` at append (``message_cost``)."""
+    end: int = 0
+    """Wire bytes of every event appended up to this one: the wire bytes of a
+    run of events is a subtraction, so a poll's ``reply_bytes`` check is O(1)
+    unless the run is too big."""
+    log: EventLog | None = field(default=None, compare=False, repr=False)
+    """The ring that counts the fragments cached on this event."""
     fragments: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -46,24 +110,58 @@ class StoredEvent:
         """The event as AMI text, what legacy regex eventfilters look at."""
         cached = self.fragments.get("text")
         if cached is None:
-            cached = self.message.to_wire()
-            self.fragments["text"] = cached
+            cached = self.remember("text", self.message.to_wire())
         return cached.decode("utf-8", "surrogateescape")
+
+    @property
+    def wire_size(self) -> int:
+        """Bytes of the event as AMI text: what ``reply_bytes`` counts."""
+        raw = self.message.raw
+        return len(raw) + 2 if raw else len(self.message.to_wire())
+
+    def remember(self, key: str, data: bytes) -> bytes:
+        """Cache a rendering (at most ``FRAGMENT_KEYS``), counted by the ring."""
+        fragments = self.fragments
+        if len(fragments) < FRAGMENT_KEYS and key not in fragments:
+            fragments[key] = data
+            if self.log is not None:
+                self.log.charge(self, len(data) + FRAGMENT_OVERHEAD)
+        return data
+
+    def held_bytes(self) -> int:
+        """``cost`` plus the fragments cached so far."""
+        fragments = self.fragments
+        if not fragments:
+            return self.cost
+        return self.cost + sum(map(len, fragments.values())) + FRAGMENT_OVERHEAD * len(fragments)
 
 
 class EventLog:
-    """A ring of the last ``capacity`` events with increasing sequence numbers.
+    """A ring of the last events, at most ``capacity`` of them and about
+    ``max_bytes`` (the newest one always stays), with increasing sequence
+    numbers.
 
     Sequence numbers start at 1; a cursor is the seq of the last event a
-    reader has seen (0 before the first).
+    reader has seen (0 before the first).  Every append is O(1) amortised:
+    each event is evicted once.
     """
 
-    def __init__(self, capacity: int = DEFAULT_RING_SIZE) -> None:
+    def __init__(
+        self, capacity: int = DEFAULT_RING_SIZE, max_bytes: int = DEFAULT_RING_BYTES
+    ) -> None:
         if capacity < 1:
             raise ValueError("ring size must be at least 1")
+        if max_bytes < 1:
+            raise ValueError("ring bytes must be at least 1")
         self._capacity = capacity
+        self.max_bytes = max_bytes
         self._ring: list[StoredEvent | None] = [None] * capacity
+        self._first = 1
         self._last = 0
+        self._bytes = 0
+        self._wire = 0
+        self.evicted_by_count = 0
+        self.evicted_by_bytes = 0
         self._listeners: list[Listener] = []
 
     @property
@@ -77,22 +175,62 @@ class EventLog:
     @property
     def first_seq(self) -> int:
         """The oldest seq still held (``last_seq + 1`` when empty)."""
-        return max(1, self._last - self._capacity + 1)
+        return self._first
+
+    @property
+    def held_bytes(self) -> int:
+        """Bytes counted for the events held now."""
+        return self._bytes
+
+    @property
+    def held(self) -> int:
+        """Events held now."""
+        return self._last - self._first + 1
 
     def append(self, message: Message, owner: str | None = None) -> StoredEvent:
-        self._last += 1
+        seq = self._last + 1
+        raw = message.raw
+        self._wire += len(raw) + 2 if raw else len(message.to_wire())
         event = StoredEvent(
-            seq=self._last,
+            seq=seq,
             message=message,
             classes=parse_privilege(message.get("Privilege", "") or ""),
             name=message.name.lower(),
             owner=owner,
             received=time.monotonic(),
+            cost=message_cost(message),
+            end=self._wire,
+            log=self,
         )
-        self._ring[self._last % self._capacity] = event
+        if seq - self._first >= self._capacity:  # the slot is the oldest event's
+            self._evict()
+            self.evicted_by_count += 1
+        self._ring[seq % self._capacity] = event
+        self._last = seq
+        self._bytes += event.cost
+        self._trim()
         for listener in self._listeners:
             listener(event)
         return event
+
+    def charge(self, event: StoredEvent, nbytes: int) -> None:
+        """Count bytes cached on ``event`` later (a rendered fragment), if it
+        is still held; the oldest events make room."""
+        if event.seq >= self._first:
+            self._bytes += nbytes
+            self._trim()
+
+    def _trim(self) -> None:
+        while self._bytes > self.max_bytes and self._last > self._first:
+            self._evict()
+            self.evicted_by_bytes += 1
+
+    def _evict(self) -> None:
+        slot = self._first % self._capacity
+        event = cast(StoredEvent, self._ring[slot])
+        self._ring[slot] = None
+        self._bytes -= event.held_bytes()
+        self._first += 1
 
     def since(self, cursor: int, limit: int | None = None) -> tuple[int, list[StoredEvent]]:
         """Events after ``cursor``, oldest first, and how many were lost.
@@ -100,7 +238,7 @@ class EventLog:
         ``lost`` counts events after the cursor that the ring already
         dropped.  A cursor in the future (after a restart) reads nothing.
         """
-        first = self.first_seq
+        first = self._first
         start = max(cursor + 1, first)
         lost = max(0, first - (cursor + 1))
         stop = self._last if limit is None else min(self._last, start + limit - 1)

@@ -22,8 +22,7 @@ from aiohttp import web
 from gateway.app import AJAM, GATEWAY, Gateway
 from gateway.auth import address_allowed
 from gateway.config import Config
-from gateway.eventfilter import EventFilter
-from gateway.sessions import EventPredicate, Identity, Session
+from gateway.sessions import Identity, Session
 
 log = logging.getLogger("gateway.lifecycle")
 
@@ -94,9 +93,13 @@ def _apply_limits(app: web.Application, config: Config) -> None:
             limits.login_failures_per_user_address,
             limits.login_failure_window,
         )
+    gateway.dispatcher.send_budget.limit = limits.queued_bytes
     handler = app[AJAM]
     handler.settings = dataclasses.replace(
-        handler.settings, max_query=limits.max_query, max_body=limits.max_body
+        handler.settings,
+        max_query=limits.max_query,
+        max_body=limits.max_body,
+        send_timeout=limits.send_timeout,
     )
 
 
@@ -116,23 +119,6 @@ def _refresh_sessions(gateway: Gateway) -> int:
 
 
 def _give_identity(session: Session, identity: Identity) -> None:
-    old = session.identity
-    assert old is not None
-    session.event_filter = rebase_filter(
-        session.event_filter, old.event_filter, identity.event_filter
-    )
+    """New rights and a new ceiling of eventfilters; the session's own
+    ``Action: Filter`` rules are kept apart (``Session.event_filter``)."""
     session.identity = identity
-
-
-def rebase_filter(
-    current: EventPredicate | None, old_user: EventPredicate | None, new_user: EventPredicate | None
-) -> EventPredicate | None:
-    """The session's filter on the new user filter, keeping its own ``Action:
-    Filter`` rules (a session's set starts as the user's, then grows)."""
-    if current is old_user:
-        return new_user
-    base = old_user.rules if isinstance(old_user, EventFilter) else ()
-    if not isinstance(current, EventFilter) or current.rules[: len(base)] != base:
-        return current  # not built on the old user filter: nothing to rebase
-    start = new_user.rules if isinstance(new_user, EventFilter) else ()
-    return EventFilter.of((*start, *current.rules[len(base) :]))

@@ -63,6 +63,33 @@ class LinkCounts(Protocol):
     login_failures: int
 
 
+class RingCounts(Protocol):
+    """What the ring gauges read (``gateway.events.EventLog``)."""
+
+    @property
+    def held(self) -> int: ...
+
+    @property
+    def held_bytes(self) -> int: ...
+
+    max_bytes: int
+    evicted_by_count: int
+    evicted_by_bytes: int
+
+
+class BudgetCounts(Protocol):
+    """What the send budget gauges read (``gateway.sendbudget.SendBudget``)."""
+
+    limit: int
+    used: int
+    peak: int
+    shrunk: int
+    waited: int
+
+    @property
+    def waiting(self) -> int: ...
+
+
 class LoginCounts(Protocol):
     """What the login failure counter reads (``gateway.security.SecurityEvents``)."""
 
@@ -141,6 +168,10 @@ class Metrics:
         """Expose the levels of these live objects, read at scrape time."""
         self.registry.register(_Levels(sessions, link))
 
+    def watch_memory(self, ring: RingCounts, budget: BudgetCounts) -> None:
+        """Expose the event ring's and the send budget's bytes, read at scrape time."""
+        self.registry.register(_Memory(ring, budget))
+
     def watch_logins(self, logins: LoginCounts) -> None:
         """Expose the HTTP users' failed logins, read at scrape time."""
         self.registry.register(_Logins(logins))
@@ -218,6 +249,58 @@ class _Levels(Collector):
         )
         yield _counter("ajam_ami_reconnects", "AMI reconnect attempts", link.reconnects)
         yield _counter("ajam_ami_login_failures", "AMI logins refused", link.login_failures)
+
+
+class _Memory(Collector):
+    def __init__(self, ring: RingCounts, budget: BudgetCounts) -> None:
+        self._ring = ring
+        self._budget = budget
+
+    def collect(self) -> Iterator[Metric]:
+        ring, budget = self._ring, self._budget
+        yield GaugeMetricFamily("ajam_event_ring_events", "Events held in the ring", ring.held)
+        yield GaugeMetricFamily(
+            "ajam_event_ring_bytes", "Bytes counted for the events held", ring.held_bytes
+        )
+        yield GaugeMetricFamily(
+            "ajam_event_ring_max_bytes", "[events] ring_bytes", value=ring.max_bytes
+        )
+        evicted = CounterMetricFamily(
+            "ajam_event_ring_evictions",
+            "Events dropped from the ring to make room, by the bound that was reached",
+            labels=("reason",),
+        )
+        evicted.add_metric(("count",), ring.evicted_by_count)
+        evicted.add_metric(("bytes",), ring.evicted_by_bytes)
+        yield evicted
+        yield GaugeMetricFamily(
+            "ajam_send_queued_bytes",
+            "Bytes of answers being written to clients (counted twice: body and transport copy)",
+            value=budget.used,
+        )
+        yield GaugeMetricFamily(
+            "ajam_send_queued_max_bytes", "[limits] queued_bytes", value=budget.limit
+        )
+        yield GaugeMetricFamily(
+            "ajam_send_queued_peak_bytes",
+            "Highest ajam_send_queued_bytes so far",
+            value=budget.peak,
+        )
+        yield GaugeMetricFamily(
+            "ajam_send_budget_waiting_polls",
+            "Polls with events waiting for room in the send budget",
+            value=budget.waiting,
+        )
+        yield _counter(
+            "ajam_send_budget_shrunk",
+            "Poll answers cut below reply_bytes for lack of room in the send budget",
+            budget.shrunk,
+        )
+        yield _counter(
+            "ajam_send_budget_waits",
+            "Times a poll with events waited for room in the send budget",
+            budget.waited,
+        )
 
 
 class _Logins(Collector):

@@ -64,7 +64,10 @@ class Session:
     send_events: int = 0
     """Asterisk's send_events: HTTP sessions start with none; waitevent turns all on."""
     event_filter: EventPredicate | None = None
-    """The user's eventfilters plus the session's own ``Action: Filter`` rules."""
+    """The session's own ``Action: Filter`` rules.  The user's eventfilters
+    (``identity.event_filter``) are the operator's ceiling and stay apart: an
+    event must pass both, so a session's include can narrow, never widen
+    (a deliberate departure from Asterisk, which joins the two lists)."""
     cursor: int = 0
     cursor_mode: bool = False
     waiter: Waiter | None = None
@@ -74,14 +77,12 @@ class Session:
         return self.identity is not None
 
     def log_in(self, identity: Identity) -> None:
-        """Take the user's rights; the session's filter set starts as the
-        user's eventfilters (as Asterisk's session include/exclude lists)."""
+        """Take the user's rights (eventfilters included)."""
         self.identity = identity
-        self.event_filter = identity.event_filter
 
     def wants(self, event: StoredEvent) -> bool:
         """Asterisk's rule: all the event's classes readable and in the mask,
-        then the user's and the session's filters as one set."""
+        then the user's filters and the session's own, each on its own."""
         identity = self.identity
         if identity is None:
             return False
@@ -94,21 +95,32 @@ class Session:
         """The rest of ``wants`` once the classes passed: the owner, then the filters."""
         if event.owner is not None and event.owner != self.key:
             return False
-        event_filter = self.event_filter
-        return event_filter is None or event_filter.matches(event.text, event.message)
+        identity = self.identity
+        ceiling = None if identity is None else identity.event_filter
+        if ceiling is not None and not ceiling.matches(event.text, event.message):
+            return False
+        own = self.event_filter
+        return own is None or own.matches(event.text, event.message)
 
     def enable_events_for_wait(self) -> None:
         if self.send_events == 0:
             self.send_events = ALL
 
     def pending(
-        self, log: EventLog, limit: int | None = None, after: int | None = None
+        self,
+        log: EventLog,
+        limit: int | None = None,
+        after: int | None = None,
+        max_bytes: int | None = None,
     ) -> tuple[int, list[StoredEvent], int]:
         """What this session should get now: (lost, events, new cursor).
 
         The new cursor passes every event looked at, delivered or not, as
         Asterisk's last_ev does.  ``after`` starts the scan elsewhere than
         the session's cursor: a poll resumes where its own scan stopped.
+        ``max_bytes`` caps the events' wire bytes (the first event always
+        goes): when it cuts, the cursor is the last event kept, so the rest
+        comes with the next poll.
         """
         start = self.cursor if after is None else after
         if start >= log.last_seq:  # the usual case when a poll starts: nothing new
@@ -121,12 +133,34 @@ class Session:
         # per-event class test), then the owner and the filters.
         blocked = ~(self.identity.read & self.send_events)
         wanted = [e for e in events if not e.classes & blocked and self._owned_and_filtered(e)]
+        if max_bytes is not None and wanted and _wire_span(wanted) > max_bytes:
+            cut = _byte_cut(wanted, max_bytes)
+            if cut < len(wanted):
+                del wanted[cut:]
+                cursor = wanted[-1].seq
         return lost, wanted, cursor
 
     def has_pending(self, events: list[StoredEvent]) -> bool:
         """Whether any of these new events is one this session would get."""
         cursor = self.cursor
         return any(e.seq > cursor and self.wants(e) for e in events)
+
+
+def _wire_span(events: list[StoredEvent]) -> int:
+    """Wire bytes from the first to the last of ``events``, the events between
+    them included: an upper bound of their own, in O(1)."""
+    first = events[0]
+    return events[-1].end - first.end + first.wire_size
+
+
+def _byte_cut(events: list[StoredEvent], max_bytes: int) -> int:
+    """How many of ``events`` fit in ``max_bytes`` of wire bytes (at least one)."""
+    total = 0
+    for index, event in enumerate(events):
+        total += event.wire_size
+        if total > max_bytes:
+            return max(index, 1)
+    return len(events)
 
 
 class SessionStore:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
-import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
 from gateway.ami.message import OPAQUE, Message, decode
+from gateway.astvalues import ascii_lower
 from gateway.classes import ALL, CLASS_BITS, parse_classes
+from gateway.clitokens import cli_args
+from gateway.posixre import PatternError, compile_posix
 from gateway.sim_callactions import CALL_ACTIONS
 from gateway.sim_channel import Fields, event
 from gateway.sim_data import ACTIONS, ACTIONS_BY_NAME, VERSION_LINE, show_commands_lines
@@ -166,8 +168,8 @@ async def _filter(conn: Connection, action: Message) -> Reply:
     expression = action.get("Filter") or ""
     include = not expression.startswith("!")
     try:
-        regex = re.compile(expression if include else expression[1:])
-    except re.error:
+        regex = compile_posix(expression if include else expression[1:])
+    except PatternError:
         return error(action, "Filter did not compile.  Check the syntax of the filter given.")
     conn.filters.append((include, regex))
     return ack(action, "Success")
@@ -203,7 +205,8 @@ async def _command(conn: Connection, action: Message) -> Reply:
     command = " ".join((action.get("Command") or "").split())
     if not command:
         return error(action, "No command provided")
-    output = _cli(conn, command.lower())
+    # Found as Asterisk's CLI finds it: parse_args words, ASCII case-insensitive.
+    output = _cli(conn, " ".join(ascii_lower(word) for word in cli_args(command)))
     if output is None:
         help_words = " ".join(command.split()[:-1])
         line = (

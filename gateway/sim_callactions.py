@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
 from gateway.ami.message import Field, Message
+from gateway.astvalues import ast_true, skip_blanks
+from gateway.posixre import PatternError, compile_posix
 from gateway.sim_channel import Channel, Fields, unknown
 from gateway.sim_data import QUEUE
 from gateway.sim_dialplan import OriginateRequest
@@ -19,7 +21,6 @@ if TYPE_CHECKING:
 
 Handler = Callable[["Connection", Message], Awaitable[Reply]]
 
-TRUE_WORDS: Final = frozenset({"yes", "true", "y", "t", "1", "on"})
 DEFAULT_TIMEOUT_MS: Final = 30000
 """A synchronous Originate gives up after this long without an answer (Asterisk's default)."""
 _CALLERID: Final = re.compile(r'\s*(?:"([^"]*)"|([^<]*?))\s*<([^>]*)>\s*')
@@ -60,7 +61,7 @@ async def _originate(conn: Connection, action: Message) -> Reply:
     timeout = action.get("Timeout") or str(DEFAULT_TIMEOUT_MS)
     if not timeout.isdigit():
         return error(action, "Invalid timeout")
-    sync = (action.get("Async") or "").lower() not in TRUE_WORDS
+    sync = not ast_true(skip_blanks(action.get("Async") or ""))
     req = OriginateRequest(
         channel=channel,
         application=action.get("Application") or "",
@@ -98,8 +99,8 @@ async def _hangup(conn: Connection, action: Message) -> Reply:
     pbx = conn.hub.pbx
     if len(name) > 2 and name.startswith("/") and name.endswith("/"):
         try:
-            regex = re.compile(name[1:-1])
-        except re.error:
+            regex = compile_posix(name[1:-1])
+        except PatternError:
             return error(action, "Invalid regex")
         chans = [chan for chan in pbx.channels.values() if regex.search(chan.name)]
         items = [

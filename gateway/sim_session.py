@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Final, Protocol
 from gateway.ami.codec import Discarded, Item, Parser
 from gateway.ami.message import Field, Message, encode
 from gateway.classes import ALL, parse_classes
+from gateway.posixre import PosixRegex
 from gateway.sim_actions import dispatch
 from gateway.sim_calls import Pbx
 from gateway.sim_channel import Fields, event
@@ -101,7 +101,7 @@ class Connection:
         self.readperm = 0
         self.writeperm = 0
         self.send_events = ALL
-        self.filters: list[tuple[bool, re.Pattern[str]]] = []
+        self.filters: list[tuple[bool, PosixRegex]] = []
         """(include, regex) pairs added by ``Action: Filter``."""
         self.challenge = ""
         self.session_id = f"0x{random.getrandbits(44) | 0x7F0000000000:x}"

@@ -4,6 +4,13 @@ A poll answers as soon as an event this session would receive exists: no
 polling loop, and unlike Asterisk, an event the session's filters hide wakes
 nobody.  A newer poll on the same session ends the older one with a
 well-formed, empty reply (Asterisk sends an empty body).
+
+An answer carries at most ``reply_bytes`` of events (their AMI wire bytes;
+the first event always goes), less when the global send budget
+(``gateway.sendbudget``) is short; the rest waits for the next poll in
+cursor order, and the answer's ``Cursor`` is then the last event delivered.
+With no room at all in the budget, a poll waits for room as it waits for
+events, and answers empty at its timeout: nothing is lost.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from gateway.errors import AmiLevelError
 from gateway.events import EventLog, StoredEvent
 from gateway.metrics import Metrics
 from gateway.replies import Reply, response
+from gateway.sendbudget import SendBudget
 from gateway.sessions import Session, SessionStore
 
 
@@ -28,6 +36,8 @@ class PollContext(Protocol):
     sessions: SessionStore
     waitevent_max: float
     waitevent_batch: int
+    reply_bytes: int
+    send_budget: SendBudget
     metrics: Metrics
 
 
@@ -36,13 +46,15 @@ WAIT_DONE: Final = "Waiting for Event completed."
 
 
 class PollWaiter:
-    """One pending waitevent: a future the notifier resolves."""
+    """One pending waitevent: a future the notifier (or the send budget, or
+    its timer) resolves, armed again for each wait."""
 
-    __slots__ = ("future", "kicked")
+    __slots__ = ("expired", "future", "kicked")
 
     def __init__(self) -> None:
         self.future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.kicked = False
+        self.expired = False
 
     def wake(self) -> None:
         if not self.future.done():
@@ -51,6 +63,15 @@ class PollWaiter:
     def kick(self) -> None:
         self.kicked = True
         self.wake()
+
+    def expire(self) -> None:
+        self.expired = True
+        self.wake()
+
+    async def sleep(self) -> None:
+        """Until the next wake; then armed again."""
+        await self.future
+        self.future = asyncio.get_running_loop().create_future()
 
 
 class Notifier:
@@ -121,39 +142,62 @@ async def wait_for_events(dispatcher: PollContext, session: Session, fields: lis
     if older is not None:
         older.kick()
     try:
-        lost, events, new_cursor = _scan(session, log, dispatcher.waitevent_batch)
-        if not events and not (lost and session.cursor_mode) and timeout > 0:
-            # A timer that wakes the waiter, not asyncio.timeout(): its
-            # bookkeeping was ~5% of a poll's CPU (fanout profile in bench/).
-            timer = asyncio.get_running_loop().call_later(timeout, waiter.wake)
-            try:
-                await waiter.future
-            finally:
-                timer.cancel()
-            if waiter.kicked:
-                return _reply(session, header(fields, "ActionID"), 0, [])
-            # Resume after what this poll already looked at: rescanning the
-            # backlog made one event answering N polls cost O(N x backlog)
-            # (the sessions benchmark in bench/README.md).
-            more, events, new_cursor = _scan(session, log, dispatcher.waitevent_batch, new_cursor)
-            lost += more
+        lost, events, new_cursor = await _collect(dispatcher, session, waiter, timeout)
+        if waiter.kicked:
+            return _reply(session, header(fields, "ActionID"), 0, [])
         # Every event between the cursors was delivered, lost from the ring or filtered out.
         dispatcher.metrics.skipped(lost, new_cursor - session.cursor - lost - len(events))
         session.cursor = new_cursor
         return _reply(session, header(fields, "ActionID"), lost, events)
     finally:
+        dispatcher.send_budget.forget(waiter)
         sessions.clear_waiter(session, waiter)
         sessions.touch(session, time.monotonic())
 
 
+async def _collect(
+    ctx: PollContext, session: Session, waiter: PollWaiter, timeout: float
+) -> tuple[int, list[StoredEvent], int]:
+    """(lost, events, new cursor): scan, and while there is nothing to answer,
+    wait for an event or for room in the send budget, until the timeout."""
+    log, budget = ctx.log, ctx.send_budget
+    lost, cursor = 0, session.cursor
+    events: list[StoredEvent] = []
+    timer: asyncio.TimerHandle | None = None
+    try:
+        while True:
+            if cursor < log.last_seq:
+                room = budget.allowance(ctx.reply_bytes)
+                if not room:
+                    budget.wait(waiter)
+                else:
+                    # Resume after what this poll already looked at: rescanning
+                    # the backlog made one event answering N polls cost
+                    # O(N x backlog) (the sessions benchmark in bench/README.md).
+                    more, events, cursor = _scan(session, log, ctx.waitevent_batch, cursor, room)
+                    lost += more
+                    if events or (lost and session.cursor_mode):
+                        return lost, events, cursor
+            if timeout <= 0 or waiter.expired or waiter.kicked:
+                return lost, events, cursor
+            if timer is None:
+                # A timer that wakes the waiter, not asyncio.timeout(): its
+                # bookkeeping was ~5% of a poll's CPU (fanout profile in bench/).
+                timer = asyncio.get_running_loop().call_later(timeout, waiter.expire)
+            await waiter.sleep()
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
 def _scan(
-    session: Session, log: EventLog, batch: int, after: int | None = None
+    session: Session, log: EventLog, batch: int, after: int, max_bytes: int
 ) -> tuple[int, list[StoredEvent], int]:
     """Like ``Session.pending``, but a batch-sized slice of events the session
     does not want never makes it wait while newer events are still unread."""
-    lost, events, cursor = session.pending(log, batch, after)
+    lost, events, cursor = session.pending(log, batch, after, max_bytes)
     while not events and cursor < log.last_seq and not (lost and session.cursor_mode):
-        more, events, cursor = session.pending(log, batch, cursor)
+        more, events, cursor = session.pending(log, batch, cursor, max_bytes)
         lost += more
     return lost, events, cursor
 

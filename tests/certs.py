@@ -44,3 +44,28 @@ def self_signed(directory: Path) -> Cert:
         timeout=30,
     )
     return Cert(cert, key)
+
+
+def signed_by_test_ca(directory: Path) -> tuple[Path, Cert]:
+    """A test CA (its certificate) and a server certificate it signed for
+    127.0.0.1 and localhost, both valid for a day: what a client that
+    verifies against its own CA file sees."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command line tool is not installed")
+    ca_cert, ca_key = directory / "ca.pem", directory / "ca-key.pem"
+    cert, key, request = directory / "server.pem", directory / "server-key.pem", directory / "r.csr"
+    extensions = directory / "server.ext"
+    extensions.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n", encoding="ascii")
+    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    make_ca = ["req", "-x509", *ec, "-days", "1", "-subj", "/CN=ajam test CA"]
+    make_request = ["req", "-new", *ec, "-subj", "/CN=localhost"]
+    sign = ["x509", "-req", "-in", str(request), "-CA", str(ca_cert), "-CAkey", str(ca_key)]
+    sign += ["-CAcreateserial", "-days", "1", "-extfile", str(extensions), "-out", str(cert)]
+    for command in (
+        [openssl, *make_ca, "-keyout", str(ca_key), "-out", str(ca_cert)],
+        [openssl, *make_request, "-keyout", str(key), "-out", str(request)],
+        [openssl, *sign],
+    ):
+        subprocess.run(command, check=True, capture_output=True, timeout=30)
+    return ca_cert, Cert(cert, key)

@@ -113,6 +113,11 @@ class GatewayProcess:
                 await asyncio.sleep(0.02)
 
     @property
+    def pid(self) -> int:
+        assert self._proc is not None
+        return self._proc.pid
+
+    @property
     def returncode(self) -> int | None:
         return None if self._proc is None else self._proc.returncode
 

@@ -64,7 +64,9 @@ async def test_events_mask_and_bad_masks(simulator: Simulator, aiohttp_client: M
     body = await rawman(client, session, "action=waitevent&timeout=2")
     assert "Shown" in body
     assert "Hidden" not in body
-    bad = await rawman(client, session, "action=events&eventmask=bogus")
+    bogus = await rawman(client, session, "action=events&eventmask=bogus")
+    assert bogus == "Response: Success\r\nEvents: Off\r\n\r\n"  # get_perm: no class
+    bad = await rawman(client, session, "action=events&eventmask=")
     assert bad == "Response: Error\r\nMessage: Invalid event mask\r\n\r\n"
     assert (await rawman(client, session, "action=challenge")) == (
         "Response: Error\r\nMessage: Must specify AuthType\r\n\r\n"

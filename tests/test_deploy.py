@@ -1,5 +1,6 @@
-"""The files in deploy/ agree with each other and with the gateway's contracts
-(the nginx file also runs on real nginx in ``test_nginx.py``)."""
+"""The nginx file in deploy/ agrees with the gateway's contracts (it also runs
+on real nginx in ``test_nginx.py``; the rest of deploy/ is tested in
+``tests/deploy/``)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,8 @@ import secrets
 
 import pytest
 
-from gateway.config import Config, HttpConfig, check_node_id
+from gateway.config import Config, check_node_id
 from tests.nginxproc import INSTANCES, SHIPPED
-from tests.procs import ROOT
-
-UNIT = ROOT / "deploy" / "systemd" / "ajam-gateway@.service"
-
-
-def unit_values(key: str) -> list[str]:
-    return [
-        line.split("=", 1)[1]
-        for line in UNIT.read_text().splitlines()
-        if line.startswith(f"{key}=")
-    ]
 
 
 def upstream_servers(name: str) -> list[tuple[str, bool]]:
@@ -66,17 +56,6 @@ def test_long_polls_outlast_the_waitevent_cap() -> None:
         "proxy_next_upstream error timeout http_503;",
     ):
         assert directive in text
-
-
-def test_the_unit_names_the_node_and_outwaits_the_drain() -> None:
-    [exec_start] = unit_values("ExecStart")
-    assert "--node-id %i" in exec_start
-    assert "--port ${AJAM_PORT}" in exec_start
-    assert "/etc/ajam-gateway/%i.env" in unit_values("EnvironmentFile")
-    assert unit_values("ExecReload") == ["/bin/kill -HUP $MAINPID"]
-    assert unit_values("KillSignal") == ["SIGTERM"]
-    [stop] = unit_values("TimeoutStopSec")
-    assert int(stop) > HttpConfig().drain_time + 5  # drain, then AMI Logoff
 
 
 @pytest.mark.parametrize("node", list(INSTANCES))

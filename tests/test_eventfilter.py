@@ -19,6 +19,7 @@ from gateway.eventfilter import (
     parse_rule,
     parse_spec,
 )
+from gateway.posixre import PatternError
 
 
 def event(*pairs: tuple[str, str]) -> tuple[str, Message]:
@@ -141,7 +142,7 @@ def test_malformed_filters(criteria: str, pattern: str) -> None:
     ],
 )
 def test_regex_that_does_not_compile(criteria: str, pattern: str) -> None:
-    with pytest.raises(re.error):
+    with pytest.raises(PatternError):
         parse_rule(criteria, pattern)
 
 

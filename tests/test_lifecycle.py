@@ -7,12 +7,9 @@ import dataclasses
 import time
 from typing import Any
 
-import pytest
-
 from gateway.app import AJAM, GATEWAY
 from gateway.config import Config
-from gateway.eventfilter import EventFilter, parse_spec
-from gateway.lifecycle import begin_drain, drain, rebase_filter, reload_config
+from gateway.lifecycle import begin_drain, drain, reload_config
 from gateway.simulator import Simulator
 from tests.harness import (
     TEST_USERS,
@@ -188,23 +185,3 @@ async def test_reload_ends_a_session_whose_address_is_now_denied(
     users["caller"]["permit"] = "192.0.2.0/24"
     reload_config(client.app, reloaded(simulator, users=users))
     assert await rawman(client, session, "action=ping") == DENIED
-
-
-@pytest.mark.parametrize("own", [0, 2])
-def test_rebase_filter_keeps_the_sessions_own_rules(own: int) -> None:
-    old_user = EventFilter.from_specs(["!Channel: Local/"])
-    new_user = EventFilter.from_specs(["Event: Hangup", "!Channel: PJSIP/"])
-    rules = [parse_spec(f"Event: Own{n}") for n in range(own)]
-    current = EventFilter.of((*old_user.rules, *rules)) if own else old_user
-    rebased = rebase_filter(current, old_user, new_user)
-    assert isinstance(rebased, EventFilter)
-    assert rebased.rules == (*new_user.rules, *rules)
-
-
-def test_rebase_filter_without_user_filters() -> None:
-    own = EventFilter.from_specs(["Event: Mine"])
-    assert rebase_filter(None, None, None) is None
-    assert rebase_filter(own, None, None) == own
-    unrelated = EventFilter.from_specs(["Event: Other"])
-    old_user = EventFilter.from_specs(["Event: Old"])
-    assert rebase_filter(unrelated, old_user, None) is unrelated

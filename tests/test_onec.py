@@ -1,7 +1,8 @@
-"""A 1C:Enterprise client, simulated: the README's 1C code, exchange by exchange.
+"""A 1C:Enterprise client, simulated: the plain exchanges, one by one.
 
-No 1C platform runs here, so this test sends what the README's code sends
-through HTTPСоединение: no cookie ever (1C keeps none), Basic credentials
+The kit's module (clients/1c/AjamGateway.bsl) has its own tests,
+tests/test_onec_kit*.py.  No 1C platform runs here, so this test sends what
+1C's HTTPСоединение sends: no cookie ever (1C keeps none), Basic credentials
 built from UTF-8 (ПолучитьДвоичныеДанныеИзСтроки + Base64Строка), form
 values encoded as КодироватьСтроку(..., КодировкаURL) with ``%20`` turned
 into ``+``, JSON answers decoded as UTF-8 (ПолучитьТелоКакСтроку) and parsed

@@ -191,7 +191,9 @@ def test_log_in_takes_the_users_rights_and_filter() -> None:
     user_filter = OnlyName("Newchannel")
     session.log_in(Identity("admin", CALL, 0, user_filter))
     assert session.authenticated
-    assert session.event_filter is user_filter
+    assert session.identity is not None
+    assert session.identity.event_filter is user_filter
+    assert session.event_filter is None  # the session's own filters stay apart
 
 
 def test_pending_keeps_another_sessions_targeted_events_out() -> None:

@@ -9,8 +9,14 @@ from gateway.ami.message import Message
 from gateway.classes import ALL
 from gateway.events import EventLog
 from gateway.metrics import Metrics
+from gateway.sendbudget import DEFAULT_REPLY_BYTES, SendBudget
 from gateway.sessions import Identity, Session, SessionStore
-from gateway.waitevent import Notifier, PollWaiter, parse_timeout, wait_for_events
+from gateway.waitevent import (
+    Notifier,
+    PollWaiter,
+    parse_timeout,
+    wait_for_events,
+)
 
 
 @pytest.mark.parametrize(
@@ -74,6 +80,8 @@ class Polls:
     waitevent_max: float = 5.0
     waitevent_batch: int = 10
     metrics: Metrics = field(default_factory=Metrics)
+    reply_bytes: int = DEFAULT_REPLY_BYTES
+    send_budget: SendBudget = field(default_factory=SendBudget)
 
 
 class OnlyWanted:

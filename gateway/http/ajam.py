@@ -12,10 +12,11 @@ credentials follows ``gateway.oneshot`` instead (one action, no cookie).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import Final, cast
 
 from aiohttp import web
 
@@ -50,6 +51,10 @@ class AjamSettings:
     prefix: str = "/asterisk"
     max_query: int = 65_536
     max_body: int = 1 << 20
+    send_timeout: float = 60.0
+    """Seconds an answer may take to reach the kernel before the connection
+    is closed (nginx's send_timeout): a client that does not read must not
+    keep its share of the send budget."""
 
 
 def match_format(prefix: str, path: str) -> str | None:
@@ -105,7 +110,7 @@ class AjamHandler:
         try:
             fields = await self._params(request, query)
         except RequestTooLarge as error:  # more than AMI takes: nothing more is parsed
-            return self._too_large(request, fmt, error, digest is not None)
+            return await self._send(request, self._too_large(request, fmt, error, bool(digest)))
         opts = _options(digest or name, fields)
         peer = request_peer(request)
         session: Session | None = None  # the session the action runs in
@@ -124,7 +129,31 @@ class AjamHandler:
         self._account(request, fields, session, reply)
         if reply.login_session is not None:
             opts = RenderOptions(opts.ajaxdest, opts.ajaxobjtype, reply.login_session)
-        return self._respond(fmt, reply, opts, stored)
+        response = self._respond(fmt, reply, opts, stored)
+        del reply  # its events may leave the ring while the body is written
+        return await self._send(request, response)
+
+    async def _send(self, request: web.Request, response: web.Response) -> web.Response:
+        """Write the answer now, its body counted in the send budget until
+        the kernel has all of it (``gateway.sendbudget``)."""
+        transport = request.transport
+        if transport is None:
+            return response  # the client is gone; aiohttp drops the answer
+        budget = self.dispatcher.send_budget
+        share = budget.take(len(cast(bytes, response.body)))
+        # aiohttp's drain returns once the transport holds less than its
+        # high-water mark; at 0 that means once everything is in the kernel.
+        transport.set_write_buffer_limits(high=0)
+        timer = asyncio.get_running_loop().call_later(self.settings.send_timeout, transport.abort)
+        try:
+            await response.prepare(request)
+            await response.write_eof()
+        except ConnectionError:
+            pass  # reset, or closed by the timer: aiohttp logs the request as usual
+        finally:
+            timer.cancel()
+            budget.give(share)
+        return response
 
     def _too_large(
         self, request: web.Request, fmt: Format, error: RequestTooLarge, digest: bool

@@ -51,8 +51,7 @@ class CookiePolicy:
 def _event_fragment(fmt: Format, key: str, event: StoredEvent, opts: RenderOptions) -> bytes:
     cached = event.fragments.get(key)
     if cached is None:
-        cached = fmt.fragment(event.message, opts)
-        event.fragments[key] = cached
+        cached = event.remember(key, fmt.fragment(event.message, opts))
     return cached
 
 
