@@ -154,3 +154,21 @@ async def test_without_credentials_401_and_a_bad_cursor_400(serve: Serve) -> Non
             assert response.status == 405
         async with http.post(f"{base}{EVENTS}", headers=cookie(session)) as response:
             assert response.status == 405
+
+
+async def test_basic_with_a_session_uses_it_or_names_another_user(serve: Serve) -> None:
+    app, base = await serve(limits={"max_query": 100})
+    session = await login(base)
+    same = await SseClient.open(base, EVENTS, {**cookie(session), **basic("admin")})
+    assert same.head.status == 200
+    assert app[GATEWAY].sessions.authenticated_count() == 1  # no session of its own
+    await same.close()
+    other = await SseClient.open(base, EVENTS, {**cookie(session), **basic("reader")})
+    assert other.head.status == 403
+    assert json.loads(await other.body()) == {
+        "error": "Authorization names another user than the session"
+    }
+    await other.close()
+    long = await SseClient.open(base, f"{EVENTS}?events={'x' * 200}", cookie(session))
+    assert long.head.status == 414
+    await long.close()
