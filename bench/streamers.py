@@ -24,10 +24,11 @@ import re
 import secrets
 import sys
 import time
+from collections.abc import Awaitable
 from typing import Final, cast
 
-from bench.client import Target, client_session, login_many
-from bench.pollers import BUCKET_S, SessionPoller, Tally, _say, _stdin_lines
+from bench.client import Target
+from bench.pollers import BUCKET_S, SessionPoller, Tally, _say, run_sessions
 from bench.procstat import cpu_seconds, raise_nofile
 
 EVENT_RE: Final = re.compile(rb'"UserEvent":"Bench","Seq":"(\d+)","Stamp":"([0-9.]+)"')
@@ -151,36 +152,12 @@ async def stream(target: Target, cookie: str, kind: str, state: StreamState) -> 
 
 
 async def run(target: Target, sessions: int, kind: str) -> dict[str, object]:
-    commands = await _stdin_lines()
     tally = Tally()
-    async with client_session() as http:
-        cookies = await login_many(http, target, sessions)
-    _say(f"logged_in {len(cookies)}")
-    if (await commands.readline()).strip() != b"go":
-        raise SystemExit("expected 'go'")
-    on_sync = asyncio.Event()
 
-    async def report_sync() -> None:
-        await on_sync.wait()
-        _say("synced")
+    def session(cookie: str, on_sync: asyncio.Event) -> Awaitable[None]:
+        return stream(target, cookie, kind, StreamState(tally, on_sync, sessions))
 
-    reporter = asyncio.create_task(report_sync())
-    await asyncio.gather(
-        *(stream(target, c, kind, StreamState(tally, on_sync, sessions)) for c in cookies)
-    )
-    reporter.cancel()
-    return {
-        "sessions": sessions,
-        "hist": {str(k): v for k, v in tally.hist.items()},
-        "max_s": tally.max_s,
-        "delivered": tally.delivered,
-        "duplicates": tally.duplicates,
-        "errors": tally.errors,
-        "error_samples": tally.error_samples,
-        "polls": tally.polls,
-        "synced": tally.synced,
-        "stopped": tally.stopped,
-    }
+    return await run_sessions(tally, target, sessions, session)
 
 
 def main() -> int:

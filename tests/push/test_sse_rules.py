@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from gateway.ami.message import Message
@@ -11,7 +9,7 @@ from gateway.app import GATEWAY
 from gateway.simulator import Simulator
 from tests.push.conftest import Serve
 from tests.push.helpers import EVENTS, ajam, cookie, login, tick, until_marker
-from tests.support.harness import TEST_USERS, basic
+from tests.support.harness import basic, narrow_users
 from tests.support.sseclient import SseClient
 
 SECRET_EVENTS = (
@@ -43,17 +41,6 @@ async def test_a_reader_never_sees_cdr_user_or_security_events(
     got = await until_marker(stream, "Seen")
     assert [m.event for m in got] == ["UserEvent"]
     await stream.close()
-
-
-def narrow_users(eventfilter: list[str]) -> dict[str, Any]:
-    table: dict[str, Any] = {name: dict(user) for name, user in TEST_USERS.items()}
-    table["narrow"] = {
-        "secret": "narrow-secret",
-        "read": "all",
-        "write": "system,user",
-        "eventfilter": eventfilter,
-    }
-    return table
 
 
 async def test_the_config_ceiling_and_the_sessions_own_filter_apply(

@@ -27,6 +27,19 @@ TEST_USERS: Mapping[str, Mapping[str, str]] = {
 """The users of the captures (fixtures README), so that replays log in as recorded."""
 
 
+def narrow_users(eventfilter: list[str]) -> dict[str, Any]:
+    """TEST_USERS and ``narrow`` (read=all, write=system,user) whose config
+    ``eventfilter`` is the operator's ceiling (issue 11, item 11)."""
+    table: dict[str, Any] = {name: dict(user) for name, user in TEST_USERS.items()}
+    table["narrow"] = {
+        "secret": "narrow-secret",
+        "read": "all",
+        "write": "system,user",
+        "eventfilter": eventfilter,
+    }
+    return table
+
+
 def gateway_config(ami_port: int, **sections: Mapping[str, Any]) -> Config:
     data: dict[str, Any] = {
         "ami": {
