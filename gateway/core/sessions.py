@@ -15,7 +15,8 @@ from typing import Final, Protocol
 
 from gateway.access.classes import ALL
 from gateway.access.identity import EventPredicate, Identity
-from gateway.core.events import EventLog, StoredEvent
+from gateway.core.cursors import LossReason
+from gateway.core.events import EventLog, Placement, StoredEvent
 from gateway.errors import TooManySessions
 
 SESSION_ID_BITS: Final = 128
@@ -59,6 +60,7 @@ class Session:
         "_id",
         "_identity",
         "_key",
+        "_missed",
         "_poll_mode",
         "_send_events",
         "_waiter",
@@ -75,6 +77,7 @@ class Session:
         self._event_filter: EventPredicate | None = None
         self._cursor = cursor
         self._poll_mode = PollMode.PLAIN
+        self._missed: LossReason | None = None
         self._waiter: Waiter | None = None
 
     def __repr__(self) -> str:
@@ -125,6 +128,12 @@ class Session:
         return self._cursor
 
     @property
+    def missed(self) -> LossReason | None:
+        """A loss the session has not been told of yet: a foreign cursor
+        (``LossReason.RESTART``) was placed, and no answer has said so."""
+        return self._missed
+
+    @property
     def poll_mode(self) -> PollMode:
         return self._poll_mode
 
@@ -164,6 +173,17 @@ class Session:
     def move_cursor(self, seq: int) -> None:
         """Continue after event ``seq`` (a login, a poll's end, a ``Cursor:``)."""
         self._cursor = seq
+
+    def place_cursor(self, placement: Placement) -> None:
+        """Continue where a client's cursor puts the session (``EventLog.place``);
+        a foreign one is a loss to report (``missed``) until ``reported``."""
+        self._cursor = placement.cursor
+        if placement.foreign:
+            self._missed = LossReason.RESTART
+
+    def reported(self) -> None:
+        """An answer told the session of its loss."""
+        self._missed = None
 
     def use_cursor(self) -> None:
         """A poll named a ``Cursor:``: answers in ``PollMode.CURSOR`` from now on."""
@@ -215,7 +235,7 @@ class Session:
         if start >= log.last_seq:  # the usual case when a poll starts: nothing new
             return 0, [], start
         lost, events = log.since(start, limit)
-        cursor = events[-1].seq if events else max(start, log.first_seq - 1)
+        cursor = events[-1].seq if events else max(start, log.floor)
         identity = self._identity
         if identity is None:
             return lost, [], cursor
