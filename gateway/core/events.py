@@ -29,6 +29,7 @@ from typing import Final, cast
 
 from gateway.access.classes import parse_privilege
 from gateway.ami.message import Message
+from gateway.core.calls import CallFacts, CallIndex
 from gateway.core.numbering import COUNTING, Numbering
 
 DEFAULT_RING_SIZE: Final = 100_000
@@ -104,6 +105,8 @@ class StoredEvent:
     name: str
     owner: str | None = None
     """An internal session key when the event is for one session only."""
+    calls: CallFacts | None = None
+    """Its calls and the extensions it names (None: no channel, no call)."""
     received: float = 0.0
     """``time.monotonic()`` at arrival: the start of its delivery latency."""
     cost: int = 0
@@ -182,6 +185,8 @@ class EventLog:
         self.evicted_by_count = 0
         self.evicted_by_bytes = 0
         self._listeners: list[Listener] = []
+        self.calls = CallIndex()
+        """The calls of the events held: what per-extension views read."""
 
     @property
     def capacity(self) -> int:
@@ -234,6 +239,7 @@ class EventLog:
             classes=parse_privilege(message.get("Privilege", "") or ""),
             name=message.name.lower(),
             owner=owner,
+            calls=self.calls.facts(message),
             received=time.monotonic(),
             cost=message_cost(message),
             end=self._wire,
@@ -247,6 +253,7 @@ class EventLog:
         self._last_seq = seq
         self._bytes += event.cost
         self._trim()
+        self.calls.record(event, self.first_seq)
         for listener in self._listeners:
             listener(event)
         return event

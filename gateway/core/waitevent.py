@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 from gateway.ami.message import Field, Message, header
+from gateway.core.calls import CallView, parse_extensions
 from gateway.core.cursors import LossReason, lost_notice, parse_cursor
 from gateway.core.events import EventLog, StoredEvent
 from gateway.core.metrics import Metrics
@@ -159,12 +160,21 @@ def _set_cursor(session: Session, value: str, log: EventLog) -> None:
         session.place_cursor(log.place(cursor))
 
 
+def view_of(value: str | None) -> CallView | None:
+    """A poll's ``Extension: 101,102``: the calls of those extensions only
+    (``gateway.core.calls``); absent or empty, every event."""
+    if value is None or not value.strip():
+        return None
+    return CallView(parse_extensions(value))
+
+
 async def wait_for_events(polls: PollContext, session: Session, fields: list[Field]) -> Reply:
     log, sessions = polls.log, polls.sessions
     timeout = parse_timeout(header(fields, "Timeout"), polls.waitevent_max)
     cursor = header(fields, "Cursor")
     if cursor is not None:
         _set_cursor(session, cursor, log)
+    session.set_view(view_of(header(fields, "Extension")))
     session.enable_events_for_wait()
     waiter = PollWaiter()
     older = sessions.set_waiter(session, waiter)
@@ -174,9 +184,11 @@ async def wait_for_events(polls: PollContext, session: Session, fields: list[Fie
         lost, events, new_cursor = await _collect(polls, session, waiter, timeout)
         if waiter.kicked:  # the newer poll answers the events, and any loss
             return _reply(session, header(fields, "ActionID"), 0, [], kicked=True)
-        # Every event between the cursors was delivered, lost from the ring or filtered out.
-        passed = log.count(session.cursor, new_cursor)
-        polls.metrics.skipped(lost, passed - lost - len(events))
+        # Every event between the cursors was delivered, lost from the ring or
+        # filtered out (a view's catch-up may also deliver events from before them).
+        before = session.cursor
+        delivered = sum(1 for e in events if e.seq > before)
+        polls.metrics.skipped(lost, log.count(before, new_cursor) - lost - delivered)
         session.move_cursor(new_cursor)
         return _reply(session, header(fields, "ActionID"), lost, events)
     finally:
