@@ -76,7 +76,7 @@ def test_a_view_names_extensions() -> None:
     assert parse_extensions("101") == frozenset({"101"})
     assert parse_extensions(" 101 , 102,*55#") == frozenset({"101", "102", "*55#"})
     for bad in ("", "101,", "1 01", "a/b", "a@b", "a;b", "x" * 81):
-        with pytest.raises(AmiLevelError, match="^Invalid extension$"):
+        with pytest.raises(AmiLevelError, match=r"^Invalid extension$"):
             parse_extensions(bad)
 
 
@@ -91,7 +91,8 @@ def test_facts_of_an_event() -> None:
     assert begin.channels == (("1.13", "1.10"),)
     empty = index.facts(Message.of(("Event", "Cdr"), ("DestinationChannel", "")))
     assert empty is not None
-    assert (empty.linkedids, empty.parties) == ((), frozenset())  # a channel field: not "everyone's"
+    # A channel field, even empty: the event is not everyone's.
+    assert (empty.linkedids, empty.parties) == ((), frozenset())
     one = index.facts(call_event("Newstate", TRUNK, "1.10", "1.10"))
     assert one is index.facts(call_event("Hangup", TRUNK, "1.10", "1.10"))  # shared
 
@@ -225,6 +226,6 @@ async def test_a_session_in_a_view_wakes_for_its_calls_only() -> None:
     ringing = log.append(call_event("Newchannel", "PJSIP/101-00000011", "1.13", "1.10"))
     assert session.has_pending([ringing])
     lost, events, cursor = session.pending(log)
-    assert ([e.seq for e in events], cursor) == ([before.seq, ringing.seq], ringing.seq)
+    assert (lost, [e.seq for e in events], cursor) == (0, [before.seq, ringing.seq], ringing.seq)
     session.set_view(None)
     assert session.wants(before)

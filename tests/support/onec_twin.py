@@ -37,6 +37,7 @@ from tests.support.onec_platform import (
     number,
     read_json,
     str_find,
+    str_join,
     str_template,
     string,
     string_to_binary,
@@ -421,10 +422,18 @@ async def wait_events(
         + number_text(settings.ТаймаутОжидания)
         + "&cursor="
         + ("" if cursor is None else number_text(cursor))
+        + extensions_parameter(settings.Добавочные)
         + "&mansession_id="
         + form(session_id)
     )
     return await request_json(settings, link, "GET", path, None, False)
+
+
+def extensions_parameter(extensions: list[str] | None) -> str:
+    """ПараметрДобавочных."""
+    if extensions is None:
+        return ""
+    return "&Extension=" + form(str_join(extensions, ","))
 
 
 def parse_wait(answer: Any) -> Structure:

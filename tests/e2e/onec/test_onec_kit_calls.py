@@ -143,6 +143,25 @@ async def test_a_call_through_the_queue(simulator: Simulator) -> None:
     }
 
 
+async def test_the_loop_reads_its_extensions_calls_only(simulator: Simulator) -> None:
+    """Добавочные go to the gateway as WaitEvent's Extension: a queue call to 200
+    at the same time never reaches a loop for 100, and 100's card is the same."""
+    async with serve(kit_app(simulator)) as port:
+
+        def both() -> None:
+            incoming(simulator, "400", 1)
+            incoming(simulator, "500", 1)
+
+        settings = kit_settings(port, Добавочные=["100"])
+        events = await events_of_calls(settings, both, hangups(4))
+    linkedids = {e["Linkedid"] for e in events if e["Linkedid"] is not None}
+    assert len(linkedids) == 1  # the direct call's only
+    assert not {"QueueCallerJoin", "AgentCalled"} & {e["Event"] for e in events}
+    calls = by_kind(recognized(events, ["100"]), "100")
+    assert calls["Звонит"].Linkedid in linkedids
+    assert calls["Звонит"].НомерЗвонящего == CLIENT[1]
+
+
 def dial(kind: str, caller: str, dest: str, linkedid: str, uid: str, **extra: str) -> Map:
     """A DialBegin/DialEnd/AgentCalled as Asterisk 22 writes it (the fields the
     recognizer reads; the captures show the full snapshot)."""
