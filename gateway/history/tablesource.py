@@ -56,10 +56,21 @@ class TableSource:
             raise HistoryUnavailable
         if self._shape is None:
             found = await self.fetch(self.columns_sql, (self.db.table,))
-            self._shape = shape_of(found, self.db.table, self.db.layout, self.dialect)
+            self._shape = self._learn(found)
         sql, args = self.plan(q, self._shape)
         rows = await self.fetch(sql, args)
-        return [to_record(row, self.config.pbx_timezone) for row in rows]
+        extra, zone = self._shape.extra, self.config.pbx_timezone
+        return [to_record(row, zone, extra) for row in rows]
+
+    def _learn(self, found: Sequence[Any]) -> Shape:
+        """The table's shape, learnt at the first lookup; a configured column it
+        lacks is a clear 503 (and a log line), asked again at the next lookup."""
+        db, config = self.db, self.config
+        try:
+            return shape_of(found, db.table, db.layout, self.dialect, config.extra_columns)
+        except HistoryUnavailable as exc:
+            log.error("history: %s", exc.message)
+            raise
 
     def plan(self, q: HistoryQuery, shape: Shape) -> tuple[str, list[object]]:
         config = self.config
