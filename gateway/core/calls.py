@@ -4,13 +4,14 @@ Asterisk 22 writes every channel of an event with its call's ``Linkedid``
 (the Uniqueid of the call's first channel, the same on every leg), prefixed
 like the channel (``DestLinkedid`` beside ``DestChannel`` in DialBegin), and
 a channel's name says whose phone it is: ``PJSIP/101-0000000a`` and
-``Local/101@from-queue-0000001b;1`` are extension 101.  An event that gives
-a channel's ``Uniqueid`` without its ``Linkedid`` (``Cdr``'s ``UniqueID``,
-OriginateResponse) belongs to the call that channel was seen in.  For each event the
-``CallIndex`` notes its ``CallFacts`` (its calls, the extensions it names),
+``Local/101@from-queue-0000001b;1`` are extension 101.  An event that
+gives a channel's ``Uniqueid`` without its ``Linkedid`` (``Cdr``'s
+``UniqueID``, OriginateResponse) belongs to the call that channel was seen
+in.  For each event the ``CallIndex`` notes its ``CallFacts`` (its calls,
+the extensions it names),
 and for each call the events of it the ring holds and the first event that
-named each extension.  ``CallView`` (the view of a set of extensions)
-decides with them which events concern an operator:
+named each extension.  ``gateway.core.views.CallView`` (the view of a set
+of extensions) decides with them which events concern an operator:
 
 * an event that names one of the extensions in a channel field (a name
   ending in ``Channel``, or ``Interface``, ``StateInterface``, ``Peer``,
@@ -32,15 +33,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from gateway.ami.message import Message
 from gateway.errors import AmiLevelError
-
-if TYPE_CHECKING:
-    from gateway.core.events import EventLog, StoredEvent
 
 _DEVICE_FIELDS: Final = frozenset({"interface", "stateinterface", "peer", "device"})
 """Non-channel fields that hold a ``Tech/resource`` (queue members, peers, devices)."""
@@ -206,10 +203,9 @@ class CallIndex:
             self._kinds[name] = known
         return known
 
-    def record(self, event: StoredEvent, first_seq: int) -> None:
+    def record(self, seq: int, facts: CallFacts | None, first_seq: int) -> None:
         """An appended event: its calls' trails grow; calls the ring no longer
         holds (all their events before ``first_seq``) are forgotten."""
-        facts = event.calls
         trails = self._trails
         if facts is not None:
             for linkedid in facts.linkedids:
@@ -219,9 +215,9 @@ class CallIndex:
                 else:
                     trails.move_to_end(linkedid)  # the most recently seen call last
                     _drop_evicted(trail.seqs, first_seq)
-                trail.seqs.append(event.seq)
+                trail.seqs.append(seq)
                 for extension in facts.parties:
-                    trail.touched.setdefault(extension, event.seq)
+                    trail.touched.setdefault(extension, seq)
             for uniqueid, linkedid in facts.channels:
                 self._channels[uniqueid] = linkedid
                 trails[linkedid].channels.add(uniqueid)
@@ -242,71 +238,3 @@ def _drop_evicted(seqs: list[int], first_seq: int) -> None:
         cut = bisect_left(seqs, first_seq)
         if 2 * cut >= len(seqs):
             del seqs[:cut]
-
-
-@dataclass(frozen=True, slots=True)
-class CallView:
-    """The events of the calls of some extensions (``Extension: 101,102``)."""
-
-    extensions: frozenset[str]
-
-    def admits(self, event: StoredEvent, index: CallIndex) -> bool:
-        """Whether the event concerns these extensions at its own place in the ring."""
-        facts = event.calls
-        if facts is None:
-            return True
-        extensions = self.extensions
-        if not facts.parties.isdisjoint(extensions):
-            return True
-        for linkedid in facts.linkedids:
-            trail = index.trail(linkedid)
-            if trail is not None and any(
-                seq <= event.seq for ext, seq in trail.touched.items() if ext in extensions
-            ):
-                return True
-        return False
-
-    def catch_up(self, event: StoredEvent, log: EventLog) -> list[StoredEvent]:
-        """If ``event`` is the first to tie a call to these extensions: the call's
-        earlier events still held that the view did not admit on their own."""
-        facts = event.calls
-        if facts is None or facts.parties.isdisjoint(self.extensions):
-            return []
-        index, seqs = log.calls, set[int]()
-        for linkedid in facts.linkedids:
-            trail = index.trail(linkedid)
-            assert trail is not None  # a held event's calls are held
-            first = min(seq for ext, seq in trail.touched.items() if ext in self.extensions)
-            if first == event.seq:
-                seqs.update(seq for seq in trail.seqs if seq < first)
-        earlier = (log.get(seq) for seq in sorted(seqs))
-        return [e for e in earlier if e is not None and not self.admits(e, index)]
-
-    def select(
-        self,
-        log: EventLog,
-        events: list[StoredEvent],
-        cursor: int,
-        max_bytes: int | None,
-        readable: Callable[[StoredEvent], bool],
-    ) -> tuple[list[StoredEvent], int]:
-        """Of a session's readable ``events`` (oldest first, ``cursor`` after the
-        last), those the view admits, each call's catch-up (the ``readable``
-        ones) just before the event that ties it to the view; and the cursor.
-
-        A cut at ``max_bytes`` falls between such blocks, so the cursor (then
-        the last event kept) never splits one; the first block always goes.
-        """
-        kept: list[StoredEvent] = []
-        size = 0
-        for event in events:
-            if not self.admits(event, log.calls):
-                continue
-            block = [e for e in self.catch_up(event, log) if readable(e)]
-            block.append(event)
-            more = sum(e.wire_size for e in block)
-            if max_bytes is not None and kept and size + more > max_bytes:
-                return kept, kept[-1].seq
-            kept += block
-            size += more
-        return kept, cursor

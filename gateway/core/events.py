@@ -253,7 +253,7 @@ class EventLog:
         self._last_seq = seq
         self._bytes += event.cost
         self._trim()
-        self.calls.record(event, self.first_seq)
+        self.calls.record(seq, event.calls, self.first_seq)
         for listener in self._listeners:
             listener(event)
         return event

@@ -15,9 +15,9 @@ from typing import Final, Protocol
 
 from gateway.access.classes import ALL
 from gateway.access.identity import EventPredicate, Identity
-from gateway.core.calls import CallView
 from gateway.core.cursors import LossReason
 from gateway.core.events import EventLog, Placement, StoredEvent
+from gateway.core.views import CallView
 from gateway.errors import TooManySessions
 
 SESSION_ID_BITS: Final = 128

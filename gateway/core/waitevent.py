@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 from gateway.ami.message import Field, Message, header
-from gateway.core.calls import CallView, parse_extensions
+from gateway.core.calls import parse_extensions
 from gateway.core.cursors import LossReason, lost_notice, parse_cursor
 from gateway.core.events import EventLog, StoredEvent
 from gateway.core.metrics import Metrics
 from gateway.core.replies import Reply, response
 from gateway.core.sendbudget import DEFAULT_REPLY_BYTES, SendBudget
 from gateway.core.sessions import PollMode, Session, SessionStore
+from gateway.core.views import CallView
 from gateway.errors import AmiLevelError
 
 

@@ -8,9 +8,10 @@ import pytest
 from gateway.access.classes import ALL
 from gateway.access.identity import Identity
 from gateway.ami.message import Field, Message
-from gateway.core.calls import NAME_CACHE, CallView, extension_of, parse_extensions
+from gateway.core.calls import NAME_CACHE, extension_of, parse_extensions
 from gateway.core.events import EventLog, StoredEvent
 from gateway.core.sessions import SessionStore
+from gateway.core.views import CallView
 from gateway.errors import AmiLevelError
 
 
