@@ -42,6 +42,7 @@ from gateway.http.digestauth import DigestAuth
 from gateway.http.history import HistoryRoute, install_history
 from gateway.http.metricsview import metrics_view
 from gateway.http.middleware import close_when_draining, gateway_middleware
+from gateway.http.recording import RecordingRoute, install_recordings
 from gateway.http.respond import CookiePolicy
 from gateway.http.server import server_limits
 from gateway.tasks import cancel_and_wait
@@ -276,6 +277,13 @@ def create_app(config: Config, *, numbering: Numbering | None = None) -> web.App
         max_query=config.limits.max_query,
     )
     install_history(app, route, config.http.prefix, gateway.metrics.registry)
+    recordings = RecordingRoute(
+        gateway.history,
+        gateway.callers,
+        max_query=config.limits.max_query,
+        send_timeout=config.limits.send_timeout,
+    )
+    install_recordings(app, recordings, config.http.prefix)
     app.cleanup_ctx.append(_ami_ctx)
     app.cleanup_ctx.append(_reaper_ctx)
     app.on_shutdown.append(_end_polls)

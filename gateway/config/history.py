@@ -119,6 +119,7 @@ _READERS: Final[Mapping[str, Reader]] = {
     "extra_columns": _extra_columns,
     "recordings_dir": _recordings_dir,
     "recording_column": _optional_identifier,
+    "recordings_scan_limit": cf.integer(1, 10_000_000),
     **_NUMBER_READERS,
 }
 

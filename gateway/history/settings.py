@@ -74,5 +74,8 @@ class HistoryConfig:
     recording_column: str = ""
     """The CDR column naming a call's recording file (FreePBX: recordingfile);
     "" finds it by the call's uniqueid in its file name."""
+    recordings_scan_limit: int = 100_000
+    """Entries read of one folder when looking for a uniqueid in file names: a
+    monitor folder may hold millions, and a lookup must stay short."""
     mysql: DatabaseConfig = field(default_factory=DatabaseConfig)
     postgresql: DatabaseConfig = field(default_factory=DatabaseConfig)

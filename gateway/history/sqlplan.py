@@ -58,6 +58,11 @@ class Shape:
         return dialect.name(self.actual.get(column.lower(), column))
 
 
+def missing_column(name: str, key: str) -> HistoryUnavailable:
+    """The 503 for a column that ``[history] <key>`` names and the table lacks."""
+    return HistoryUnavailable(f"the CDR table has no column {name!r} (named in [history] {key})")
+
+
 def table_shape(
     columns: Collection[str], layout: str, dialect: Dialect, extra: tuple[str, ...] = ()
 ) -> Shape:
@@ -70,9 +75,7 @@ def table_shape(
         raise HistoryUnavailable(f"the CDR table has no {time_col!r} column")
     for name in extra:
         if name.lower() not in actual:
-            raise HistoryUnavailable(
-                f"the CDR table has no column {name!r} (named in [history] extra_columns)"
-            )
+            raise missing_column(name, "extra_columns")
 
     def col(name: str, empty: str, cast: str | None = None) -> str:
         if name not in actual:
@@ -154,15 +157,31 @@ def plan(
     return branch(numbers), args.values
 
 
+def recording_plan(shape: Shape, dialect: Dialect, table: str, column: str, by: str) -> str:
+    """The newest CDR whose ``by`` (uniqueid or linkedid) is the one parameter and
+    that names a recording in ``column``: that name, and the call's start."""
+    named = shape.name(dialect, column)
+    return (
+        f"SELECT {named}, {shape.order} FROM {dialect.name(table)}"
+        f" WHERE {shape.name(dialect, by)} = {dialect.placeholder(1)} AND {named} <> ''"
+        f" ORDER BY {shape.order} DESC LIMIT 1"
+    )
+
+
+def local_epoch(value: Any, zone: ZoneInfo) -> int | None:
+    """A DATETIME or timestamp of the table to epoch seconds; naive times are the PBX's."""
+    if not isinstance(value, datetime):
+        return None  # NULL, or MariaDB's zero date
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return int(value.timestamp())
+
+
 def to_record(row: tuple[Any, ...] | Any, zone: ZoneInfo, extra: tuple[str, ...] = ()) -> CdrRecord:
     """A row of the SELECT above to a record; naive times are the PBX's."""
 
     def epoch(value: Any) -> int | None:
-        if not isinstance(value, datetime):
-            return None  # NULL, or MariaDB's zero date
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=zone)
-        return int(value.timestamp())
+        return local_epoch(value, zone)
 
     values = tuple(row)
     standard = 5 + len(TEXT_FIELDS)

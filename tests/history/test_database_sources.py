@@ -10,7 +10,7 @@ from pathlib import Path
 from gateway.history.record import COLUMNS
 from gateway.simulator import Simulator
 from tests.support.cdrtables import SEQ_SCAN, CdrTables, clid
-from tests.support.dbserver import ask, check_filters, check_unreachable
+from tests.support.dbserver import AUTH, ask, check_filters, check_unreachable
 from tests.support.harness import MakeClient, start
 from tests.support.historyschema import call_errors, readme_schema
 
@@ -104,3 +104,35 @@ async def test_an_extra_column_the_table_lacks_is_a_clear_503(
     client = await start(simulator, aiohttp_client, history=section)
     calls = (await ask(client, number="89120000000"))["calls"]
     assert [(c["peeraccount"], c["sequence"]) for c in calls] == [(None, None)] * 4
+
+
+async def test_a_recording_named_by_the_cdr(
+    simulator: Simulator, aiohttp_client: MakeClient, cdr_tables: CdrTables, tmp_path: Path
+) -> None:
+    """FreePBX's recordingfile: a bare name, filed under YYYY/MM/DD of the call's day."""
+    monitor = tmp_path / "monitor"
+    (monitor / "2026/11/24").mkdir(parents=True)
+    (monitor / "2026/11/24/external-89120000000-4.wav").write_bytes(b"RIFF-4")
+    (tmp_path / "outside-3.wav").write_bytes(b"not a recording of monitor/")
+    section = {
+        **cdr_tables.section(),
+        "recordings_dir": str(monitor),
+        "recording_column": "recordingfile",
+    }
+    client = await start(simulator, aiohttp_client, history=section)
+
+    async def fetch(uniqueid: str) -> tuple[int, bytes]:
+        response = await client.get(
+            "/asterisk/recording", params={"uniqueid": uniqueid}, headers=AUTH
+        )
+        return response.status, await response.read()
+
+    assert await fetch("u4") == (200, b"RIFF-4")
+    assert (await fetch("u2"))[0] == 404  # busy: no recording in its CDR
+    assert (await fetch("u3"))[0] == 404  # "../outside-3.wav": outside recordings_dir
+    assert (await fetch("nosuch"))[0] == 404
+    section["recording_column"] = "recording"
+    client = await start(simulator, aiohttp_client, history=section)
+    status, body = await fetch("u4")
+    assert status == 503
+    assert b"no column 'recording' (named in [history] recording_column)" in body

@@ -97,8 +97,11 @@ CREATE TABLE cdr_adaptive (
 
 def freepbx(i: int, src: str, disposition: str) -> tuple[str, str, str | None, str, int]:
     """did, recordingfile, cnum, Note and sequence of row ``i``: a recording of
-    the answered calls, no cnum on odd rows."""
+    the answered calls (row 3's names a file outside the recordings), no cnum on
+    odd rows."""
     recording = f"external-{src}-{i}.wav" if disposition == "ANSWERED" else ""
+    if i == 3:
+        recording = "../outside-3.wav"
     return "74950000000", recording, (src if i % 2 == 0 else None), f"n{i}", 100 + i
 
 
