@@ -120,6 +120,14 @@ def test_field_names_are_cached_up_to_a_bound() -> None:
     assert facts.parties == frozenset({"7"})
 
 
+def test_channel_names_are_cached_up_to_a_bound() -> None:
+    log = EventLog(10)
+    for n in range(NAME_CACHE + 10):  # every call brings new channel names
+        facts = log.calls.facts(call_event("Newchannel", f"PJSIP/{n}-00000001", "1.1", "1.1"))
+        assert facts is not None
+        assert facts.parties == frozenset({str(n)})
+
+
 def test_a_view_admits_its_calls_from_the_event_that_named_it() -> None:
     log = EventLog(20)
     events = queue_call(log)

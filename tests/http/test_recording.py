@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from aiohttp import ClientResponse
 
+from gateway.app import GATEWAY
+from gateway.history.recordings import Recording
 from gateway.simulator import Simulator
 from tests.support.harness import Client, MakeClient, basic, login, start
 
@@ -143,3 +145,36 @@ async def test_no_recordings_dir_no_route(simulator: Simulator, aiohttp_client: 
     response = await plain.get("/asterisk/recording", params={"uniqueid": UNIQUEID})
     assert response.status == 404  # the AJAM catch-all's page, as for any unknown path
     assert response.content_type == "text/html"
+
+
+async def test_a_name_beyond_ascii_is_given_as_utf8(client: Client, tmp_path: Path) -> None:
+    folder = tmp_path / "monitor" / DAY
+    (folder / f"external-101-79120000000-{UNIQUEID}.wav").rename(folder / f"звонок {UNIQUEID}.wav")
+    response = await get(client)
+    assert response.status == 200
+    assert response.headers["Content-Disposition"] == (
+        "inline; filename*=UTF-8''%D0%B7%D0%B2%D0%BE%D0%BD%D0%BE%D0%BA%20" + UNIQUEID + ".wav"
+    )
+
+
+async def test_an_over_long_query_is_414(client: Client) -> None:
+    response = await client.get(
+        "/asterisk/recording?uniqueid=" + "1" * 70_000, headers=basic("admin")
+    )
+    assert response.status == 414
+
+
+@pytest.mark.parametrize("what", ["gone", "a folder"])
+async def test_what_changed_after_the_lookup_is_404(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str
+) -> None:
+    """The file went, or became something else, between the lookup and the open."""
+    service = client.app[GATEWAY].history
+    path = tmp_path / "monitor" / DAY / ("gone.wav" if what == "gone" else "")
+
+    async def found(uniqueid: str) -> Recording:
+        return Recording(path, "audio/wav")
+
+    monkeypatch.setattr(service, "recording", found)
+    response = await get(client)
+    assert response.status == 404
