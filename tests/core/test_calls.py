@@ -230,6 +230,7 @@ async def test_a_session_in_a_view_wakes_for_its_calls_only() -> None:
     session.log_in(Identity("op", ALL, ALL))
     session.set_event_mask(ALL)
     session.set_view(CallView(frozenset({"101"})))
+    assert session.view == CallView(frozenset({"101"}))
     before = log.append(call_event("Newchannel", TRUNK, "1.10", "1.10"))
     assert not session.has_pending([before])
     ringing = log.append(call_event("Newchannel", "PJSIP/101-00000011", "1.13", "1.10"))
