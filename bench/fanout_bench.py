@@ -74,7 +74,7 @@ async def run(streams: int, events: int, shared: bool) -> dict[str, Any]:
             session.set_filter(PassAll())
         stream = Stream(StreamKind.SSE, session, "a", transport, chunked=True)
         fanout.open(stream)
-        fanout.start(stream, log.last_seq)
+        fanout.start(stream, log.place(log.last_seq))
         clients.append(theirs)
     stop = threading.Event()
     reader = threading.Thread(target=drain, args=(clients, stop), daemon=True)

@@ -169,6 +169,11 @@ class StreamsUnavailable(JsonHttpError):
     message = "Too many streams on this instance"
 
 
+class NoRecording(JsonHttpError):
+    status = 404
+    message = "no recording for this call"
+
+
 class HistoryUnavailable(JsonHttpError):
     status = 503
     message = "Call history is unavailable"

@@ -30,12 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
+from gateway.core.cursors import LossReason, lost_notice
 from gateway.core.eventpath import EventBatches
-from gateway.core.events import EventLog, StoredEvent
+from gateway.core.events import EventLog, Placement, StoredEvent
 from gateway.core.sendbudget import SendBudget
 from gateway.core.sessions import Session, SessionStore
 from gateway.errors import StreamsUnavailable, TooManyStreams
-from gateway.push.frames import lost_notice
 from gateway.push.settings import PushSettings
 from gateway.push.stream import (
     CloseReason,
@@ -59,6 +59,7 @@ double) every 20 ms, tens of MB/s with the default bound."""
 REAP_EVERY: Final = 1.0
 """Seconds between passes over every stream for connections that are gone
 (cheap: a flag per stream)."""
+OVERRUN: Final = LossReason.OVERRUN
 RESUME_SHARE: Final = 4
 """A lagging stream resumes once its transport holds under a quarter of its bound."""
 
@@ -171,12 +172,12 @@ class Fanout:
         stream.tally = self.counts.kinds[stream.kind]
         stream.tally.opened += 1
 
-    def start(self, stream: Stream, cursor: int, opening: bytes = b"") -> None:
-        """The stream's session is logged in: events after ``cursor`` from now
-        on.  A stream turns the session's events on as its first waitevent
-        would (``Session.enable_events_for_wait``)."""
+    def start(self, stream: Stream, placement: Placement, opening: bytes = b"") -> None:
+        """The stream's session is logged in: events after the placed cursor
+        from now on (a foreign one told first).  A stream turns the session's
+        events on as its first waitevent would (``Session.enable_events_for_wait``)."""
         stream.session.enable_events_for_wait()
-        stream.cursor = cursor
+        self._place(stream, placement)
         if opening:
             self.send(stream, opening)
         if stream.state is StreamState.PENDING:
@@ -184,11 +185,15 @@ class Fanout:
             self._live[stream] = None
         self._pump(stream)
 
-    def restart(self, stream: Stream, cursor: int) -> None:
-        """Go on after ``cursor`` instead (a WebSocket's Resume)."""
-        stream.cursor = cursor
+    def restart(self, stream: Stream, placement: Placement) -> None:
+        """Go on after another cursor (a WebSocket's Resume)."""
+        self._place(stream, placement)
         if stream.state is StreamState.LIVE:
             self._pump(stream)
+
+    def _place(self, stream: Stream, placement: Placement) -> None:
+        stream.cursor = placement.cursor
+        stream.missed = LossReason.RESTART if placement.foreign else None
 
     def end(self, stream: Stream, reason: CloseReason) -> None:
         """Close the stream for ``reason``; its handler wakes and returns."""
@@ -252,7 +257,8 @@ class Fanout:
         if any(event.owner is not None for event in fresh):
             views = None  # an OriginateResponse: each session decides alone
         for stream in list(self._live):
-            view = stream.view() if views is not None and stream.cursor == mark else None
+            alike = views is not None and stream.cursor == mark and stream.missed is None
+            view = stream.view() if alike else None
             if view is None or stream.transport.is_closing():
                 self._pump(stream)
                 continue
@@ -314,10 +320,12 @@ class Fanout:
         """What is new for the stream past its cursor, by its session's rules."""
         log, bound = self._log, self.settings.buffer_bytes
         lost, events, cursor = stream.session.pending(log, PUMP_EVENTS, stream.cursor, bound)
-        parts = [stream.shape.notice(lost_notice(lost))] if lost else []
+        missed = stream.missed
+        told = bool(lost) or missed is not None
+        parts = [stream.shape.notice(lost_notice(lost, missed or OVERRUN))] if told else []
         shape = stream.shape.event
         parts += [shape(e) for e in events if stream.wants_name(e)]
-        count = len(parts) - (1 if lost else 0)
+        count = len(parts) - told
         return Look(lost, stream.frame(parts) if parts else b"", count, cursor)
 
     def _put(self, stream: Stream, look: Look) -> bool:
@@ -332,6 +340,7 @@ class Fanout:
             self._write(stream, data)
             self.counts.lost += look.lost
             stream.tally.events += look.events
+            stream.missed = None  # told
         stream.cursor = look.cursor
         if self._settle(stream) > bound:
             self._lag(stream)

@@ -11,8 +11,9 @@ counted against the ring's bytes), however many streams receive it:
 
 A batch of events for one stream is one write: for SSE one HTTP/1.1 chunk
 (``chunk``) when the response is chunked, for WebSocket the frames one after
-another.  The gateway's own notices (``GatewayEventsLost``,
-``GatewayStreamClosed``) have no ``id``: they are not in the log.
+another.  The gateway's own notices (``GatewayEventsLost`` of
+``gateway.core.cursors``, ``GatewayStreamClosed``) have no ``id``: they are
+not in the log.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import struct
 from typing import Final
 
 from gateway.ami.message import Field, Message
-from gateway.core.events import StoredEvent
+from gateway.core.events import Placement, StoredEvent
 from gateway.http.respond import event_fragment
 from gateway.render import DEFAULT_OPTIONS, FORMATS
 
@@ -64,11 +65,6 @@ def notice(*pairs: Field) -> Message:
     return Message.of(("Event", pairs[0][1]), ("Privilege", "system,all"), *pairs[1:])
 
 
-def lost_notice(lost: int) -> Message:
-    """What a stream is told before the events after a gap: as waitevent's."""
-    return notice(("Event", "GatewayEventsLost"), ("Lost", str(lost)))
-
-
 def closed_notice(reason: str) -> Message:
     """The last message of an SSE stream the gateway ends."""
     return notice(("Event", "GatewayStreamClosed"), ("Reason", reason))
@@ -83,11 +79,14 @@ def ws_notice(message: Message) -> bytes:
     return ws_frame(b'{"event":' + JSON.fragment(message, DEFAULT_OPTIONS) + b"}")
 
 
-def sse_opening(retry_ms: int, cursor: int) -> bytes:
+def sse_opening(retry_ms: int, placement: Placement) -> bytes:
     """The reconnect hint, and the stream's starting cursor as an ``id`` with
     no data: a browser takes it as its Last-Event-ID without an event, so a
-    reconnect before any event resumes from here."""
-    return b"retry: %d\nid: %d\n\n" % (retry_ms, cursor)
+    reconnect before any event resumes from here.  Not for a foreign cursor:
+    the client keeps its own, so a reconnect before the notice hears it too."""
+    if placement.foreign:
+        return b"retry: %d\n\n" % retry_ms
+    return b"retry: %d\nid: %d\n\n" % (retry_ms, placement.cursor)
 
 
 def chunk(data: bytes) -> bytes:

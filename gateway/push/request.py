@@ -4,8 +4,10 @@
 * the cursor to go on after: the ``Last-Event-ID`` header (what a browser's
   EventSource sends when it reconnects), else a ``lastEventId`` or
   ``cursor`` parameter (for clients that cannot set headers; a reconnect
-  repeats the URL, so the header wins), else the session's own cursor: the
-  events it has not seen yet (since its login, or its last poll);
+  repeats the URL, so the header wins), read and placed in the ring as
+  waitevent's ``Cursor`` is (``gateway.core.cursors``), else the session's
+  own cursor: the events it has not seen yet (since its login, or its last
+  poll);
 * ``mansession_id``: the session, for clients without cookies.
 
 Errors of the login gate (``AmiLevelError``) become the stream's HTTP
@@ -20,9 +22,9 @@ from typing import Final
 from aiohttp import web
 
 from gateway.ami.message import Field, header
-from gateway.core.events import EventLog
+from gateway.core.cursors import parse_cursor
+from gateway.core.events import EventLog, Placement
 from gateway.core.sessions import Session
-from gateway.core.waitevent import read_cursor
 from gateway.errors import (
     AmiLevelError,
     AuthenticationFailed,
@@ -55,15 +57,19 @@ class StreamQuery:
     def session_id(self) -> str | None:
         return header(self.fields, "mansession_id")
 
-    def cursor(self, session: Session, log: EventLog) -> int:
-        """Where the stream starts: after the client's cursor, else after the session's."""
-        if self.cursor_text is None:
-            return session.cursor
-        try:
-            cursor = read_cursor(self.cursor_text, log)
-        except AmiLevelError:
-            raise InvalidField("Invalid cursor", "Last-Event-ID") from None
-        return session.cursor if cursor is None else cursor
+    def placement(self, session: Session, log: EventLog) -> Placement:
+        """Where the stream starts: after the client's cursor as the ring
+        places it (``foreign``: not one this ring handed out, so the stream
+        begins with GatewayEventsLost, Reason: Restart), else after the session's."""
+        cursor = None
+        if self.cursor_text is not None:
+            try:
+                cursor = parse_cursor(self.cursor_text)
+            except AmiLevelError:
+                raise InvalidField("Invalid cursor", "Last-Event-ID") from None
+        if cursor is None:
+            return Placement(session.cursor, foreign=False)
+        return log.place(cursor)
 
 
 def stream_query(request: web.Request, max_query: int) -> StreamQuery:

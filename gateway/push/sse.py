@@ -9,7 +9,8 @@ The contract (README, "Push: Server-Sent Events and WebSocket"):
   ``Cache-Control: no-cache``, ``X-Accel-Buffering: no`` (nginx passes each
   write on at once);
 * first ``retry: <[push] retry>`` and ``id: <cursor>`` (no data: the
-  browser's Last-Event-ID without an event);
+  browser's Last-Event-ID without an event; no ``id`` when the client's
+  cursor was foreign, so a reconnect before the notice hears it again);
 * one message per event: ``id: <seq>``, ``event: <Event>``, ``data: <the
   /json event object>``; ``GatewayEventsLost`` (no id) before the events
   after a gap; a ``:`` comment every ``[push] heartbeat`` seconds;
@@ -23,7 +24,7 @@ from typing import Final
 
 from aiohttp import HttpVersion11, web
 
-from gateway.core.events import EventLog
+from gateway.core.events import EventLog, Placement
 from gateway.core.sessions import SessionStore
 from gateway.errors import AmiLevelError, NotAuthenticated
 from gateway.http.accesslog import note_request
@@ -82,7 +83,7 @@ class SseRoute:
         assert session.identity is not None
         note_request(request, session.identity.username, "")
         try:
-            cursor = query.cursor(session, self._log)
+            placement = query.placement(session, self._log)
             self._fanout.admit(session, peer.address)
             response = web.StreamResponse(headers=HEADERS)
             chunked = request.version >= HttpVersion11
@@ -102,17 +103,17 @@ class SseRoute:
                 chunked=chunked,
                 on_end=end_sse,
             )
-            await self._run(stream, cursor)
+            await self._run(stream, placement)
         finally:
             if caller.how is How.STREAM:
                 self._sessions.remove(session)
         return response
 
-    async def _run(self, stream: Stream, cursor: int) -> None:
+    async def _run(self, stream: Stream, placement: Placement) -> None:
         fanout = self._fanout
         fanout.open(stream)
         try:
-            fanout.start(stream, cursor, frames.sse_opening(fanout.settings.retry, cursor))
+            fanout.start(stream, placement, frames.sse_opening(fanout.settings.retry, placement))
             await stream.done
         finally:
             fanout.end(stream, CloseReason.CLIENT)  # cancelled: the client went away

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from gateway.ami.message import Message
+from gateway.core.cursors import LossReason
 from gateway.core.events import StoredEvent
 from gateway.core.sessions import Session
 from gateway.push import frames
@@ -90,10 +91,11 @@ class KindCounts:
     closed: Counter[CloseReason] = field(default_factory=Counter)
 
 
-View = tuple[int, int, int, int, frozenset[str] | None, Shape, bool]
+View = tuple[int, int, int, int, int, frozenset[str] | None, Shape, bool]
 """What decides the bytes a stream gets from a slice of the log, besides the
 owner of an event: its user's read classes and eventfilter ceiling, its
-session's event mask and own filter, its event names, its kind and framing."""
+session's event mask, own filter and per-extension view, its event names,
+its kind and framing."""
 
 
 class Stream:
@@ -106,6 +108,7 @@ class Stream:
         "done",
         "drain_waiter",
         "kind",
+        "missed",
         "names",
         "on_end",
         "queued",
@@ -144,6 +147,9 @@ class Stream:
         self.state = StreamState.PENDING
         self.cursor = 0
         """The seq of the last event this stream looked at."""
+        self.missed: LossReason | None = None
+        """A loss to tell before anything else: its client's cursor was foreign
+        (``LossReason.RESTART``, ``gateway.core.cursors``)."""
         self.queued = 0
         """Bytes its transport held at the last look (counted in the send budget)."""
         self.written = 0
@@ -180,6 +186,7 @@ class Stream:
             id(identity.event_filter),
             session.send_events,
             id(session.event_filter),
+            id(session.view),
             self.names,
             self.shape,  # (hashed by identity: an enum member hashes in Python)
             self.chunked,

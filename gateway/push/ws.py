@@ -39,12 +39,12 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, hdrs, web
 
 from gateway.ami.message import Field, header
+from gateway.core.cursors import parse_cursor
 from gateway.core.dispatch import Dispatcher
-from gateway.core.events import EventLog
+from gateway.core.events import EventLog, Placement
 from gateway.core.metrics import Metrics
 from gateway.core.replies import Peer, Reply, error_message, response
 from gateway.core.sessions import SessionStore
-from gateway.core.waitevent import read_cursor
 from gateway.errors import AmiLevelError, BadRequest, Forbidden, HttpLevelError
 from gateway.http.accesslog import note_request
 from gateway.http.ajam import safe_action_id
@@ -95,7 +95,7 @@ class Socket:
     closing: asyncio.Task[bool] | None = None
     bad: int = 0
     """Frames that were not actions, so far."""
-    resume: int | None = None
+    resume: Placement | None = None
     """A Resume's cursor, to go on from once its reply is written."""
 
     def close(self, reason: CloseReason) -> None:
@@ -152,7 +152,7 @@ class WsRoute:
             session = caller.session
         owned = caller is None or caller.how is How.STREAM
         try:
-            cursor = query.cursor(session, self._log)
+            placement = query.placement(session, self._log)
             self._fanout.admit(session, peer.address)
             await ws.prepare(request)
             transport = request.transport
@@ -161,7 +161,7 @@ class WsRoute:
             stream = Stream(StreamKind.WS, session, peer.address, transport, names=query.names)
             socket = Socket(ws, stream, peer)
             stream.on_end = lambda _, reason: socket.close(reason)
-            await self._run(socket, cursor)
+            await self._run(socket, placement)
             identity = session.identity
             note_request(request, identity.username if identity else "", "")
         finally:
@@ -169,12 +169,12 @@ class WsRoute:
                 self._sessions.remove(session)
         return ws
 
-    async def _run(self, socket: Socket, cursor: int) -> None:
+    async def _run(self, socket: Socket, placement: Placement) -> None:
         fanout, stream = self._fanout, socket.stream
         fanout.open(stream)
         try:
             if stream.session.authenticated:
-                fanout.start(stream, cursor)
+                fanout.start(stream, placement)
             await self._receive(socket)
         finally:
             fanout.end(stream, CloseReason.CLIENT)
@@ -228,7 +228,7 @@ class WsRoute:
             self._fanout.restart(stream, socket.resume)
             socket.resume = None
         elif session.authenticated and not was_in:  # a Login frame
-            self._fanout.start(stream, session.cursor)
+            self._fanout.start(stream, Placement(session.cursor, foreign=False))
 
     async def _act(self, socket: Socket, fields: list[Field]) -> Reply:
         session = socket.stream.session
@@ -244,10 +244,10 @@ class WsRoute:
 
     def _resume(self, socket: Socket, fields: list[Field]) -> Reply:
         text = header(fields, "Cursor")
-        cursor = None if text is None else read_cursor(text, self._log)
+        cursor = None if text is None else parse_cursor(text)
         if cursor is None:
             raise AmiLevelError("Resume needs a Cursor")
-        socket.resume = cursor
+        socket.resume = self._log.place(cursor)
         reply = response("Success", header(fields, "ActionID"), ("Cursor", str(cursor)))
         return Reply((reply,))
 

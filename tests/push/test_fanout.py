@@ -90,7 +90,7 @@ async def test_one_batch_is_one_write_per_stream_and_one_render_per_event() -> N
         ws = Stream(StreamKind.WS, parts.session(), "a", ws_side, names=frozenset({"two"}))
         for stream in (sse, ws):
             parts.fanout.open(stream)
-            parts.fanout.start(stream, parts.log.last_seq)
+            parts.fanout.start(stream, parts.log.place(parts.log.last_seq))
         parts.emit("One")
         parts.emit("Two")
         parts.fanout.deliver(parts.log.since(0)[1])
@@ -130,7 +130,7 @@ async def test_no_room_in_the_send_budget_pauses_a_stream_that_holds_bytes() -> 
     async with connection() as (side, reader):
         stream = Stream(StreamKind.WS, parts.session(), "a", side)
         parts.fanout.open(stream)
-        parts.fanout.start(stream, parts.log.last_seq)
+        parts.fanout.start(stream, parts.log.place(parts.log.last_seq))
         side.pause_reading()
         reader._transport.pause_reading()  # type: ignore[attr-defined]  # the client reads nothing
         while stream.queued == 0:  # fill the kernel's buffers
@@ -180,12 +180,12 @@ async def test_a_pending_stream_gets_no_events_and_restart_waits_for_its_start()
         stream = Stream(StreamKind.WS, session, "a", side)
         parts.fanout.open(stream)
         parts.emit("Early")
-        parts.fanout.restart(stream, 0)
+        parts.fanout.restart(stream, parts.log.place(0))
         parts.fanout.deliver([])
         assert stream.written == 0
         assert session.held  # a socket before its Login keeps its session
         session.log_in(Identity("admin", ALL, ALL))
-        parts.fanout.start(stream, 0)
+        parts.fanout.start(stream, parts.log.place(0))
         async with asyncio.timeout(5):
             frame = await reader.read(4096)
         assert b'"Event":"Early"' in frame
@@ -219,7 +219,7 @@ async def test_streams_with_the_same_rules_share_one_look_but_not_an_owned_event
             side, reader = await stack.enter_async_context(connection())
             stream = Stream(StreamKind.WS, session, "a", side)
             parts.fanout.open(stream)
-            parts.fanout.start(stream, parts.log.last_seq)
+            parts.fanout.start(stream, parts.log.place(parts.log.last_seq))
             readers.append(reader)
         parts.emit("Shared")
         parts.fanout.deliver([])
@@ -240,7 +240,7 @@ async def test_a_write_that_leaves_more_than_the_bound_pauses_the_stream() -> No
         assert "sse" in repr(stream)
         assert "pending" in repr(stream)
         parts.fanout.open(stream)
-        parts.fanout.start(stream, parts.log.last_seq)
+        parts.fanout.start(stream, parts.log.place(parts.log.last_seq))
         reader._transport.pause_reading()  # type: ignore[attr-defined]
         while stream.state is StreamState.LIVE:
             parts.emit("Big", "x" * 60_000)  # each goes: the stream held nothing before

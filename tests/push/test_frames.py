@@ -7,7 +7,8 @@ import json
 import pytest
 
 from gateway.ami.message import Message
-from gateway.core.events import PUSH_KEYS, EventLog
+from gateway.core.cursors import LossReason, lost_notice
+from gateway.core.events import PUSH_KEYS, EventLog, Placement
 from gateway.errors import (
     AmiLevelError,
     AuthenticationFailed,
@@ -70,16 +71,17 @@ def test_websocket_frame_lengths(size: int) -> None:
 
 
 def test_notices_have_no_id() -> None:
-    lost = frames.sse_notice(frames.lost_notice(3))
+    lost = frames.sse_notice(lost_notice(3, LossReason.OVERRUN))
     assert lost == (
         b'event: GatewayEventsLost\ndata: {"Event":"GatewayEventsLost","Privilege":"system,all",'
-        b'"Lost":"3"}\n\n'
+        b'"Lost":"3","Reason":"Overrun"}\n\n'
     )
     closed = frames.ws_notice(frames.closed_notice("shutdown"))
     assert json.loads(closed[2:]) == {
         "event": {"Event": "GatewayStreamClosed", "Privilege": "system,all", "Reason": "shutdown"}
     }
-    assert frames.sse_opening(2000, 7) == b"retry: 2000\nid: 7\n\n"
+    assert frames.sse_opening(2000, Placement(7, foreign=False)) == b"retry: 2000\nid: 7\n\n"
+    assert frames.sse_opening(2000, Placement(7, foreign=True)) == b"retry: 2000\n\n"
     assert frames.chunk(b"abc") == b"3\r\nabc\r\n"
 
 

@@ -8,11 +8,22 @@ import json
 from aiohttp import ClientSession
 
 from gateway.app import GATEWAY
+from gateway.core.events import EventLog
 from gateway.simulator import Simulator
 from tests.push.conftest import Serve
 from tests.push.helpers import EVENTS, ajam, cookie, login, tick
 from tests.support.harness import basic, until
 from tests.support.sseclient import SseClient
+
+
+def tick_of(log: EventLog, seq: int) -> str | None:
+    event = log.get(seq)
+    return None if event is None else event.message.get("UserEvent")
+
+
+def seqs(log: EventLog, after: int) -> list[int]:
+    """The seqs of the events the ring holds after ``after``, oldest first."""
+    return [event.seq for event in log.since(after)[1]]
 
 
 async def test_each_event_is_one_message_with_its_seq_name_and_json_object(
@@ -32,12 +43,13 @@ async def test_each_event_is_one_message_with_its_seq_name_and_json_object(
     # no cursor: the session's own, so the events since its login come first
     (own_login,) = await stream.events(1)
     assert own_login.event == "SuccessfulAuth"
-    assert int(own_login.id or 0) == int(opening.id or 0) + 1 == app[GATEWAY].log.last_seq
+    log = app[GATEWAY].log
+    assert seqs(log, int(opening.id or 0)) == [int(own_login.id or 0)] == [log.last_seq]
     simulator.emit(tick("One", Name="Иван", Dup="a"))
     simulator.emit(tick("Two", Text="a\rb\x00c"))
     one, two = await stream.events(2)
     assert one.event == "UserEvent"
-    assert int(one.id or 0) == int(two.id or 0) - 1
+    assert seqs(log, int(own_login.id or 0)) == [int(one.id or 0), int(two.id or 0)]
     assert one.json == {
         "Event": "UserEvent",
         "Privilege": "user,all",
@@ -55,7 +67,7 @@ async def test_each_event_is_one_message_with_its_seq_name_and_json_object(
 
 
 async def test_last_event_id_resumes_exactly_after_it(serve: Serve, simulator: Simulator) -> None:
-    _, base = await serve()
+    app, base = await serve()
     session = await login(base)
     first = await SseClient.open(base, f"{EVENTS}?events=UserEvent", cookie(session))
     for n in range(5):
@@ -63,7 +75,7 @@ async def test_last_event_id_resumes_exactly_after_it(serve: Serve, simulator: S
     got = await first.events(5)
     await first.close()
     ids = [int(m.id or 0) for m in got]
-    assert ids == list(range(ids[0], ids[0] + 5))
+    assert seqs(app[GATEWAY].log, ids[0])[:4] == ids[1:]  # each the seq of its event
     resumed = await SseClient.open(base, EVENTS, {**cookie(session), "Last-Event-ID": str(ids[1])})
     opening = await resumed.next()
     assert opening is not None
@@ -91,12 +103,18 @@ async def test_a_cursor_older_than_the_ring_hears_events_lost_first(
     start = app[GATEWAY].log.last_seq
     for n in range(8):
         simulator.emit(tick(f"E{n}"))
-    await until(lambda: app[GATEWAY].log.last_seq >= start + 8)
+    log = app[GATEWAY].log
+    await until(lambda: tick_of(log, log.last_seq) == "E7")
     stream = await SseClient.open(base, EVENTS, {**cookie(session), "Last-Event-ID": str(start)})
     lost, *rest = await stream.events(6)
     assert lost.event == "GatewayEventsLost"
     assert lost.id is None  # not an event of the log
-    assert lost.json == {"Event": "GatewayEventsLost", "Privilege": "system,all", "Lost": "3"}
+    assert lost.json == {
+        "Event": "GatewayEventsLost",
+        "Privilege": "system,all",
+        "Lost": "3",
+        "Reason": "Overrun",
+    }
     assert [m.json["UserEvent"] for m in rest] == ["E3", "E4", "E5", "E6", "E7"]
     await stream.close()
 
@@ -172,3 +190,27 @@ async def test_basic_with_a_session_uses_it_or_names_another_user(serve: Serve) 
     long = await SseClient.open(base, f"{EVENTS}?events={'x' * 200}", cookie(session))
     assert long.head.status == 414
     await long.close()
+
+
+async def test_a_cursor_this_ring_never_handed_out_hears_restart_then_everything(
+    serve: Serve, simulator: Simulator
+) -> None:
+    app, base = await serve()
+    session = await login(base)
+    simulator.emit(tick("Held"))
+    log = app[GATEWAY].log
+    await until(lambda: tick_of(log, log.last_seq) == "Held")
+    foreign = {**cookie(session), "Last-Event-ID": "12345"}  # another boot's, another lane's
+    stream = await SseClient.open(base, f"{EVENTS}?events=UserEvent", foreign)
+    opening = await stream.next()
+    assert opening is not None
+    assert opening.id is None  # the client keeps its cursor until it hears the notice
+    restart, held = await stream.events(2)
+    assert restart.json == {
+        "Event": "GatewayEventsLost",
+        "Privilege": "system,all",
+        "Lost": "0",
+        "Reason": "Restart",
+    }
+    assert held.json["UserEvent"] == "Held"
+    await stream.close()
