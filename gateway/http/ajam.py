@@ -28,6 +28,7 @@ from gateway.core.replies import Reply, error_message
 from gateway.core.sendbudget import SendBudget
 from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge
 from gateway.http.accesslog import note_request
+from gateway.http.body import read_body
 from gateway.http.caller import Caller, CallerResolver
 from gateway.http.client import request_peer
 from gateway.http.errors import error_page
@@ -178,10 +179,7 @@ class AjamHandler:
         content_type = request.headers.get("Content-Type", "")
         if content_type.split(";")[0].strip().lower() != FORM_TYPE:
             return []  # Asterisk: a POST without a form body has no parameters
-        body = await request.content.read(self.settings.max_body + 1)
-        if len(body) > self.settings.max_body:
-            raise BodyTooLarge
-        return parse_form(body)
+        return parse_form(await read_body(request, self.settings.max_body))
 
 
 def _options(name: str, fields: list[Field]) -> RenderOptions:
