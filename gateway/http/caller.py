@@ -11,7 +11,7 @@ the answer sets the session cookie.  The ways, in order:
   the Login's; with the same user's session, that session once the
   password is checked; without one, a one-shot session never stored;
 * the session the ``mansession_id`` cookie (quoted or not) or parameter
-  names;
+  names (a POST's form body, else its query);
 * none, or an unknown one: a fresh unauthenticated session (AJAM only).
 
 Every credential goes through the login gate (``gateway.core.login``).
@@ -36,7 +36,7 @@ from gateway.errors import CredentialsMismatch, NeedsSession
 from gateway.http.basic import BasicCredentials, parse_basic
 from gateway.http.digestauth import DigestAuth
 from gateway.http.oneshot import action_name, login_fields, other_user
-from gateway.http.params import cookie_session_id
+from gateway.http.params import cookie_session_id, query_parameter, split_target
 
 
 class How(enum.Enum):
@@ -105,7 +105,7 @@ class CallerResolver:
                 return found
             return Caller(found, How.DIGEST, fields, now)
         credentials = _basic_credentials(request)
-        existing = self._named(request, header(fields, "mansession_id"), now)
+        existing = self._named(request, _session_parameter(request, fields), now)
         if credentials is not None and action_name(fields) == "login":
             fields, credentials = login_fields(fields, credentials, existing), None
         if credentials is not None:
@@ -121,8 +121,7 @@ class CallerResolver:
     ) -> Caller | None:
         """The logged-in caller of a ``/history`` request, None without one.
 
-        The query's ``mansession_id`` counts beside a body's: nginx routes on
-        the query alone, so a cookie-less POST names its session there.  A
+        The query's ``mansession_id`` counts beside a body's, as for AJAM.  A
         lookup spends the session's request rate too.  HTTP Basic is checked
         as for AJAM; no session is kept.
         """
@@ -135,8 +134,9 @@ class CallerResolver:
             )
             probe.log_in(identity)
             return Caller(probe, How.ONE_SHOT, [], now)
-        wanted = params.get("mansession_id") or request.query.get("mansession_id")
-        session = self._named(request, wanted if isinstance(wanted, str) else None, now)
+        given = params.get("mansession_id")
+        wanted = given if isinstance(given, str) and given else _query_session(request)
+        session = self._named(request, wanted, now)
         if session is None or session.identity is None:
             return None
         self._session_rate.spend(session.key, now)
@@ -173,6 +173,21 @@ class CallerResolver:
         identity = await gate.check_secret(peer, username, secret=secret, session=session)
         gate.open(session, identity, peer, now)
         return Caller(session, How.ONE_SHOT, fields, now)
+
+
+def _session_parameter(request: web.Request, fields: list[Field]) -> str | None:
+    """The ``mansession_id`` parameter: the form's, else the query's.  A POST's
+    form replaces its query for every AMI field, as in Asterisk, but nginx
+    routes on the query alone, so a cookie-less POST names its session there
+    (the id is the gateway's own parameter: Asterisk reads only the cookie)."""
+    named = header(fields, "mansession_id")
+    if named or request.method != "POST":  # a GET's fields are its query
+        return named
+    return _query_session(request)
+
+
+def _query_session(request: web.Request) -> str | None:
+    return query_parameter(split_target(request.raw_path)[1], "mansession_id")
 
 
 def _basic_credentials(request: web.Request) -> BasicCredentials | None:
