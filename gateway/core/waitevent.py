@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
+from gateway.access.astvalues import header_value
 from gateway.ami.message import Field, Message, header
 from gateway.core.events import EventLog, StoredEvent
 from gateway.core.metrics import Metrics
@@ -162,7 +163,7 @@ def _set_cursor(session: Session, value: str, log: EventLog) -> None:
 
 async def wait_for_events(polls: PollContext, session: Session, fields: list[Field]) -> Reply:
     log, sessions = polls.log, polls.sessions
-    timeout = parse_timeout(header(fields, "Timeout"), polls.waitevent_max)
+    timeout = parse_timeout(header_value(fields, "Timeout") or None, polls.waitevent_max)
     cursor = header(fields, "Cursor")
     if cursor is not None:
         _set_cursor(session, cursor, log)

@@ -20,6 +20,7 @@ from typing import Final, cast
 
 from aiohttp import web
 
+from gateway.access.astvalues import action_name, header_value
 from gateway.ami.codec import validate_action
 from gateway.ami.message import Field, header
 from gateway.core.dispatch import Dispatcher
@@ -70,9 +71,10 @@ def match_format(prefix: str, path: str) -> str | None:
 
 
 def safe_action_id(fields: list[Field]) -> str | None:
-    """The client's ActionID, unless it is itself the bad input."""
-    value = header(fields, "ActionID")
-    if value is None:
+    """The client's ActionID as Asterisk echoes it (past its leading blanks,
+    none when empty), unless it is itself the bad input."""
+    value = header_value(fields, "ActionID")
+    if not value:
         return None
     try:
         validate_action([("ActionID", value)])
@@ -164,7 +166,7 @@ class AjamHandler:
         self, request: web.Request, fields: list[Field], caller: Caller | None, reply: Reply
     ) -> None:
         """The action's metric and the access log's user and action."""
-        action = (header(fields, "Action") or "").strip()
+        action = action_name(fields)
         self.metrics.action(action, reply)
         identity = caller.session.identity if caller is not None else None
         note_request(request, identity.username if identity else "", action)
