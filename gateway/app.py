@@ -106,6 +106,7 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
         httptimeout=http.httptimeout,
         unauth_timeout=http.unauth_timeout,
         max_sessions=limits.max_sessions,
+        max_unauth_per_address=limits.max_unauth_sessions_per_address,
     )
     accounts = Accounts(config.users)
     metrics = Metrics(action_name=accounts.canonical_action)

@@ -82,7 +82,7 @@ def reload_config(app: web.Application, new: Config) -> list[str]:
 
 def _apply_limits(app: web.Application, config: Config) -> None:
     gateway, limits = app[GATEWAY], config.limits
-    gateway.sessions.max_sessions = limits.max_sessions
+    gateway.sessions.configure(limits.max_sessions, limits.max_unauth_sessions_per_address)
     gateway.gate.configure(limits.login_fail_delay)
     gateway.polls.configure(config.waitevent_cap())
     gateway.address_rate.configure(limits.rate_per_address)

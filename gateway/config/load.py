@@ -27,6 +27,7 @@ from gateway.config.history import parse_history
 from gateway.config.users import parse_users
 from gateway.core.events import DEFAULT_RING_BYTES, DEFAULT_RING_SIZE
 from gateway.core.nonces import MAX_PENDING_NONCES, NONCE_LIFETIME
+from gateway.core.pending import DEFAULT_PER_ADDRESS
 from gateway.core.sendbudget import COPIES, DEFAULT_QUEUED_BYTES, DEFAULT_REPLY_BYTES
 from gateway.errors import ConfigError
 from gateway.history.settings import HistoryConfig
@@ -88,7 +89,10 @@ class LimitsConfig:
     max_connections: int = 10000
     """Open HTTP connections; beyond it a new one gets 503 and is closed."""
     max_sessions: int = 20000
-    """HTTP sessions in total, logged in or not; beyond it, ``Too many sessions``."""
+    """HTTP sessions stored in total; beyond it, ``Too many sessions``.  Only a
+    login or a Challenge stores one; a login drops the oldest never logged in."""
+    max_unauth_sessions_per_address: int = DEFAULT_PER_ADDRESS
+    """Sessions stored before their login (a Challenge's) per client address."""
     waitevent_max: int | None = None
     """Cap on a waitevent's wait; None means httptimeout - 10, as Asterisk."""
     login_fail_delay: float = 1.0
@@ -275,6 +279,7 @@ _LIMITS_READERS: Final[Mapping[str, Reader]] = {
     "max_headers": cf.integer(8, 10_000),
     "max_connections": cf.integer(1, 10_000_000),
     "max_sessions": cf.integer(1, 10_000_000),
+    "max_unauth_sessions_per_address": cf.integer(1, 10_000_000),
     "waitevent_max": cf.integer(0, DAY),
     "login_fail_delay": cf.number(0, 60),
     "rate_per_session": cf.number(0, 1e9, open_low=True),

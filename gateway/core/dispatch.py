@@ -226,6 +226,7 @@ class Dispatcher:
         action_id = header(fields, "ActionID")
         if ascii_lower(header_value(fields, "AuthType")) != "md5":
             raise AmiLevelError("Must specify AuthType")
+        self._sessions.keep(session, now)  # the one anonymous request that needs state
         challenge = session.ensure_challenge(lambda: str(secrets.randbelow(CHALLENGE_RANGE)))
         return Reply((response("Success", action_id, ("Challenge", challenge)),))
 

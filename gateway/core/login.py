@@ -17,9 +17,11 @@ rest, the same way for all:
 4. a right secret during a drain is refused too (``ShuttingDown``: nginx
    passes the login to another instance);
 5. ``open``: a logged-in session, made one way for every door: a fresh id
-   for a stored session (no fixation), the user's rights and filters, no
-   pending challenge, its cursor at the log's end, a logged-in life, and
-   one ``SuccessfulAuth``.
+   for a stored session (no fixation), stored now if it was not (room made
+   by dropping the oldest session that never logged in; ``SessionLimit``
+   and ``TooManySessions`` only when logged-in sessions fill the table),
+   the user's rights and filters, no pending challenge, its cursor at the
+   log's end, a logged-in life, and one ``SuccessfulAuth``.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from gateway.core.phase import Lifecycle
 from gateway.core.ratelimit import LoginGuard
 from gateway.core.replies import Peer
 from gateway.core.sessions import Session, SessionStore
-from gateway.errors import AuthenticationFailed, ShuttingDown
+from gateway.errors import AuthenticationFailed, ShuttingDown, TooManySessions
 
 T = TypeVar("T")
 
@@ -192,7 +194,11 @@ class LoginGate:
         """Log ``session`` in as ``identity``, the same way for every door."""
         sessions = self._sessions
         if session.id:  # a one-request (detached) session has none, and stays out of the store
-            sessions.rekey(session)  # a fixed id is worthless
+            try:
+                sessions.rekey(session, now)  # a fixed id is worthless
+            except TooManySessions:  # logged-in sessions fill the table
+                self.refuse(peer, identity.username, "SessionLimit", session=session)
+                raise
         session.log_in(identity)
         if own_login is OwnLogin.SHOWN:
             session.move_cursor(self._log.last_seq)

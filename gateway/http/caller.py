@@ -12,7 +12,9 @@ the answer sets the session cookie.  The ways, in order:
   password is checked; without one, a one-shot session never stored;
 * the session the ``mansession_id`` cookie (quoted or not) or parameter
   names (a POST's form body, else its query);
-* none, or an unknown one: a fresh unauthenticated session (AJAM only).
+* none, or an unknown one: a fresh unauthenticated session (AJAM only),
+  not stored: its id goes out in Set-Cookie as Asterisk's would, but it
+  costs nothing until it logs in or takes a challenge (issue 11, item 7).
 
 Every credential goes through the login gate (``gateway.core.login``).
 """
@@ -43,7 +45,8 @@ class How(enum.Enum):
     """How a request's session was found."""
 
     NEW = "new"
-    """No session named, or an unknown one: a fresh, unauthenticated session."""
+    """No session named, or an unknown one: a fresh, unauthenticated session,
+    not stored (``SessionStore.fresh``)."""
     NAMED = "named"
     """The session the ``mansession_id`` cookie or parameter names."""
     BASIC = "basic"
@@ -105,13 +108,14 @@ class CallerResolver:
                 return found
             return Caller(found, How.DIGEST, fields, now)
         credentials = _basic_credentials(request)
-        existing = self._named(request, _session_parameter(request, fields), now)
+        wanted = _wanted(request, _session_parameter(request, fields))
+        existing = self._sessions.get(wanted, now) if wanted else None
         if credentials is not None and action_name(fields) == "login":
             fields, credentials = login_fields(fields, credentials, existing), None
         if credentials is not None:
             return await self._basic(credentials, existing, fields, peer, now)
-        if existing is None:
-            session = self._sessions.create(peer.address, now, self._log.last_seq)
+        if existing is None:  # stored only once it logs in or takes a challenge
+            session = self._sessions.fresh(peer.address, now, self._log.last_seq, wanted)
             return Caller(session, How.NEW, fields, now)
         self._sessions.touch(existing, now)
         return Caller(existing, How.NAMED, fields, now)
@@ -144,8 +148,7 @@ class CallerResolver:
         return Caller(session, How.NAMED, [], now)
 
     def _named(self, request: web.Request, parameter: str | None, now: float) -> Session | None:
-        """The session named by the cookie, else by a ``mansession_id`` parameter."""
-        wanted = cookie_session_id(request.headers.get("Cookie")) or parameter
+        wanted = _wanted(request, parameter)
         return self._sessions.get(wanted, now) if wanted else None
 
     async def _basic(
@@ -173,6 +176,11 @@ class CallerResolver:
         identity = await gate.check_secret(peer, username, secret=secret, session=session)
         gate.open(session, identity, peer, now)
         return Caller(session, How.ONE_SHOT, fields, now)
+
+
+def _wanted(request: web.Request, parameter: str | None) -> str | None:
+    """The session id the cookie names, else the ``mansession_id`` parameter."""
+    return cookie_session_id(request.headers.get("Cookie")) or parameter
 
 
 def _session_parameter(request: web.Request, fields: list[Field]) -> str | None:
