@@ -17,6 +17,7 @@ from typing import Final
 from aiohttp import web
 
 from gateway.access.accounts import Accounts
+from gateway.access.identity import Identity
 from gateway.ami.client import AmiClient
 from gateway.config import Config
 from gateway.core.dispatch import Dispatcher
@@ -24,6 +25,7 @@ from gateway.core.eventpath import AmiEventPath
 from gateway.core.events import EventLog
 from gateway.core.facts import AmiFacts
 from gateway.core.login import LoginGate
+from gateway.core.logincache import VerifiedLogins
 from gateway.core.metrics import Metrics
 from gateway.core.nonces import NonceStore
 from gateway.core.phase import Lifecycle
@@ -63,6 +65,8 @@ class Gateway:
     """Every AMI event goes through it: facts, log, then its subscribers."""
     security: SecurityEvents
     login_guard: LoginGuard
+    verified_logins: VerifiedLogins[Identity]
+    """Right secrets remembered ``login_cache_ttl``; a reload empties it."""
     gate: LoginGate
     """The one way in: Login, HTTP Basic and Digest all check and open here."""
     session_rate: TokenBuckets[str]
@@ -124,6 +128,9 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
         limits.login_failures_per_user_address,
         limits.login_failure_window,
     )
+    verified: VerifiedLogins[Identity] = VerifiedLogins(
+        limits.login_cache_ttl, limits.login_cache_size
+    )
     gate = LoginGate(
         logins=accounts,
         sessions=sessions,
@@ -132,6 +139,7 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
         guard=guard,
         fail_delay=limits.login_fail_delay,
         lifecycle=lifecycle,
+        verified=verified,
     )
     session_rate = TokenBuckets[str](limits.rate_per_session)
     send_budget = SendBudget(limits.queued_bytes)
@@ -167,7 +175,7 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
     )
     metrics.watch(sessions, ami)
     metrics.watch_memory(log, send_budget)
-    metrics.watch_logins(security)
+    metrics.watch_logins(security, verified)
     history = HistoryService(config.history)
     events.subscribe(metrics.event_received)
     events.subscribe(history.on_event)
@@ -182,6 +190,7 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
         events=events,
         security=security,
         login_guard=guard,
+        verified_logins=verified,
         gate=gate,
         session_rate=session_rate,
         address_rate=TokenBuckets[str](limits.rate_per_address),

@@ -26,6 +26,8 @@ from gateway.config.fields import Reader, fail
 from gateway.config.history import parse_history
 from gateway.config.users import parse_users
 from gateway.core.events import DEFAULT_RING_BYTES, DEFAULT_RING_SIZE
+from gateway.core.logincache import DEFAULT_SIZE as LOGIN_CACHE_SIZE
+from gateway.core.logincache import DEFAULT_TTL as LOGIN_CACHE_TTL
 from gateway.core.nonces import MAX_PENDING_NONCES, NONCE_LIFETIME
 from gateway.core.pending import DEFAULT_PER_ADDRESS
 from gateway.core.sendbudget import COPIES, DEFAULT_QUEUED_BYTES, DEFAULT_REPLY_BYTES
@@ -107,6 +109,11 @@ class LimitsConfig:
     """Failed logins per (username, address) per window; then that pair fails."""
     login_failure_window: float = 300.0
     """Seconds over which failed logins are counted (sliding)."""
+    login_cache_ttl: float = LOGIN_CACHE_TTL
+    """Seconds a right plain secret (Login, HTTP Basic) is remembered, so that
+    a burst pays one salted hash; 0 turns the cache off."""
+    login_cache_size: int = LOGIN_CACHE_SIZE
+    """Right secrets remembered (user x address), least recently used dropped."""
     digest_pending_nonces: int = MAX_PENDING_NONCES
     queued_bytes: int = DEFAULT_QUEUED_BYTES
     """Bytes of answers being written to clients, counted twice (gateway/core/sendbudget.py);
@@ -287,6 +294,8 @@ _LIMITS_READERS: Final[Mapping[str, Reader]] = {
     "login_failures_per_address": cf.integer(1, 1_000_000),
     "login_failures_per_user_address": cf.integer(1, 1_000_000),
     "login_failure_window": cf.number(0, DAY, open_low=True),
+    "login_cache_ttl": cf.number(0, 3600),
+    "login_cache_size": cf.integer(1, 10_000_000),
     "digest_pending_nonces": cf.integer(1, 10_000_000),
     "queued_bytes": cf.integer(MIB, 1024 * 1024 * MIB),
     "send_timeout": cf.number(0, DAY, open_low=True),

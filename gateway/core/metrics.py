@@ -98,6 +98,15 @@ class LoginCounts(Protocol):
     def failed(self) -> Mapping[str, int]: ...
 
 
+class CacheCounts(Protocol):
+    """What the login cache counters read (``gateway.core.logincache.VerifiedLogins``)."""
+
+    hits: int
+    misses: int
+
+    def __len__(self) -> int: ...
+
+
 def outcome_of(reply: Reply | None) -> str:
     """``success``, ``error`` or one of ``OUTCOMES``, from the first message."""
     if reply is None or not reply.head:
@@ -160,9 +169,9 @@ class Metrics:
         """Expose the event ring's and the send budget's bytes, read at scrape time."""
         self.registry.register(_Memory(ring, budget))
 
-    def watch_logins(self, logins: LoginCounts) -> None:
-        """Expose the HTTP users' failed logins, read at scrape time."""
-        self.registry.register(_Logins(logins))
+    def watch_logins(self, logins: LoginCounts, cache: CacheCounts) -> None:
+        """Expose the HTTP users' failed logins and the login cache, read at scrape time."""
+        self.registry.register(_Logins(logins, cache))
 
     def action(self, name: str, reply: Reply | None) -> None:
         label = self._action_name(name) if name else None
@@ -292,8 +301,9 @@ class _Memory(Collector):
 
 
 class _Logins(Collector):
-    def __init__(self, logins: LoginCounts) -> None:
+    def __init__(self, logins: LoginCounts, cache: CacheCounts) -> None:
         self._logins = logins
+        self._cache = cache
 
     def collect(self) -> Iterator[Metric]:
         failed = CounterMetricFamily(
@@ -304,6 +314,18 @@ class _Logins(Collector):
         for event, count in sorted(self._logins.failed.items()):
             failed.add_metric((event,), count)
         yield failed
+        cache = self._cache
+        looked = CounterMetricFamily(
+            "ajam_login_cache",
+            "Plain-secret checks (Login, HTTP Basic) by whether a recent right one answered them",
+            labels=("result",),
+        )
+        looked.add_metric(("hit",), cache.hits)
+        looked.add_metric(("miss",), cache.misses)
+        yield looked
+        yield GaugeMetricFamily(
+            "ajam_login_cache_entries", "Right secrets remembered", value=len(cache)
+        )
 
 
 def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily:
