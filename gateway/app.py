@@ -29,7 +29,7 @@ from gateway.core.logincache import VerifiedLogins
 from gateway.core.metrics import Metrics
 from gateway.core.nonces import NonceStore
 from gateway.core.phase import Lifecycle
-from gateway.core.ratelimit import LoginGuard, TokenBuckets
+from gateway.core.ratelimit import CostRates, LoginGuard, TokenBuckets
 from gateway.core.security import SecurityEvents
 from gateway.core.sendbudget import SendBudget
 from gateway.core.sessions import Session, SessionStore
@@ -69,8 +69,8 @@ class Gateway:
     """Right secrets remembered ``login_cache_ttl``; a reload empties it."""
     gate: LoginGate
     """The one way in: Login, HTTP Basic and Digest all check and open here."""
-    session_rate: TokenBuckets[str]
-    address_rate: TokenBuckets[str]
+    rates: CostRates
+    """What a client may spend per second (``rate_per_session``, ``rate_per_address``)."""
     polls: Polls
     send_budget: SendBudget
     """Bytes of answers being written to clients (``[limits] queued_bytes``)."""
@@ -131,17 +131,20 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
     verified: VerifiedLogins[Identity] = VerifiedLogins(
         limits.login_cache_ttl, limits.login_cache_size
     )
+    rates = CostRates(
+        TokenBuckets[str](limits.rate_per_session), TokenBuckets[str](limits.rate_per_address)
+    )
     gate = LoginGate(
         logins=accounts,
         sessions=sessions,
         log=log,
         security=security,
         guard=guard,
+        rates=rates,
         fail_delay=limits.login_fail_delay,
         lifecycle=lifecycle,
         verified=verified,
     )
-    session_rate = TokenBuckets[str](limits.rate_per_session)
     send_budget = SendBudget(limits.queued_bytes)
     polls = Polls(
         log,
@@ -158,7 +161,7 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
         gate=gate,
         polls=polls,
         facts=facts,
-        session_rate=session_rate,
+        rates=rates,
         metrics=metrics,
     )
     nonces = NonceStore(
@@ -170,9 +173,7 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
     digest = DigestAuth(
         users=accounts, gate=gate, sessions=sessions, nonces=nonces, realm=http.digest_realm
     )
-    callers = CallerResolver(
-        sessions=sessions, log=log, gate=gate, digest=digest, session_rate=session_rate
-    )
+    callers = CallerResolver(sessions=sessions, log=log, gate=gate, digest=digest, rates=rates)
     metrics.watch(sessions, ami)
     metrics.watch_memory(log, send_budget)
     metrics.watch_logins(security, verified)
@@ -192,8 +193,7 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
         login_guard=guard,
         verified_logins=verified,
         gate=gate,
-        session_rate=session_rate,
-        address_rate=TokenBuckets[str](limits.rate_per_address),
+        rates=rates,
         polls=polls,
         send_budget=send_budget,
         dispatcher=dispatcher,
@@ -260,7 +260,7 @@ def create_app(config: Config) -> web.Application:
     gateway = build_gateway(config)
     app = web.Application(
         middlewares=[
-            gateway_middleware(gateway.metrics, config.http.trusted_proxies, gateway.address_rate),
+            gateway_middleware(gateway.metrics, config.http.trusted_proxies),
         ],
         handler_args=server_limits(config.limits),
     )

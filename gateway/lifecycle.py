@@ -87,8 +87,8 @@ def _apply_limits(app: web.Application, config: Config) -> None:
     gateway.gate.configure(limits.login_fail_delay)
     gateway.verified_logins.configure(limits.login_cache_ttl, limits.login_cache_size)
     gateway.polls.configure(config.waitevent_cap())
-    gateway.address_rate.configure(limits.rate_per_address)
-    gateway.session_rate.configure(limits.rate_per_session)
+    gateway.rates.per_address.configure(limits.rate_per_address)
+    gateway.rates.per_session.configure(limits.rate_per_session)
     gateway.login_guard.configure(
         limits.login_failures_per_address,
         limits.login_failures_per_user_address,

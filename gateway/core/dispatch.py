@@ -30,7 +30,7 @@ from gateway.ami.message import Field, Message, header
 from gateway.core.facts import AmiFacts
 from gateway.core.login import LoginGate
 from gateway.core.metrics import Metrics
-from gateway.core.ratelimit import TokenBuckets
+from gateway.core.ratelimit import CostRates
 from gateway.core.replies import Peer, Reply, response
 from gateway.core.sessions import Session, SessionStore
 from gateway.core.waitevent import PollContext, wait_for_events
@@ -97,8 +97,8 @@ class Dispatcher:
     """One AJAM action in the caller's session, at the request's ``now``.
 
     Everything it uses is handed to it: the users' rights, the AMI link, the
-    sessions, the login gate, the long polls, the session rate and the
-    metrics.  Nothing reaches through it to them.
+    sessions, the login gate, the long polls, the rates of what costs and
+    the metrics.  Nothing reaches through it to them.
     """
 
     def __init__(
@@ -109,7 +109,7 @@ class Dispatcher:
         sessions: SessionStore,
         gate: LoginGate,
         polls: PollContext,
-        session_rate: TokenBuckets[str],
+        rates: CostRates,
         facts: AmiFacts | None = None,
         metrics: Metrics | None = None,
     ) -> None:
@@ -119,7 +119,7 @@ class Dispatcher:
         self._gate = gate
         self._polls = polls
         self._facts = facts or AmiFacts()
-        self._session_rate = session_rate
+        self._rates = rates
         self._metrics = metrics or Metrics()
         self._local: dict[str, LocalAction] = {
             "login": self._login,
@@ -135,7 +135,6 @@ class Dispatcher:
         reads them (``gateway.access.astvalues``), once, here: the local
         actions, the rights, the owner of an Originate and the wire all see
         the action Asterisk would run."""
-        self._session_rate.spend(session.key, now)  # over it: 429, and nothing is sent
         fields = [(k, v) for k, v in fields if k.lower() not in STRIPPED_PARAMS]
         validate_action(fields)
         action = action_name(fields)
@@ -148,9 +147,11 @@ class Dispatcher:
         local = self._local.get(name)
         if local is not None:
             return await local(session, fields, peer, now)
-        return await self._forward(session, action, fields)
+        return await self._forward(session, action, fields, peer, now)
 
-    async def _forward(self, session: Session, action: str, fields: list[Field]) -> Reply:
+    async def _forward(
+        self, session: Session, action: str, fields: list[Field], peer: Peer, now: float
+    ) -> Reply:
         assert session.identity is not None
         if not self._accounts.exists(action):
             raise AmiLevelError(
@@ -160,6 +161,10 @@ class Dispatcher:
         self._accounts.check_action(session.identity, action, fields)
         if not self._ami.ready:
             raise NotConnected
+        # What costs Asterisk is counted; over a rate: 429, and nothing is sent.
+        # A one-shot (Basic) session lives for this request: its address pays.
+        size = sum(len(k) + len(v) + 4 for k, v in fields)
+        self._rates.action(peer.address, session.key if session.id else None, now, size)
         timeout: float | None = None
         sync = False
         if ascii_lower(action) == "originate":

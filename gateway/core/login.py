@@ -8,7 +8,8 @@ rest, the same way for all:
 
 1. the login limits (``LoginGuard``): an attempt from an address, or by a
    user from an address, over them fails at once, its secret never looked
-   at (no oracle on a locked login);
+   at (no oracle on a locked login); a secret to check also spends a token
+   of its address's ``rate_per_address`` (``CostRates``: 429 over it);
 2. the check itself, off the event loop: a salted hash costs ~50 ms of CPU.
    A right plain secret (Login, HTTP Basic) is remembered ``[limits]
    login_cache_ttl`` seconds (``gateway.core.logincache``: an HMAC of user,
@@ -40,7 +41,7 @@ from gateway.access.identity import Identity
 from gateway.core.events import EventLog
 from gateway.core.logincache import VerifiedLogins
 from gateway.core.phase import Lifecycle
-from gateway.core.ratelimit import LoginGuard
+from gateway.core.ratelimit import CostRates, LoginGuard
 from gateway.core.replies import Peer
 from gateway.core.sessions import Session, SessionStore
 from gateway.errors import AuthenticationFailed, ShuttingDown, TooManySessions
@@ -81,6 +82,7 @@ class LoginGate:
         log: EventLog,
         security: SecurityEvent,
         guard: LoginGuard,
+        rates: CostRates,
         fail_delay: float = 1.0,
         lifecycle: Lifecycle | None = None,
         verified: VerifiedLogins[Identity] | None = None,
@@ -94,6 +96,7 @@ class LoginGate:
         self._log = log
         self._security = security
         self._guard = guard
+        self._rates = rates
         self._fail_delay = fail_delay
         self._lifecycle = lifecycle or Lifecycle()
         self._clock = clock
@@ -170,10 +173,13 @@ class LoginGate:
             return failure if identity is None else identity
 
         if md5 is not None or secret is None:
+            self._rates.check(peer.address, self._clock())
             return await self._check(peer, username, verify, session, None)
         verified = self._verified
         key = verified.key(username, peer.address, secret)
         remembered = verified.get(key, self._clock())
+        if remembered is None:  # a hash to pay: it counts against the address's rate
+            self._rates.check(peer.address, self._clock())
         identity = await self._check(peer, username, verify, session, remembered)
         if remembered is None:
             verified.put(key, identity, self._clock())

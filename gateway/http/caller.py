@@ -31,7 +31,7 @@ from aiohttp import web
 from gateway.ami.message import Field, header
 from gateway.core.events import EventLog
 from gateway.core.login import LoginGate
-from gateway.core.ratelimit import TokenBuckets
+from gateway.core.ratelimit import CostRates
 from gateway.core.replies import Peer
 from gateway.core.sessions import Session, SessionStore
 from gateway.errors import CredentialsMismatch, NeedsSession
@@ -85,7 +85,7 @@ class CallerResolver:
         sessions: SessionStore,
         log: EventLog,
         gate: LoginGate,
-        session_rate: TokenBuckets[str],
+        rates: CostRates,
         digest: DigestAuth | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -93,7 +93,7 @@ class CallerResolver:
         self._log = log
         self._gate = gate
         self.digest = digest
-        self._session_rate = session_rate
+        self._rates = rates
         self._clock = clock
 
     async def ajam(
@@ -126,8 +126,9 @@ class CallerResolver:
         """The logged-in caller of a ``/history`` request, None without one.
 
         The query's ``mansession_id`` counts beside a body's, as for AJAM.  A
-        lookup spends the session's request rate too.  HTTP Basic is checked
-        as for AJAM; no session is kept.
+        lookup costs a database query: it spends a token of the session's
+        and the address's rates.  HTTP Basic is checked as for AJAM; no
+        session is kept.
         """
         now = self._clock()
         credentials = _basic_credentials(request)
@@ -137,13 +138,14 @@ class CallerResolver:
                 peer, credentials.username, secret=credentials.password, session=probe
             )
             probe.log_in(identity)
+            self._rates.action(peer.address, None, now)
             return Caller(probe, How.ONE_SHOT, [], now)
         given = params.get("mansession_id")
         wanted = given if isinstance(given, str) and given else _query_session(request)
         session = self._named(request, wanted, now)
         if session is None or session.identity is None:
             return None
-        self._session_rate.spend(session.key, now)
+        self._rates.action(peer.address, session.key, now)
         self._sessions.touch(session, now)  # a reload that removes its user ends the session
         return Caller(session, How.NAMED, [], now)
 
