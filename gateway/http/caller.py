@@ -149,6 +149,16 @@ class CallerResolver:
         self._sessions.touch(session, now)  # a reload that removes its user ends the session
         return Caller(session, How.NAMED, [], now)
 
+    def by_cookie(self, request: web.Request) -> Caller | None:
+        """The session the cookie names, touched, for an AJAM answer refused
+        before its parameters were parsed; None without one (none is made)."""
+        now = self._clock()
+        session = self._named(request, None, now)
+        if session is None:
+            return None
+        self._sessions.touch(session, now)
+        return Caller(session, How.NAMED, [], now)
+
     def _named(self, request: web.Request, parameter: str | None, now: float) -> Session | None:
         wanted = _wanted(request, parameter)
         return self._sessions.get(wanted, now) if wanted else None
