@@ -23,8 +23,7 @@ import pytest
 
 from gateway.ami.message import Message, header
 from gateway.errors import AmiLevelError, MissingAction, PermissionDenied
-from tests.core.test_dispatch import logged_in
-from tests.support.memcore import PEER, MemCore
+from tests.support.memcore import PEER, MemCore, logged_in
 
 BLANKS = [chr(c) for c in (1, 8, 9, 11, 27, 31, 32)]
 """Bytes ast_skip_blanks skips, some of which Python's str.strip keeps."""

@@ -6,7 +6,6 @@ from gateway.access.classes import ALL, CLASS_BITS
 from gateway.ami.challenge import md5_key
 from gateway.ami.message import Message
 from gateway.core.dispatch import _originate_timeout, event_mask
-from gateway.core.sessions import Session
 from gateway.errors import (
     AuthenticationFailed,
     MissingAction,
@@ -16,7 +15,7 @@ from gateway.errors import (
     ShuttingDown,
     TooManySessions,
 )
-from tests.support.memcore import PEER, MemCore, mem_core
+from tests.support.memcore import PEER, MemCore, logged_in, mem_core
 
 
 @pytest.mark.parametrize(
@@ -57,15 +56,6 @@ def test_originate_timeout_from_the_action_or_asterisks_default() -> None:
 
 
 # -- the Dispatcher in memory (tests/support/memcore.py) ------------------------
-
-
-async def logged_in(core: MemCore, user: str = "admin", **extra: str) -> Session:
-    session = core.session()
-    fields = [("Action", "Login"), ("Username", user), ("Secret", f"{user}-secret")]
-    reply = await core.dispatcher.handle(session, [*fields, *extra.items()], PEER, core.now)
-    assert reply.head[0].get("Message") == "Authentication accepted"
-    assert reply.login_session == session.id
-    return session
 
 
 async def test_login_opens_the_session_through_the_gate(core: MemCore) -> None:
