@@ -24,6 +24,7 @@ from gateway.ami.message import header
 from gateway.simulator import Simulator
 from tests.support.harness import COOKIE, new_app, served
 from tests.support.historyapp import CALLS, fed, history_section
+from tests.support.hostile import serving
 
 FORM = b"application/x-www-form-urlencoded"
 
@@ -44,24 +45,39 @@ async def exchange(
     *,
     close_early: bool = False,
 ) -> bytes:
-    """Send ``head`` then each of ``parts`` ``pause`` s apart; the whole answer
-    (b"" when ``close_early``: the client hangs up after its last part)."""
+    """Send ``head`` then each of ``parts`` ``pause`` s apart (until the server
+    closes); the whole answer (b"" when ``close_early``: the client hangs up
+    after its last part)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    answer = asyncio.create_task(read_all(reader))
     try:
         writer.write(head)
         await writer.drain()
-        for part in parts:
-            await asyncio.sleep(pause)
-            writer.write(part)
-            await writer.drain()
+        with contextlib.suppress(ConnectionError):  # the server may answer and close first
+            for part in parts:
+                await asyncio.sleep(pause)
+                writer.write(part)
+                await writer.drain()
         if close_early:
+            answer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await answer
             return b""
         async with asyncio.timeout(10):
-            return await reader.read()
+            return await answer
     finally:
         writer.close()
         with contextlib.suppress(ConnectionError):
             await writer.wait_closed()
+
+
+async def read_all(reader: asyncio.StreamReader) -> bytes:
+    """What the server sends until it closes (or resets: what came before)."""
+    chunks = []
+    with contextlib.suppress(ConnectionError):
+        while chunk := await reader.read(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def post_head(path: bytes, length: int | None, *, cookie: str = "", kind: bytes = FORM) -> bytes:
@@ -218,3 +234,32 @@ async def test_a_hang_up_mid_body_is_no_error_in_the_log(
         await exchange(port, head + body[:100], (), 0, close_early=True)
         await asyncio.sleep(0.3)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_body_slower_than_body_timeout_gets_408_and_runs_nothing(
+    simulator: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server's body timeout raises through the reader: never swallowed."""
+    body = userevent_body("Late")  # ~3 KB at 2 KB/s: 1.5 s, over a 1 s body_timeout
+    parts = [body[i : i + 512] for i in range(0, len(body), 512)]
+    async with serving(simulator, body_timeout=1.0) as port:
+        session = await login(port)
+        head = post_head(b"/asterisk/rawman", len(body), cookie=session)
+        answer = await exchange(port, head, parts, 0.25)
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    assert b"Connection: close\r\n" in answer
+    assert [m for m in simulator.received if m.name.lower() == "userevent"] == []
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_broken_chunked_body_runs_nothing(simulator: Simulator) -> None:
+    """aiohttp's C parser does not tell the handler that a chunk size was
+    garbage; the body never ends, and the body timeout answers it."""
+    body = userevent_body("Broken")
+    async with serving(simulator, body_timeout=1.0) as port:
+        session = await login(port)
+        head = post_head(b"/asterisk/rawman", None, cookie=session)
+        first = b"%x\r\n%s\r\n" % (100, body[:100])
+        answer = await exchange(port, head + first, (b"zz\r\n" + body[100:],), 0.2)
+    assert answer.startswith((b"HTTP/1.1 400 ", b"HTTP/1.1 408 "))
+    assert [m for m in simulator.received if m.name.lower() == "userevent"] == []
