@@ -26,6 +26,7 @@ from tests.support.harness import gateway_config, wait_ready
 OTHER: Final[tuple[str, int]] = ("127.0.0.2", 0)
 """The user who pings, and any other well-behaved client."""
 ATTACKER: Final[tuple[str, int]] = ("127.0.0.3", 0)
+SECOND_ATTACKER: Final[tuple[str, int]] = ("127.0.0.4", 0)
 ATTACK_SECONDS: Final = 5.0
 P99_BOUND: Final = 0.1
 """Seconds: the issue's bound for a logged-in Ping while an attack runs."""
@@ -126,12 +127,18 @@ async def pings_while(port: int, seconds: float) -> list[float]:
     return times
 
 
-async def keep_asking(port: int, requests: Iterator[bytes], answered: list[bytes]) -> None:
-    """From ``ATTACKER``, one kept-alive connection: send each request, read
-    its whole answer (``Content-Length``), append it to ``answered``; until
-    cancelled.  Raw sockets: the attacker's own Python work stays small, so
+async def keep_asking(
+    port: int,
+    requests: Iterator[bytes],
+    answered: list[bytes],
+    local: tuple[str, int] = ATTACKER,
+    pause: float = 0.0,
+) -> None:
+    """From ``local``, one kept-alive connection: send each request, read
+    its whole answer (``Content-Length``), append it to ``answered``, wait
+    ``pause``; until cancelled.  Raw sockets: the attacker's own Python work stays small, so
     that what slows the user is the gateway, not its neighbour in this loop."""
-    reader, writer = await connect(port, ATTACKER)
+    reader, writer = await connect(port, local)
     try:
         for request in requests:
             writer.write(request)
@@ -142,6 +149,8 @@ async def keep_asking(port: int, requests: Iterator[bytes], answered: list[bytes
                 if line.lower().startswith(b"content-length:")
             )
             answered.append(head + await reader.readexactly(length))
+            if pause:
+                await asyncio.sleep(pause)
     finally:
         await close((reader, writer))
 
