@@ -49,9 +49,6 @@ class PendingSessions(Generic[P]):
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def __contains__(self, session: P) -> bool:
-        return session.key in self._sessions
-
     def admit(self, session: P) -> None:
         """Count ``session``; ``TooManySessions`` when its address has its share."""
         if session.key in self._sessions:
