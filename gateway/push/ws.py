@@ -147,7 +147,7 @@ class WsRoute:
         except AmiLevelError as error:
             raise refusal(error) from None
         if caller is None:
-            session = self._sessions.create(peer.address, time.monotonic(), self._log.last_seq)
+            session = self._sessions.fresh(peer.address, time.monotonic(), self._log.last_seq)
         else:
             session = caller.session
         owned = caller is None or caller.how is How.STREAM
