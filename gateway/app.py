@@ -12,6 +12,7 @@ import functools
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 from aiohttp import web
@@ -42,6 +43,7 @@ from gateway.http.metricsview import metrics_view
 from gateway.http.middleware import close_when_draining, gateway_middleware
 from gateway.http.respond import CookiePolicy
 from gateway.http.server import server_limits
+from gateway.http.staticfiles import StaticFiles, StaticSettings
 from gateway.tasks import cancel_and_wait
 
 REAP_INTERVAL: Final = 1.0
@@ -295,5 +297,7 @@ def create_app(config: Config) -> web.Application:
     # Case variants and trailing slashes still reach the same handler below.
     for name in AJAM_FORMATS:
         app.router.add_route("*", f"{http.prefix}/{name}", handler.handle)
+    static_dir = Path(http.static_dir) if http.static_dir is not None else None
+    StaticFiles(StaticSettings(http.prefix, static_dir)).install(app)
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app
