@@ -298,6 +298,6 @@ def create_app(config: Config) -> web.Application:
     for name in AJAM_FORMATS:
         app.router.add_route("*", f"{http.prefix}/{name}", handler.handle)
     static_dir = Path(http.static_dir) if http.static_dir is not None else None
-    StaticFiles(StaticSettings(http.prefix, static_dir)).install(app)
+    StaticFiles(StaticSettings(http.prefix, static_dir), gateway.callers).install(app)
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app

@@ -22,6 +22,9 @@ What is served, decided on the raw request target, never on a normalised one:
 * ``Content-Type`` from ``TYPES`` by extension (``.js`` and ``.mjs`` as
   ``text/javascript``, which module scripts require), else
   ``application/octet-stream``; ``X-Content-Type-Options: nosniff``.
+* A file below a ``private/`` directory (after symlinks) is served only to
+  a logged-in session (cookie or ``mansession_id``) or valid HTTP Basic
+  credentials, as Asterisk serves ``static-http/private/``; else 403.
 * aiohttp's ``FileResponse`` writes it: ``ETag`` and ``Last-Modified``,
   ``304`` for ``If-None-Match``/``If-Modified-Since``, ``HEAD``, ranges.
   ``Cache-Control: no-cache``: a browser keeps the file but asks each time,
@@ -45,12 +48,17 @@ from urllib.parse import unquote_to_bytes
 
 from aiohttp import web
 
+from gateway.errors import AmiLevelError, BadCredentials
+from gateway.http.caller import CallerResolver
+from gateway.http.client import request_peer
 from gateway.http.errors import error_page
 from gateway.http.respond import SERVER_NAME
 
 STATIC: Final = "static"
 """The path below the prefix, as in Asterisk (``{prefix}/static/``)."""
 INDEX: Final = "index.html"
+PRIVATE: Final = "private"
+"""Asterisk serves files below a directory of this name to logged-in sessions only."""
 CACHE_CONTROL: Final = "no-cache"
 FALLBACK_TYPE: Final = "application/octet-stream"
 TYPES: Final = MappingProxyType(
@@ -163,8 +171,8 @@ def not_found() -> web.Response:
 class StaticFiles:
     """The ``{prefix}/static/{tail}`` route."""
 
-    def __init__(self, settings: StaticSettings) -> None:
-        self.prefix = settings.prefix
+    def __init__(self, settings: StaticSettings, callers: CallerResolver) -> None:
+        self.callers = callers
         root = settings.root if settings.root is not None else package_static()
         self.root = Path(os.path.realpath(root))
         self.route = f"{settings.prefix}/{STATIC}/"
@@ -189,10 +197,22 @@ class StaticFiles:
             return web.Response(status=301, headers={"Location": path + "/", "Server": SERVER_NAME})
         if located.path is None:
             return not_found()
+        private = PRIVATE in located.path.relative_to(self.root).parts[:-1]
+        if private and not await self._logged_in(request):
+            return error_page(
+                403, "Access Denied", "You do not have permission to access the requested URL."
+            )
         headers = {
             "Content-Type": content_type(located.path),
-            "Cache-Control": CACHE_CONTROL,
+            "Cache-Control": f"private, {CACHE_CONTROL}" if private else CACHE_CONTROL,
             "X-Content-Type-Options": "nosniff",
             "Server": SERVER_NAME,
         }
         return web.FileResponse(located.path, headers=headers)
+
+    async def _logged_in(self, request: web.Request) -> bool:
+        try:
+            caller = await self.callers.history(request, {}, request_peer(request))
+        except (BadCredentials, AmiLevelError):  # undecodable or refused Basic credentials
+            return False
+        return caller is not None and caller.session.identity is not None

@@ -12,7 +12,7 @@ import pytest
 
 from gateway.http.staticfiles import package_static, segments
 from gateway.simulator import Simulator
-from tests.support.harness import Client, MakeClient, start
+from tests.support.harness import Client, MakeClient, basic, login, start
 
 NOT_FOUND = "The requested URL was not found on this server."
 
@@ -39,6 +39,9 @@ def tree(root: Path) -> Path:
     (site / "in.css").symlink_to(site / "astman.css")
     (site / "shown.txt").symlink_to(site / ".secret")
     (site / "app" / "up").symlink_to(site)
+    (site / "private").mkdir()
+    (site / "private" / "panel.html").write_text("for logged-in users")
+    (site / "pub").symlink_to(site / "private")
     return site
 
 
@@ -189,6 +192,27 @@ async def test_nothing_outside_or_hidden_is_served(client: Client, target: bytes
     assert NOT_FOUND.encode() in body
     assert b"outside" not in body
     assert b"dotfile" not in body
+
+
+@pytest.mark.parametrize("path", ["private/panel.html", "pub/panel.html"])
+async def test_private_files_need_a_logged_in_session(client: Client, path: str) -> None:
+    refused = await client.get(f"/asterisk/static/{path}")
+    assert refused.status == 403
+    assert "for logged-in users" not in await refused.text()
+    wrong = await client.get(f"/asterisk/static/{path}", headers=basic("admin", "wrong"))
+    assert wrong.status == 403
+    bad = await client.get(f"/asterisk/static/{path}", headers={"Authorization": "Basic %%%"})
+    assert bad.status == 403
+    by_basic = await client.get(f"/asterisk/static/{path}", headers=basic("reader"))
+    assert await by_basic.text() == "for logged-in users"
+    session = await login(client, "reader")
+    by_cookie = await client.get(
+        f"/asterisk/static/{path}", headers={"Cookie": f'mansession_id="{session}"'}
+    )
+    assert by_cookie.status == 200
+    assert by_cookie.headers["Cache-Control"] == "private, no-cache"
+    by_parameter = await client.get(f"/asterisk/static/{path}?mansession_id={session}")
+    assert by_parameter.status == 200
 
 
 async def test_the_404_page_is_the_one_every_unknown_path_gets(client: Client) -> None:
