@@ -21,7 +21,7 @@ from gateway.access.accounts import Accounts
 from gateway.ami.client import AmiClient
 from gateway.config import Config
 from gateway.core.dispatch import Dispatcher
-from gateway.core.eventpath import AmiEventPath
+from gateway.core.eventpath import AmiEventPath, EventBatches
 from gateway.core.events import EventLog
 from gateway.core.facts import AmiFacts
 from gateway.core.login import LoginGate
@@ -44,6 +44,10 @@ from gateway.http.middleware import close_when_draining, gateway_middleware
 from gateway.http.respond import CookiePolicy
 from gateway.http.server import server_limits
 from gateway.http.staticfiles import StaticFiles, StaticSettings
+from gateway.push.fanout import Fanout
+from gateway.push.metrics import PushCollector, delivery_histogram
+from gateway.push.routes import install_push
+from gateway.push.sse import SseRoute
 from gateway.tasks import cancel_and_wait
 
 REAP_INTERVAL: Final = 1.0
@@ -63,6 +67,8 @@ class Gateway:
     facts: AmiFacts
     events: AmiEventPath
     """Every AMI event goes through it: facts, log, then its subscribers."""
+    batches: EventBatches
+    """The log's new events, once per loop iteration, to the polls and the streams."""
     security: SecurityEvents
     login_guard: LoginGuard
     gate: LoginGate
@@ -77,6 +83,8 @@ class Gateway:
     """Finds each HTTP request's session, once."""
     metrics: Metrics
     history: HistoryService
+    push: Fanout
+    """Every push stream (SSE, WebSocket): written once per batch of events."""
     started: float
 
 
@@ -172,6 +180,14 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
     history = HistoryService(config.history)
     events.subscribe(metrics.event_received)
     events.subscribe(history.on_event)
+    push = Fanout(
+        log=log,
+        sessions=sessions,
+        budget=send_budget,
+        settings=config.push,
+        on_delivery=delivery_histogram(metrics.registry).observe,
+    )
+    metrics.registry.register(PushCollector(push))
     return Gateway(
         config=config,
         lifecycle=lifecycle,
@@ -181,6 +197,7 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
         ami=ami,
         facts=facts,
         events=events,
+        batches=EventBatches(log),
         security=security,
         login_guard=guard,
         gate=gate,
@@ -192,6 +209,7 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
         callers=callers,
         metrics=metrics,
         history=history,
+        push=push,
         started=time.monotonic(),
     )
 
@@ -206,11 +224,23 @@ async def _phase_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _ami_ctx(app: web.Application) -> AsyncIterator[None]:
     gateway = app[GATEWAY]
-    notifier = Notifier(gateway.log, gateway.sessions)
+    batches = gateway.batches.listen()
+    notifier = Notifier(batches, gateway.sessions)
     task = asyncio.create_task(gateway.ami.run(), name="ami-client")
     yield
     notifier.close()
+    batches.close()
     await gateway.ami.close()
+    await cancel_and_wait(task)
+
+
+async def _push_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The fan-out: after the polls' notifier on the log's batches; its
+    streams end (``shutdown``) before the app stops."""
+    gateway = app[GATEWAY]
+    task = asyncio.create_task(gateway.push.run(gateway.batches), name="push-fanout")
+    yield
+    gateway.push.drain()
     await cancel_and_wait(task)
 
 
@@ -228,11 +258,13 @@ async def _reaper_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _end_polls(app: web.Application) -> None:
-    """On shutdown every held waitevent gets a well-formed empty reply."""
-    sessions = app[GATEWAY].sessions
-    for session in sessions.waiting():
+    """On shutdown every held waitevent gets a well-formed empty reply, and
+    every push stream its end."""
+    gateway = app[GATEWAY]
+    for session in gateway.sessions.waiting():
         if session.waiter is not None:
             session.waiter.kick()
+    gateway.push.drain()
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -267,6 +299,7 @@ def create_app(config: Config) -> web.Application:
     )
     install_history(app, route, config.http.prefix, gateway.metrics.registry)
     app.cleanup_ctx.append(_ami_ctx)
+    app.cleanup_ctx.append(_push_ctx)
     app.cleanup_ctx.append(_reaper_ctx)
     app.on_shutdown.append(_end_polls)
     app.on_response_prepare.append(close_when_draining(gateway.lifecycle))
@@ -292,6 +325,15 @@ def create_app(config: Config) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view(gateway.metrics))
+    if config.push.enabled:
+        sse = SseRoute(
+            fanout=gateway.push,
+            callers=gateway.callers,
+            sessions=gateway.sessions,
+            log=gateway.log,
+            max_query=config.limits.max_query,
+        )
+        install_push(app, http.prefix, sse)
     # The canonical AJAM paths as plain routes: a dict lookup instead of the
     # catch-all's regex for nearly every request (fanout profile in bench/).
     # Case variants and trailing slashes still reach the same handler below.

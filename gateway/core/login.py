@@ -36,7 +36,7 @@ from gateway.core.phase import Lifecycle
 from gateway.core.ratelimit import LoginGuard
 from gateway.core.replies import Peer
 from gateway.core.sessions import Session, SessionStore
-from gateway.errors import AuthenticationFailed, ShuttingDown
+from gateway.errors import AuthenticationFailed, ShuttingDown, TooManySessions
 
 T = TypeVar("T")
 
@@ -179,6 +179,13 @@ class LoginGate:
         """Whether the user may open one more session (its ``max_sessions``)."""
         limit = self._logins.max_sessions(username)
         return limit is None or self._sessions.count_user(username) < limit
+
+    def ensure_room(self, peer: Peer, identity: Identity, session: Session) -> None:
+        """Refuse (``SessionLimit``, ``TooManySessions``) a login over the
+        user's ``max_sessions``, after its secret was checked."""
+        if not self.room_for(identity.username):
+            self.refuse(peer, identity.username, "SessionLimit", session=session)
+            raise TooManySessions
 
     def open(
         self,

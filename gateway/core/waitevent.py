@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 from gateway.ami.message import Field, Message, header
+from gateway.core.eventpath import EventBatches
 from gateway.core.events import EventLog, StoredEvent
 from gateway.core.metrics import Metrics
 from gateway.core.replies import Reply, response
@@ -105,28 +106,22 @@ class PollWaiter:
 
 
 class Notifier:
-    """Turns appended events into wake-ups, once per loop iteration.
+    """Turns the log's new events into wake-ups of the held polls, once per
+    loop iteration (a consumer of ``EventBatches``).
 
     A burst of events read from one AMI chunk costs one pass over the
     waiting sessions, not one per event.
     """
 
-    def __init__(self, log: EventLog, sessions: SessionStore) -> None:
+    def __init__(self, batches: EventBatches, sessions: SessionStore) -> None:
         self._sessions = sessions
-        self._batch: list[StoredEvent] = []
-        self._log = log
-        log.add_listener(self._on_event)
+        self._batches = batches
+        batches.subscribe(self.flush)
 
     def close(self) -> None:
-        self._log.remove_listener(self._on_event)
+        self._batches.unsubscribe(self.flush)
 
-    def _on_event(self, event: StoredEvent) -> None:
-        self._batch.append(event)
-        if len(self._batch) == 1:
-            asyncio.get_running_loop().call_soon(self._flush)
-
-    def _flush(self) -> None:
-        batch, self._batch = self._batch, []
+    def flush(self, batch: list[StoredEvent]) -> None:
         for session in self._sessions.waiting():
             waiter = session.waiter
             if waiter is not None and session.has_pending(batch):
@@ -150,14 +145,26 @@ def parse_timeout(value: str | None, cap: float) -> float:
     return seconds
 
 
+def read_cursor(value: str, log: EventLog) -> int | None:
+    """A client's cursor (``Cursor:``, an SSE ``Last-Event-ID``): the seq to
+    continue after, None when blank.  Asterisk's atoi rule (leading blanks,
+    a sign, digits, anything after ignored); raises ``AmiLevelError`` when
+    there is no number.  A cursor beyond the log's end (from before a
+    restart) continues from the end."""
+    text = value.strip()
+    if not text:
+        return None
+    match = _LEADING_INT.match(text)
+    if match is None:
+        raise AmiLevelError("Invalid cursor")
+    return min(max(int(match.group(1)), 0), log.last_seq)
+
+
 def _set_cursor(session: Session, value: str, log: EventLog) -> None:
     session.use_cursor()
-    text = value.strip()
-    if text:
-        match = _LEADING_INT.match(text)
-        if match is None:
-            raise AmiLevelError("Invalid cursor")
-        session.move_cursor(min(max(int(match.group(1)), 0), log.last_seq))
+    cursor = read_cursor(value, log)
+    if cursor is not None:
+        session.move_cursor(cursor)
 
 
 async def wait_for_events(polls: PollContext, session: Session, fields: list[Field]) -> Reply:

@@ -14,6 +14,10 @@ the answer sets the session cookie.  The ways, in order:
   names;
 * none, or an unknown one: a fresh unauthenticated session (AJAM only).
 
+A push stream (``stream``) needs a logged-in session for its cursor and its
+rules: the named one, or, with HTTP Basic and no session, one opened for the
+stream's life (``How.STREAM``).
+
 Every credential goes through the login gate (``gateway.core.login``).
 """
 
@@ -52,6 +56,11 @@ class How(enum.Enum):
     """HTTP Basic without a session: one action in a session never stored."""
     DIGEST = "digest"
     """The session the Digest nonce names."""
+    STREAM = "stream"
+    """HTTP Basic without a session on a push stream: a session opened for the
+    stream's life.  It is stored (a Logoff, a reload, a drain, ``max_sessions``
+    apply to it as to any other), never named by a cookie, and ends with the
+    stream: every reconnect logs in again and resumes by its Last-Event-ID."""
 
 
 COOKIE_WAYS = frozenset({How.NEW, How.NAMED, How.BASIC})
@@ -142,6 +151,36 @@ class CallerResolver:
         self._session_rate.spend(session.key, now)
         self._sessions.touch(session, now)  # a reload that removes its user ends the session
         return Caller(session, How.NAMED, [], now)
+
+    async def stream(
+        self, request: web.Request, parameter: str | None, peer: Peer
+    ) -> Caller | None:
+        """The caller of a push stream: a logged-in session, None without one.
+
+        ``parameter`` is the request's ``mansession_id``.  The request spends
+        the session's rate as any AJAM request does.
+        """
+        now = self._clock()
+        credentials = _basic_credentials(request)
+        existing = self._named(request, parameter, now)
+        if credentials is None:
+            if existing is None or existing.identity is None:
+                return None
+            self._session_rate.spend(existing.key, now)
+            self._sessions.touch(existing, now)
+            return Caller(existing, How.NAMED, [], now)
+        if existing is not None and existing.identity is not None:
+            caller = await self._basic(credentials, existing, [], peer, now)
+            self._session_rate.spend(existing.key, now)
+            return caller
+        gate, username = self._gate, credentials.username
+        session = self._sessions.create(peer.address, now, self._log.last_seq)
+        identity = await gate.check_secret(
+            peer, username, secret=credentials.password, session=session
+        )
+        gate.ensure_room(peer, identity, session)
+        gate.open(session, identity, peer, now)
+        return Caller(session, How.STREAM, [], now)
 
     def _named(self, request: web.Request, parameter: str | None, now: float) -> Session | None:
         """The session named by the cookie, else by a ``mansession_id`` parameter."""

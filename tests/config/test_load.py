@@ -18,6 +18,7 @@ from gateway.config import (
     HttpConfig,
     LimitsConfig,
     LogConfig,
+    PushSettings,
     demo_config,
     load_config,
     parse_config,
@@ -78,6 +79,7 @@ def test_example_documents_every_key() -> None:
         (HttpConfig, "http"),
         (LimitsConfig, "limits"),
         (LogConfig, "log"),
+        (PushSettings, "push"),
     )
     for cls, table in tables:
         for f in dataclasses.fields(cls):
@@ -90,7 +92,13 @@ def test_example_documents_every_key() -> None:
 
 def test_example_defaults_match_the_dataclasses() -> None:
     data = tomllib.loads(EXAMPLE.read_text())
-    for cls, table in ((AmiConfig, "ami"), (HttpConfig, "http"), (LimitsConfig, "limits")):
+    pairs = (
+        (AmiConfig, "ami"),
+        (HttpConfig, "http"),
+        (LimitsConfig, "limits"),
+        (PushSettings, "push"),
+    )
+    for cls, table in pairs:
         for f in dataclasses.fields(cls):
             if f.name in data[table] and f.name not in ("username", "trusted_proxies"):
                 value = data[table][f.name]

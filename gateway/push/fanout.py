@@ -1,0 +1,325 @@
+"""The fan-out: every new batch of events to every push stream, in one pass.
+
+It consumes the log's batches (``gateway.core.eventpath.EventBatches``: what
+the log took in one loop iteration).  For each live stream it asks the
+session's own rules what is new past the stream's cursor
+(``Session.pending``: read classes, event mask, filters, owner), narrows by
+the stream's event names, takes each event's cached shape
+(``gateway.push.frames``: rendered once per event, not per stream) and writes
+them in one ``transport.write``.  No stream has a task that wakes per event:
+one event to N streams is N decisions and N writes, not N task switches and
+N renders.
+
+Memory stays bounded.  A stream whose transport holds more than
+``buffer_bytes`` unread, or that would overrun the global send budget
+(``gateway.core.sendbudget``) while it already has bytes queued, stops being
+written (``LAGGING``); the fan-out's tick resumes it from its cursor once
+the client has read it down to a quarter of the bound.  A stream whose
+client takes nothing for ``write_timeout`` is aborted.  The tick also sends
+the heartbeats and ends streams whose connection is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+
+from gateway.core.eventpath import EventBatches
+from gateway.core.events import EventLog, StoredEvent
+from gateway.core.sendbudget import SendBudget
+from gateway.core.sessions import Session, SessionStore
+from gateway.errors import StreamsUnavailable, TooManyStreams
+from gateway.push.frames import lost_notice
+from gateway.push.settings import PushSettings
+from gateway.push.stream import CloseReason, Stream, StreamKind, StreamState
+
+PUMP_EVENTS: Final = 10_000
+"""Events one look at the log scans for a stream: a stream catching up on a
+long backlog yields the loop between slices of this size."""
+TICK: Final = 0.1
+"""Seconds between the fan-out's housekeeping passes: a lagging stream is
+resumed within this of being read down."""
+REAP_EVERY: Final = 10
+"""Ticks between passes over every stream for connections that are gone
+(a second: cheap, a flag per stream)."""
+RESUME_SHARE: Final = 4
+"""A lagging stream resumes once its transport holds under a quarter of its bound."""
+
+
+@dataclass(slots=True)
+class KindCounts:
+    """Counters of one kind of stream (read by ``gateway.push.metrics``)."""
+
+    opened: int = 0
+    events: int = 0
+    """Events written (one per stream that got it)."""
+    bytes: int = 0
+    """Bytes written: events, notices, heartbeats and replies."""
+    closed: Counter[CloseReason] = field(default_factory=Counter)
+
+
+@dataclass(slots=True)
+class PushCounts:
+    kinds: dict[StreamKind, KindCounts] = field(
+        default_factory=lambda: {kind: KindCounts() for kind in StreamKind}
+    )
+    lost: int = 0
+    """Events the ring dropped before a stream read them (reported as GatewayEventsLost)."""
+    lagged: int = 0
+    """Times a stream stopped being written for a full buffer or budget."""
+    refused: Counter[str] = field(default_factory=Counter)
+    """Streams refused, by the ``[push]`` limit."""
+
+
+class Fanout:
+    """Every open push stream of one instance."""
+
+    def __init__(
+        self,
+        *,
+        log: EventLog,
+        sessions: SessionStore,
+        budget: SendBudget,
+        settings: PushSettings,
+        on_delivery: Callable[[float], None] = lambda seconds: None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._log = log
+        self._sessions = sessions
+        self._budget = budget
+        self.settings = settings
+        self._clock = clock
+        self._on_delivery = on_delivery
+        """Told, per batch that reached a stream, the seconds from its first
+        event's arrival to the end of the pass (the metrics' histogram)."""
+        self._streams: dict[Stream, None] = {}
+        self._live: dict[Stream, None] = {}
+        self._lagging: dict[Stream, None] = {}
+        self._backed: dict[Stream, None] = {}
+        """Streams whose transport held bytes at the last look."""
+        self._by_session: dict[str, list[Stream]] = {}
+        self._by_address: Counter[str] = Counter()
+        self._draining = False
+        self._next_heartbeat = clock() + settings.heartbeat
+        self._ticks = 0
+        self.counts = PushCounts()
+        sessions.on_remove(self._session_ended)
+
+    # --- levels, for the metrics ---------------------------------------------
+
+    def open_count(self, kind: StreamKind) -> int:
+        return sum(1 for stream in self._streams if stream.kind is kind)
+
+    @property
+    def lagging_count(self) -> int:
+        return len(self._lagging)
+
+    @property
+    def queued_bytes(self) -> int:
+        return sum(stream.queued for stream in self._backed)
+
+    # --- opening and ending --------------------------------------------------
+
+    def configure(self, settings: PushSettings) -> None:
+        """A reload's ``[push]`` (``enabled`` needs a restart)."""
+        self.settings = settings
+        self._next_heartbeat = min(self._next_heartbeat, self._clock() + settings.heartbeat)
+
+    def admit(self, session: Session, address: str) -> None:
+        """Raise unless one more stream of this session and address fits."""
+        settings = self.settings
+        if self._draining or len(self._streams) >= settings.max_streams:
+            self.counts.refused["max_streams"] += 1
+            raise StreamsUnavailable
+        if len(self._by_session.get(session.key, ())) >= settings.max_streams_per_session:
+            self.counts.refused["max_streams_per_session"] += 1
+            raise TooManyStreams("Too many streams for this session")
+        if self._by_address[address] >= settings.max_streams_per_address:
+            self.counts.refused["max_streams_per_address"] += 1
+            raise TooManyStreams("Too many streams from this address")
+
+    def open(self, stream: Stream) -> None:
+        """Count a stream in (``PENDING``): it holds its session meanwhile."""
+        self._streams[stream] = None
+        self._by_session.setdefault(stream.session.key, []).append(stream)
+        self._by_address[stream.address] += 1
+        self._sessions.hold(stream.session)
+        self.counts.kinds[stream.kind].opened += 1
+
+    def start(self, stream: Stream, cursor: int, opening: bytes = b"") -> None:
+        """The stream's session is logged in: events after ``cursor`` from now
+        on.  A stream turns the session's events on as its first waitevent
+        would (``Session.enable_events_for_wait``)."""
+        stream.session.enable_events_for_wait()
+        stream.cursor = cursor
+        if opening:
+            self.send(stream, opening)
+        if stream.state is StreamState.PENDING:
+            stream.state = StreamState.LIVE
+            self._live[stream] = None
+        self._pump(stream)
+
+    def restart(self, stream: Stream, cursor: int) -> None:
+        """Go on after ``cursor`` instead (a WebSocket's Resume)."""
+        stream.cursor = cursor
+        if stream.state is StreamState.LIVE:
+            self._pump(stream)
+
+    def end(self, stream: Stream, reason: CloseReason) -> None:
+        """Close the stream for ``reason``; its handler wakes and returns."""
+        if stream.state is StreamState.CLOSED:
+            return
+        stream.state = StreamState.CLOSED
+        for group in (self._streams, self._live, self._lagging, self._backed):
+            group.pop(stream, None)
+        self._forget(stream)
+        if reason is CloseReason.WRITE_TIMEOUT:
+            stream.transport.abort()
+        else:
+            stream.on_end(stream, reason)
+        self._settle(stream)
+        self._budget.adjust(-stream.queued)
+        stream.queued = 0
+        self.counts.kinds[stream.kind].closed[reason] += 1
+        if not stream.done.done():
+            stream.done.set_result(reason)
+
+    def _forget(self, stream: Stream) -> None:
+        key = stream.session.key
+        group = self._by_session.get(key, [])
+        if stream in group:
+            group.remove(stream)
+        if not group:
+            self._by_session.pop(key, None)
+        self._by_address[stream.address] -= 1
+        if self._by_address[stream.address] <= 0:
+            del self._by_address[stream.address]
+        self._sessions.release(stream.session, self._clock())
+
+    def _session_ended(self, session: Session) -> None:
+        reason = CloseReason.SHUTDOWN if self._draining else CloseReason.SESSION
+        for stream in list(self._by_session.get(session.key, ())):
+            self.end(stream, reason)
+
+    def drain(self) -> int:
+        """SIGTERM: end every stream (``shutdown``), refuse new ones; returns how many ended."""
+        self._draining = True
+        streams = list(self._streams)
+        for stream in streams:
+            self.end(stream, CloseReason.SHUTDOWN)
+        return len(streams)
+
+    # --- writing -------------------------------------------------------------
+
+    def deliver(self, batch: list[StoredEvent]) -> None:
+        """One batch of new events (an ``EventBatches`` consumer)."""
+        for stream in list(self._live):
+            self._pump(stream)
+        if batch and self._live:
+            self._on_delivery(time.monotonic() - batch[0].received)
+
+    def send(self, stream: Stream, data: bytes) -> bool:
+        """Write ``data`` now, whatever the bound (a reply, an opening); False
+        once the stream holds more than its bound unread."""
+        if stream.state is StreamState.CLOSED or stream.transport.is_closing():
+            return False
+        self._write(stream, stream.frame([data]))
+        self._settle(stream)
+        return stream.queued <= self.settings.buffer_bytes
+
+    def _write(self, stream: Stream, data: bytes) -> None:
+        stream.transport.write(data)
+        stream.written += len(data)
+        self.counts.kinds[stream.kind].bytes += len(data)
+
+    def _pump(self, stream: Stream) -> None:
+        """Write what is new for a live stream, until it is caught up or full."""
+        if stream.transport.is_closing():
+            self.end(stream, CloseReason.CLIENT)
+            return
+        log, session = self._log, stream.session
+        bound = self.settings.buffer_bytes
+        while stream.cursor < log.last_seq:
+            lost, events, cursor = session.pending(log, PUMP_EVENTS, stream.cursor, bound)
+            parts = [stream.shape.notice(lost_notice(lost))] if lost else []
+            shape = stream.shape.event
+            parts += [shape(e) for e in events if stream.wants_name(e)]
+            if parts:
+                data = stream.frame(parts)
+                queued = stream.queued
+                if queued and (queued + len(data) > bound or self._budget.room() < len(data)):
+                    self._lag(stream)  # the cursor stays: these go out once it drains
+                    return
+                self._write(stream, data)
+                self.counts.lost += lost
+                self.counts.kinds[stream.kind].events += len(parts) - (1 if lost else 0)
+            stream.cursor = cursor
+            if self._settle(stream) > bound:
+                self._lag(stream)
+                return
+
+    def _settle(self, stream: Stream) -> int:
+        """Count what the stream's transport holds now in the send budget; note
+        whether the client took anything.  Returns the bytes held."""
+        held = stream.transport.get_write_buffer_size()
+        delta = held - stream.queued
+        if delta:
+            self._budget.adjust(delta)
+            stream.queued = held
+        sent = stream.written - held
+        if not held:
+            stream.stuck_since = None
+            self._backed.pop(stream, None)
+        elif sent > stream.sent or stream.stuck_since is None:
+            stream.stuck_since = self._clock()
+            if stream.state is not StreamState.CLOSED:
+                self._backed[stream] = None
+        stream.sent = sent
+        return held
+
+    def _lag(self, stream: Stream) -> None:
+        self._live.pop(stream, None)
+        self._lagging[stream] = None
+        stream.state = StreamState.LAGGING
+        self.counts.lagged += 1
+
+    # --- housekeeping ----------------------------------------------------------
+
+    def tick(self) -> None:
+        """Resume drained streams, abort stuck ones, heartbeats, reap the gone."""
+        now = self._clock()
+        settings = self.settings
+        for stream in list(self._backed):
+            self._settle(stream)
+            stuck = stream.stuck_since
+            if stuck is not None and now - stuck >= settings.write_timeout:
+                self.end(stream, CloseReason.WRITE_TIMEOUT)
+        low = settings.buffer_bytes // RESUME_SHARE
+        for stream in list(self._lagging):
+            if stream.queued <= low:
+                del self._lagging[stream]
+                stream.state = StreamState.LIVE
+                self._live[stream] = None
+                self._pump(stream)
+        if now >= self._next_heartbeat:
+            self._next_heartbeat = now + settings.heartbeat
+            for stream in list(self._live):
+                self.send(stream, stream.shape.heartbeat)
+        self._ticks += 1
+        if self._ticks % REAP_EVERY == 0:
+            for stream in [s for s in self._streams if s.transport.is_closing()]:
+                self.end(stream, CloseReason.CLIENT)
+
+    async def run(self, batches: EventBatches) -> None:
+        """Consume the log's batches and tick until cancelled."""
+        batches.subscribe(self.deliver)
+        try:
+            while True:
+                await asyncio.sleep(TICK)
+                self.tick()
+        finally:
+            batches.unsubscribe(self.deliver)

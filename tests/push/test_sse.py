@@ -1,0 +1,181 @@
+"""``GET {prefix}/events``: Server-Sent Events over real loopback sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from aiohttp import ClientSession
+
+from gateway.app import GATEWAY
+from gateway.simulator import Simulator
+from tests.push.conftest import Serve
+from tests.support.harness import basic, until
+from tests.support.sseclient import SseClient
+
+EVENTS = "/asterisk/events"
+
+
+def tick(name: str, privilege: str = "user,all", **extra: str) -> list[tuple[str, str]]:
+    return [("Event", "UserEvent"), ("Privilege", privilege), ("UserEvent", name), *extra.items()]
+
+
+async def login(base: str, user: str = "admin") -> str:
+    async with ClientSession() as http:
+        url = f"{base}/asterisk/json?action=login&username={user}&secret={user}-secret"
+        async with http.get(url) as response:
+            return str((await response.json())["session"])
+
+
+async def get_json(base: str, session: str, query: str) -> dict[str, object]:
+    async with ClientSession() as http:
+        url = f"{base}/asterisk/json?{query}&mansession_id={session}"
+        async with http.get(url) as response:
+            data = await response.json()
+            assert isinstance(data, dict)
+            return data
+
+
+def cookie(session: str) -> dict[str, str]:
+    return {"Cookie": f'mansession_id="{session}"'}
+
+
+async def test_each_event_is_one_message_with_its_seq_name_and_json_object(
+    serve: Serve, simulator: Simulator
+) -> None:
+    app, base = await serve()
+    session = await login(base)
+    stream = await SseClient.open(base, EVENTS, cookie(session))
+    assert stream.head.status == 200
+    assert stream.head.headers["content-type"] == "text/event-stream; charset=utf-8"
+    assert stream.head.headers["cache-control"] == "no-cache"
+    assert stream.head.headers["x-accel-buffering"] == "no"
+    opening = await stream.next()
+    assert opening is not None
+    assert opening.retry == "2000"
+    assert opening.data == []
+    # no cursor: the session's own, so the events since its login come first
+    (own_login,) = await stream.events(1)
+    assert own_login.event == "SuccessfulAuth"
+    assert int(own_login.id or 0) == int(opening.id or 0) + 1 == app[GATEWAY].log.last_seq
+    simulator.emit(tick("One", Name="Иван", Dup="a"))
+    simulator.emit(tick("Two", Text="a\rb\x00c"))
+    one, two = await stream.events(2)
+    assert one.event == "UserEvent"
+    assert int(one.id or 0) == int(two.id or 0) - 1
+    assert one.json == {
+        "Event": "UserEvent",
+        "Privilege": "user,all",
+        "UserEvent": "One",
+        "Name": "Иван",
+        "Dup": "a",
+    }
+    # data is exactly the /json event object: the same bytes a poll gets
+    assert two.json["Text"] == "a\rb\x00c"  # JSON escapes them: one line on the wire
+    polled = await get_json(base, session, "action=waitevent&timeout=1")
+    events = polled["events"]
+    assert isinstance(events, list)
+    assert [e for e in events if e.get("UserEvent") == "One"] == [one.json]
+    await stream.close()
+
+
+async def test_last_event_id_resumes_exactly_after_it(serve: Serve, simulator: Simulator) -> None:
+    _, base = await serve()
+    session = await login(base)
+    first = await SseClient.open(base, f"{EVENTS}?events=UserEvent", cookie(session))
+    for n in range(5):
+        simulator.emit(tick(f"E{n}"))
+    got = await first.events(5)
+    await first.close()
+    ids = [int(m.id or 0) for m in got]
+    assert ids == list(range(ids[0], ids[0] + 5))
+    resumed = await SseClient.open(base, EVENTS, {**cookie(session), "Last-Event-ID": str(ids[1])})
+    opening = await resumed.next()
+    assert opening is not None
+    assert opening.id == str(ids[1])
+    again = await resumed.events(3)
+    assert [m.json["UserEvent"] for m in again] == ["E2", "E3", "E4"]
+    await resumed.close()
+    # a query cursor, for clients that cannot set headers; the header wins over it
+    by_query = await SseClient.open(base, f"{EVENTS}?lastEventId={ids[3]}", cookie(session))
+    assert [m.json["UserEvent"] for m in await by_query.events(1)] == ["E4"]
+    await by_query.close()
+    both = await SseClient.open(
+        base, f"{EVENTS}?cursor={ids[0]}", {**cookie(session), "Last-Event-ID": str(ids[3])}
+    )
+    simulator.emit(tick("E5"))
+    assert [m.json["UserEvent"] for m in await both.events(2)] == ["E4", "E5"]
+    await both.close()
+
+
+async def test_a_cursor_older_than_the_ring_hears_events_lost_first(
+    serve: Serve, simulator: Simulator
+) -> None:
+    app, base = await serve(events={"ring_size": 5})
+    session = await login(base)
+    start = app[GATEWAY].log.last_seq
+    for n in range(8):
+        simulator.emit(tick(f"E{n}"))
+    await until(lambda: app[GATEWAY].log.last_seq >= start + 8)
+    stream = await SseClient.open(base, EVENTS, {**cookie(session), "Last-Event-ID": str(start)})
+    lost, *rest = await stream.events(6)
+    assert lost.event == "GatewayEventsLost"
+    assert lost.id is None  # not an event of the log
+    assert lost.json == {"Event": "GatewayEventsLost", "Privilege": "system,all", "Lost": "3"}
+    assert [m.json["UserEvent"] for m in rest] == ["E3", "E4", "E5", "E6", "E7"]
+    await stream.close()
+
+
+async def test_events_narrows_by_name(serve: Serve, simulator: Simulator) -> None:
+    _, base = await serve()
+    session = await login(base)
+    stream = await SseClient.open(base, f"{EVENTS}?events=hangup,Newchannel", cookie(session))
+    simulator.emit(tick("Skipped"))
+    simulator.emit([("Event", "Newchannel"), ("Privilege", "call,all"), ("Channel", "A")])
+    simulator.emit([("Event", "Hangup"), ("Privilege", "call,all"), ("Channel", "A")])
+    got = await stream.events(2)
+    assert [m.event for m in got] == ["Newchannel", "Hangup"]
+    await stream.close()
+    bad = await SseClient.open(base, f"{EVENTS}?events=,", cookie(session))
+    assert bad.head.status == 400
+    assert json.loads(await bad.body())["field"] == "events"
+    await bad.close()
+
+
+async def test_heartbeat_comments_at_the_configured_interval(serve: Serve) -> None:
+    _, base = await serve(push={"heartbeat": 0.2})
+    stream = await SseClient.open(base, EVENTS, basic("admin"))
+    await stream.next()  # the opening
+    seen = 0
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while seen < 3:
+        message = await stream.next(timeout=2)
+        assert message is not None
+        seen += message.comment == ""
+    assert loop.time() - started < 2.5
+    await stream.close()
+
+
+async def test_without_credentials_401_and_a_bad_cursor_400(serve: Serve) -> None:
+    _, base = await serve()
+    anonymous = await SseClient.open(base, EVENTS)
+    assert anonymous.head.status == 401
+    assert anonymous.head.headers["www-authenticate"].startswith("Basic")
+    await anonymous.close()
+    unknown = await SseClient.open(base, EVENTS, cookie("0" * 32))
+    assert unknown.head.status == 401
+    await unknown.close()
+    wrong = await SseClient.open(base, EVENTS, basic("admin", "nope"))
+    assert wrong.head.status == 401
+    assert json.loads(await wrong.body()) == {"error": "Authentication failed"}
+    await wrong.close()
+    session = await login(base)
+    bad = await SseClient.open(base, EVENTS, {**cookie(session), "Last-Event-ID": "x"})
+    assert bad.head.status == 400
+    await bad.close()
+    async with ClientSession() as http:
+        async with http.head(f"{base}{EVENTS}", headers=cookie(session)) as response:
+            assert response.status == 405
+        async with http.post(f"{base}{EVENTS}", headers=cookie(session)) as response:
+            assert response.status == 405
