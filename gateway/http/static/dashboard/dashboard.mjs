@@ -6,11 +6,12 @@
 //
 // Rows are keyed by Uniqueid, so an event seen twice never makes a second row.
 // A dropped stream: the browser reconnects by itself, sending Last-Event-ID,
-// and the gateway resumes after it. GatewayEventsLost (we fell behind the
-// ring) or GatewayAMIUp (the PBX may have changed while the link was down):
-// seed again. A stream the gateway refuses (its session is gone: a gateway
-// restart) or cannot reach: log in again with the credentials this page
-// holds in memory (never stored), then open a new stream and seed again.
+// and the gateway resumes after it, once a Ping has shown that the session
+// still lives. A session the gateway no longer knows (a gateway restart; a
+// stream refused, or ended for its session by GatewayStreamClosed): log in
+// again with the credentials this page holds in memory (never stored), open
+// a new stream and seed again. GatewayEventsLost (we fell behind the ring) or
+// GatewayAMIUp (the PBX may have changed while the link was down): seed again.
 // While a seed runs, stream events wait in a queue and are applied after
 // it, in order: whatever the snapshot missed, they bring.
 //
@@ -25,7 +26,9 @@ const QUEUE_EVENTS = [
   "QueueMemberAdded", "QueueMemberRemoved", "QueueMemberStatus", "QueueMemberPause",
   "QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon",
 ];
-const GATEWAY_EVENTS = ["GatewayEventsLost", "GatewayAMIDown", "GatewayAMIUp", "OriginateResponse"];
+const GATEWAY_EVENTS = [
+  "GatewayEventsLost", "GatewayAMIDown", "GatewayAMIUp", "GatewayStreamClosed", "OriginateResponse",
+];
 const EVENTS = [...CHANNEL_EVENTS, ...QUEUE_EVENTS, ...GATEWAY_EVENTS];
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 10000;
@@ -38,6 +41,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   credentials: null, // {username, secret}: in memory only, to log in again after a restart
   stream: null,
+  lastId: null, // the id of the last event received: where a new stream of this session goes on
   pending: null, // events received while a seed runs; null when they apply at once
   seedAgain: false,
   recovering: false,
@@ -77,11 +81,13 @@ async function logIn({ username, secret }) {
 
 // --- the stream -----------------------------------------------------------------
 
-/** Opens {prefix}/events; resolves once it is open, rejects if refused first. */
-function openStream() {
+/** Opens {prefix}/events (after `cursor`, when given); resolves once it is
+ * open, rejects if it fails before. */
+function openStream(cursor) {
   closeStream();
   const url = new URL("events", BASE);
   url.searchParams.set("events", EVENTS.join(","));
+  if (cursor !== null) url.searchParams.set("lastEventId", cursor);
   const stream = new EventSource(url);
   state.stream = stream;
   for (const name of EVENTS) stream.addEventListener(name, received);
@@ -94,15 +100,26 @@ function openStream() {
     });
     stream.addEventListener("error", () => {
       if (stream !== state.stream) return;
-      if (stream.readyState !== EventSource.CLOSED) {
-        showLink("reconnecting", "reconnecting…"); // the browser retries with Last-Event-ID
-      } else if (opened) {
-        recover(); // refused on reconnecting: the session is gone
+      if (!opened) {
+        closeStream();
+        reject(new Error("the event stream did not open"));
+      } else if (stream.readyState === EventSource.CLOSED) {
+        recover();
       } else {
-        reject(new Error("the event stream was refused"));
+        showLink("reconnecting", "reconnecting…");
+        checkSession(stream);
       }
     });
   });
+}
+
+/** The stream dropped and the browser will reconnect with Last-Event-ID in
+ * `retry` ms: right while the session lives. A gateway that restarted knows
+ * it no more and would refuse the stream with a 401 whose Basic challenge
+ * stalls EventSource (a browser would ask for a password), so look first. */
+async function checkSession(stream) {
+  const alive = await send({ Action: "Ping" }).then(succeeded, () => false);
+  if (!alive && stream === state.stream) recover();
 }
 
 function closeStream() {
@@ -112,15 +129,21 @@ function closeStream() {
 
 function received(message) {
   const event = JSON.parse(message.data);
+  if (message.lastEventId) state.lastId = message.lastEventId;
   if (state.pending !== null) state.pending.push(event);
   else apply(event);
 }
 
-/** Stream first (its events wait), then the snapshot, then what waited. */
-async function connect() {
+/** A stream after `cursor`, which brings everything since; without one, the
+ * stream first (its events wait), then the snapshot, then what waited. */
+async function connect(cursor) {
+  if (cursor !== null) {
+    await openStream(cursor);
+    return;
+  }
   state.pending = [];
   try {
-    await openStream();
+    await openStream(null);
     await seedUntilStill();
   } finally {
     flush();
@@ -155,7 +178,8 @@ function flush() {
   for (const event of pending) apply(event);
 }
 
-/** Log in again if the session is gone, then a new stream and a new seed; retried with backoff. */
+/** Until live again, with backoff: the same session goes on after its last
+ * event; a session the gateway no longer knows logs in again and seeds. */
 async function recover() {
   if (state.recovering || state.credentials === null) return;
   state.recovering = true;
@@ -165,15 +189,16 @@ async function recover() {
   try {
     for (;;) {
       try {
-        const ping = await send({ Action: "Ping" });
-        if (!succeeded(ping)) {
+        const alive = succeeded(await send({ Action: "Ping" }));
+        if (!alive) {
           const problem = await logIn(state.credentials);
           if (problem !== null) {
             loggedOut(problem);
             return;
           }
+          state.lastId = null; // a cursor of the old session's gateway means nothing here
         }
-        await connect();
+        await connect(state.lastId);
         return;
       } catch (error) {
         showLink("offline", `offline: ${error.message}`);
@@ -220,6 +245,7 @@ function apply(event) {
   else if (QUEUE_EVENTS.includes(name)) queueEvent(event);
   else if (name === "GatewayEventsLost" || name === "GatewayAMIUp") reseed();
   else if (name === "GatewayAMIDown") showLink("reconnecting", "the PBX link is down");
+  else if (name === "GatewayStreamClosed" && event.Reason === "session") recover();
   else if (name === "OriginateResponse") originated(event);
 }
 
@@ -358,11 +384,12 @@ async function call(form) {
   const context = form.elements.context.value.trim();
   const channel = from.includes("/") ? from : `Local/${from}@${context}`;
   state.actions += 1;
+  report(`Calling ${to} from ${channel}…`); // its OriginateResponse may come before this answer
   const answer = await send({
     Action: "Originate", Channel: channel, Context: context, Exten: to, Priority: "1",
     Async: "true", ActionID: `dashboard-${state.actions}`,
   });
-  report(succeeded(answer) ? `Calling ${to} from ${channel}…` : `Call failed: ${text(answer.response?.Message)}`);
+  if (!succeeded(answer)) report(`Call failed: ${text(answer.response?.Message)}`);
 }
 
 function originated(event) {
@@ -536,7 +563,8 @@ async function loggedIn(credentials) {
   $("board").hidden = false;
   $("logout").hidden = false;
   $("channels-title").focus();
-  await Promise.all([connect(), probeHistory()]);
+  state.lastId = null;
+  await Promise.all([connect(null), probeHistory()]);
 }
 
 /** Runs a form's work with its submit button disabled, reporting what fails. */
