@@ -26,6 +26,7 @@ from aiohttp import web
 
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
+from gateway.simulator.channels import Channel
 from gateway.simulator.dialplan import Call, OriginateRequest
 from tests.support.browser import CHROMIUM, DevTools, Page, devtools
 from tests.support.harness import new_app, until, wait_ready
@@ -118,6 +119,17 @@ def call(simulator: Simulator, exten: str = "600", **fields: Any) -> Call:
     return started
 
 
+def bridge_event(name: str, chan: Channel) -> tuple[tuple[str, str], ...]:
+    return (
+        ("Event", name),
+        ("Privilege", "call,all"),
+        ("BridgeUniqueid", "5ea1c0de-0000-4000-8000-000000000001"),
+        ("BridgeType", "basic"),
+        ("Channel", chan.name),
+        ("Uniqueid", chan.uniqueid),
+    )
+
+
 def ids(*calls: Call) -> list[str]:
     return sorted(chan.uniqueid for one in calls for chan in (one.one, one.two))
 
@@ -171,6 +183,15 @@ async def test_a_call_shows_within_a_second_and_goes_with_its_hangup(
         assert await page.evaluate("document.querySelector('#channels img')") is None
         assert await page.evaluate("window.injected") is None
         assert await page.evaluate("document.getElementById('channel-count').textContent") == "2"
+
+        # The simulator bridges no calls: its two legs enter a bridge by hand.
+        links = cells("#channels tbody tr", 0, 5)
+        for chan in (first.one, first.two):
+            simulator.emit(bridge_event("BridgeEnter", chan))
+        one, two = first.one.name, first.two.name
+        await page.until_equal(links, sorted([[one, f"with {two}"], [two, f"with {one}"]]))
+        simulator.emit(bridge_event("BridgeLeave", first.one))
+        await page.until_equal(links, sorted([[one, ""], [two, "in a bridge"]]))
 
         simulator.pbx.hangup([first.two])
         await page.until_equal(ROWS, [], timeout=LIVE_BOUND)

@@ -45,8 +45,7 @@ const state = {
   pending: null, // events received while a seed runs; null when they apply at once
   seedAgain: false,
   recovering: false,
-  channels: new Map(), // Uniqueid -> {fields, row}
-  bridges: new Map(), // BridgeUniqueid -> Set of Uniqueid
+  channels: new Map(), // Uniqueid -> {fields, bridge, row}
   queues: new Map(), // Queue -> {params, summary, members: Map, callers: Map}
   actions: 0,
 };
@@ -227,14 +226,8 @@ async function seed() {
 function reconcileChannels(items) {
   const seen = new Set(items.map((item) => item.Uniqueid));
   for (const id of [...state.channels.keys()]) if (!seen.has(id)) removeChannel(id);
-  state.bridges.clear();
-  for (const item of items) {
-    upsertChannel(item);
-    const bridge = text(item.BridgeId);
-    if (bridge) bridgeMembers(bridge).add(item.Uniqueid);
-  }
-  for (const id of state.channels.keys()) showLinkOf(id);
-  countChannels();
+  for (const item of items) upsertChannel(item).bridge = text(item.BridgeId);
+  showBridges();
 }
 
 // --- channels -------------------------------------------------------------------
@@ -253,9 +246,9 @@ function channelEvent(event) {
   const id = text(event.Uniqueid);
   switch (event.Event) {
     case "Hangup":
-      leaveBridges(id);
       removeChannel(id);
-      break;
+      showBridges();
+      return;
     case "DialBegin":
       if (state.channels.has(id)) setLink(id, `dialling ${text(event.DestChannel)}`);
       setLink(text(event.DestUniqueid), event.Channel ? `called by ${text(event.Channel)}` : "");
@@ -264,25 +257,23 @@ function channelEvent(event) {
       if (state.channels.has(id)) setLink(id, `dial: ${text(event.DialStatus).toLowerCase()}`);
       return;
     case "BridgeEnter":
-      bridgeMembers(text(event.BridgeUniqueid)).add(id);
-      showBridge(text(event.BridgeUniqueid));
-      return;
     case "BridgeLeave":
-      leaveBridges(id);
+      if (!state.channels.has(id)) return;
+      state.channels.get(id).bridge = event.Event === "BridgeEnter" ? text(event.BridgeUniqueid) : "";
       setLink(id, "");
+      showBridges();
       return;
     default: // Newchannel, Newstate, NewCallerid, NewConnectedLine
-      upsertChannel(event);
+      if (id) upsertChannel(event);
   }
-  countChannels();
 }
 
+/** The row of `fields.Uniqueid`, made if new, with these fields shown. */
 function upsertChannel(fields) {
   const id = text(fields.Uniqueid);
-  if (!id) return;
   let channel = state.channels.get(id);
   if (channel === undefined) {
-    channel = { fields: {}, link: "", row: channelRow(id) };
+    channel = { fields: {}, bridge: "", row: channelRow(id) };
     state.channels.set(id, channel);
     $("channels").tBodies[0].append(channel.row);
     countChannels();
@@ -297,6 +288,7 @@ function upsertChannel(fields) {
   cells[4].textContent = text(f.Exten) ? `${text(f.Exten)}@${text(f.Context)}` : "";
   channel.row.dataset.state = text(f.ChannelStateDesc);
   cells[6].firstChild.setAttribute("aria-label", `Hang up ${text(f.Channel)}`);
+  return channel;
 }
 
 function party(name, number) {
@@ -334,37 +326,17 @@ function countChannels() {
 
 function setLink(id, link) {
   const channel = state.channels.get(id);
-  if (channel === undefined) return;
-  channel.link = link;
-  channel.row.cells[5].textContent = link;
+  if (channel !== undefined) channel.row.cells[5].textContent = link;
 }
 
-function bridgeMembers(bridge) {
-  if (!state.bridges.has(bridge)) state.bridges.set(bridge, new Set());
-  return state.bridges.get(bridge);
-}
-
-function leaveBridges(id) {
-  for (const [bridge, members] of state.bridges) {
-    if (members.delete(id)) {
-      if (members.size === 0) state.bridges.delete(bridge);
-      else showBridge(bridge);
-    }
-  }
-}
-
-function showBridge(bridge) {
-  for (const id of bridgeMembers(bridge)) showLinkOf(id);
-}
-
-/** "with X" for a channel in a bridge, from the bridge's other members. */
-function showLinkOf(id) {
-  for (const members of state.bridges.values()) {
-    if (!members.has(id)) continue;
-    const others = [...members].filter((other) => other !== id);
-    const names = others.map((other) => text(state.channels.get(other)?.fields.Channel));
-    setLink(id, names.length ? `with ${names.filter(Boolean).join(", ")}` : "in a bridge");
-    return;
+/** "with X" for every channel in a bridge, from the bridge's other channels. */
+function showBridges() {
+  const channels = [...state.channels.values()];
+  for (const channel of channels) {
+    if (!channel.bridge) continue;
+    const peers = channels.filter((other) => other !== channel && other.bridge === channel.bridge);
+    const names = peers.map((peer) => text(peer.fields.Channel));
+    channel.row.cells[5].textContent = names.length ? `with ${names.join(", ")}` : "in a bridge";
   }
 }
 
@@ -545,7 +517,6 @@ function loggedOut(problem) {
   closeStream();
   state.credentials = null;
   for (const id of [...state.channels.keys()]) removeChannel(id);
-  state.bridges.clear();
   state.queues.clear();
   showQueues();
   $("board").hidden = true;
