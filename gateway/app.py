@@ -48,6 +48,7 @@ from gateway.push.fanout import Fanout
 from gateway.push.metrics import PushCollector, delivery_histogram
 from gateway.push.routes import install_push
 from gateway.push.sse import SseRoute
+from gateway.push.ws import WsRoute
 from gateway.tasks import cancel_and_wait
 
 REAP_INTERVAL: Final = 1.0
@@ -280,6 +281,29 @@ async def readyz(request: web.Request) -> web.Response:
     return web.Response(status=503, text=f"AMI not connected: {gateway.ami.last_error}\n")
 
 
+def _install_push(app: web.Application, gateway: Gateway, cors: CorsPolicy) -> None:
+    """``{prefix}/events`` and ``{prefix}/ws`` (``[push] enabled``)."""
+    max_query = gateway.config.limits.max_query
+    sse = SseRoute(
+        fanout=gateway.push,
+        callers=gateway.callers,
+        sessions=gateway.sessions,
+        log=gateway.log,
+        max_query=max_query,
+    )
+    ws = WsRoute(
+        fanout=gateway.push,
+        callers=gateway.callers,
+        sessions=gateway.sessions,
+        dispatcher=gateway.dispatcher,
+        log=gateway.log,
+        metrics=gateway.metrics,
+        cors=cors,
+        max_query=max_query,
+    )
+    install_push(app, gateway.config.http.prefix, sse, ws)
+
+
 def create_app(config: Config) -> web.Application:
     gateway = build_gateway(config)
     app = web.Application(
@@ -320,20 +344,14 @@ def create_app(config: Config) -> web.Application:
         gateway.metrics,
         gateway.send_budget,
     )
-    install_cors(app, CorsPolicy.of(http.cors_origins, http.cors_credentials, http.cors_max_age))
+    cors = CorsPolicy.of(http.cors_origins, http.cors_credentials, http.cors_max_age)
+    install_cors(app, cors)
     app[AJAM] = handler
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view(gateway.metrics))
     if config.push.enabled:
-        sse = SseRoute(
-            fanout=gateway.push,
-            callers=gateway.callers,
-            sessions=gateway.sessions,
-            log=gateway.log,
-            max_query=config.limits.max_query,
-        )
-        install_push(app, http.prefix, sse)
+        _install_push(app, gateway, cors)
     # The canonical AJAM paths as plain routes: a dict lookup instead of the
     # catch-all's regex for nearly every request (fanout profile in bench/).
     # Case variants and trailing slashes still reach the same handler below.

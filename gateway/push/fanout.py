@@ -10,8 +10,9 @@ them in one ``transport.write``.  No stream has a task that wakes per event:
 one event to N streams is N decisions and N writes, not N task switches and
 N renders.
 
-Memory stays bounded.  A stream whose transport holds more than
-``buffer_bytes`` unread, or that would overrun the global send budget
+Memory stays bounded.  A stream's socket gets a kernel send buffer of
+``buffer_bytes``; a stream whose transport holds more than ``buffer_bytes``
+unread besides, or that would overrun the global send budget
 (``gateway.core.sendbudget``) while it already has bytes queued, stops being
 written (``LAGGING``); the fan-out's tick resumes it from its cursor once
 the client has read it down to a quarter of the bound.  A stream whose
@@ -22,6 +23,7 @@ the heartbeats and ends streams whose connection is gone.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -41,11 +43,15 @@ PUMP_EVENTS: Final = 10_000
 """Events one look at the log scans for a stream: a stream catching up on a
 long backlog yields the loop between slices of this size."""
 TICK: Final = 0.1
-"""Seconds between the fan-out's housekeeping passes: a lagging stream is
-resumed within this of being read down."""
-REAP_EVERY: Final = 10
-"""Ticks between passes over every stream for connections that are gone
-(a second: cheap, a flag per stream)."""
+"""Seconds between the fan-out's housekeeping passes."""
+LAG_TICK: Final = 0.02
+"""Seconds between them while a stream lags or a reply waits for its client:
+a stream is resumed within this of being read down, so a client that
+catches up reads ~``buffer_bytes`` x 3 (its socket's kernel buffer counts
+double) every 20 ms, tens of MB/s with the default bound."""
+REAP_EVERY: Final = 1.0
+"""Seconds between passes over every stream for connections that are gone
+(cheap: a flag per stream)."""
 RESUME_SHARE: Final = 4
 """A lagging stream resumes once its transport holds under a quarter of its bound."""
 
@@ -105,7 +111,7 @@ class Fanout:
         self._by_address: Counter[str] = Counter()
         self._draining = False
         self._next_heartbeat = clock() + settings.heartbeat
-        self._ticks = 0
+        self._next_reap = clock() + REAP_EVERY
         self.counts = PushCounts()
         sessions.on_remove(self._session_ended)
 
@@ -144,6 +150,12 @@ class Fanout:
 
     def open(self, stream: Stream) -> None:
         """Count a stream in (``PENDING``): it holds its session meanwhile."""
+        sock = stream.transport.get_extra_info("socket")
+        if sock is not None:
+            # The kernel's send buffer is the stream's too: unbounded, it grew
+            # to megabytes for a client that reads nothing (Linux autotunes
+            # it up to tcp_wmem), before the transport held a byte.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.settings.buffer_bytes)
         self._streams[stream] = None
         self._by_session.setdefault(stream.session.key, []).append(stream)
         self._by_address[stream.address] += 1
@@ -185,6 +197,7 @@ class Fanout:
         self._budget.adjust(-stream.queued)
         stream.queued = 0
         self.counts.kinds[stream.kind].closed[reason] += 1
+        self._drained(stream)
         if not stream.done.done():
             stream.done.set_result(reason)
 
@@ -230,6 +243,27 @@ class Fanout:
         self._write(stream, stream.frame([data]))
         self._settle(stream)
         return stream.queued <= self.settings.buffer_bytes
+
+    async def drained(self, stream: Stream) -> None:
+        """Until the stream's transport holds under a quarter of its bound, or it ended."""
+        if stream.state is StreamState.CLOSED or stream.queued <= self._low():
+            return
+        waiter = stream.drain_waiter
+        if waiter is None:
+            waiter = stream.drain_waiter = asyncio.get_running_loop().create_future()
+        await waiter
+
+    def _waiting(self) -> bool:
+        """A handler waits for a stream's client to read (``drained``)."""
+        return any(stream.drain_waiter is not None for stream in self._backed)
+
+    def _low(self) -> int:
+        return self.settings.buffer_bytes // RESUME_SHARE
+
+    def _drained(self, stream: Stream) -> None:
+        waiter, stream.drain_waiter = stream.drain_waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _write(self, stream: Stream, data: bytes) -> None:
         stream.transport.write(data)
@@ -293,12 +327,14 @@ class Fanout:
         """Resume drained streams, abort stuck ones, heartbeats, reap the gone."""
         now = self._clock()
         settings = self.settings
+        low = self._low()
         for stream in list(self._backed):
             self._settle(stream)
             stuck = stream.stuck_since
             if stuck is not None and now - stuck >= settings.write_timeout:
                 self.end(stream, CloseReason.WRITE_TIMEOUT)
-        low = settings.buffer_bytes // RESUME_SHARE
+            elif stream.queued <= low:
+                self._drained(stream)
         for stream in list(self._lagging):
             if stream.queued <= low:
                 del self._lagging[stream]
@@ -309,8 +345,8 @@ class Fanout:
             self._next_heartbeat = now + settings.heartbeat
             for stream in list(self._live):
                 self.send(stream, stream.shape.heartbeat)
-        self._ticks += 1
-        if self._ticks % REAP_EVERY == 0:
+        if now >= self._next_reap:
+            self._next_reap = now + REAP_EVERY
             for stream in [s for s in self._streams if s.transport.is_closing()]:
                 self.end(stream, CloseReason.CLIENT)
 
@@ -319,7 +355,7 @@ class Fanout:
         batches.subscribe(self.deliver)
         try:
             while True:
-                await asyncio.sleep(TICK)
+                await asyncio.sleep(LAG_TICK if self._lagging or self._waiting() else TICK)
                 self.tick()
         finally:
             batches.unsubscribe(self.deliver)

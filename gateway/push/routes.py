@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.push.sse import SseRoute
+from gateway.push.ws import WsRoute
 
 
 async def get_only(request: web.Request) -> web.Response:
@@ -12,8 +13,9 @@ async def get_only(request: web.Request) -> web.Response:
     return web.Response(status=405, headers={"Allow": "GET"}, text="Method Not Allowed\n")
 
 
-def install_push(app: web.Application, prefix: str, sse: SseRoute) -> None:
+def install_push(app: web.Application, prefix: str, sse: SseRoute, ws: WsRoute) -> None:
     """Before the AJAM catch-all route."""
-    resource = app.router.add_resource(f"{prefix}/events")
-    resource.add_route("GET", sse.handle, expect_handler=None)
-    resource.add_route("*", get_only)
+    for path, handler in ((f"{prefix}/events", sse.handle), (f"{prefix}/ws", ws.handle)):
+        resource = app.router.add_resource(path)
+        resource.add_route("GET", handler)
+        resource.add_route("*", get_only)

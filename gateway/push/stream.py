@@ -84,6 +84,7 @@ class Stream:
         "chunked",
         "cursor",
         "done",
+        "drain_waiter",
         "kind",
         "names",
         "on_end",
@@ -134,6 +135,9 @@ class Stream:
         self.owned = False
         """The session was opened for this stream and ends with it."""
         self.done: asyncio.Future[CloseReason] = asyncio.get_running_loop().create_future()
+        self.drain_waiter: asyncio.Future[None] | None = None
+        """Someone waits for its transport to be read down (a WebSocket's
+        next frame, after a reply the client did not read)."""
 
     def __repr__(self) -> str:
         return (

@@ -10,34 +10,9 @@ from aiohttp import ClientSession
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
 from tests.push.conftest import Serve
+from tests.push.helpers import EVENTS, ajam, cookie, login, tick
 from tests.support.harness import basic, until
 from tests.support.sseclient import SseClient
-
-EVENTS = "/asterisk/events"
-
-
-def tick(name: str, privilege: str = "user,all", **extra: str) -> list[tuple[str, str]]:
-    return [("Event", "UserEvent"), ("Privilege", privilege), ("UserEvent", name), *extra.items()]
-
-
-async def login(base: str, user: str = "admin") -> str:
-    async with ClientSession() as http:
-        url = f"{base}/asterisk/json?action=login&username={user}&secret={user}-secret"
-        async with http.get(url) as response:
-            return str((await response.json())["session"])
-
-
-async def get_json(base: str, session: str, query: str) -> dict[str, object]:
-    async with ClientSession() as http:
-        url = f"{base}/asterisk/json?{query}&mansession_id={session}"
-        async with http.get(url) as response:
-            data = await response.json()
-            assert isinstance(data, dict)
-            return data
-
-
-def cookie(session: str) -> dict[str, str]:
-    return {"Cookie": f'mansession_id="{session}"'}
 
 
 async def test_each_event_is_one_message_with_its_seq_name_and_json_object(
@@ -72,7 +47,7 @@ async def test_each_event_is_one_message_with_its_seq_name_and_json_object(
     }
     # data is exactly the /json event object: the same bytes a poll gets
     assert two.json["Text"] == "a\rb\x00c"  # JSON escapes them: one line on the wire
-    polled = await get_json(base, session, "action=waitevent&timeout=1")
+    polled = await ajam(base, session, "action=waitevent&timeout=1")
     events = polled["events"]
     assert isinstance(events, list)
     assert [e for e in events if e.get("UserEvent") == "One"] == [one.json]

@@ -3,8 +3,9 @@ test and the bytes the gateway writes.
 
 ``SseClient.open`` sends one GET and reads the response head; ``next()``
 returns the next SSE message (comments included, as ``Message.comment``),
-de-chunking the body when it is chunked.  ``paused`` connections (a client
-that does not read) are made with a tiny receive buffer.
+de-chunking the body when it is chunked.  With ``rcvbuf`` the connection
+has that receive buffer and reads nothing until ``read_head()``: a client
+that does not read.
 """
 
 from __future__ import annotations
@@ -69,9 +70,12 @@ class SseClient:
         client = cls(reader, writer)
         if rcvbuf is None:
             await client.read_head()
+        else:  # a client that reads nothing until told
+            writer.transport.pause_reading()  # type: ignore[attr-defined]
         return client
 
     async def read_head(self) -> Head:
+        self.writer.transport.resume_reading()  # type: ignore[attr-defined]
         raw = await self.reader.readuntil(b"\r\n\r\n")
         status_line, *header_lines = raw.decode("latin-1").split("\r\n")
         headers = {}
