@@ -76,6 +76,8 @@ class Fanout:
     sessions: int
     rate: float
     seconds: float
+    kind: str = "poll"
+    """How sessions get events: ``poll`` (waitevent), ``sse`` or ``ws`` (push streams)."""
 
 
 async def _logged_in(pool: list[Worker]) -> int:
@@ -97,10 +99,10 @@ async def _results(pool: list[Worker]) -> list[Result]:
 
 
 async def fanout(options: Options, run: Fanout) -> Result:
-    name = f"fanout-{run.sessions}x{run.rate:g}"
+    name = f"fanout-{run.kind}-{run.sessions}x{run.rate:g}"
     async with (
         gateway(options, name) as (gw, ami),
-        workers(gw.target, run.sessions, FANOUT_POLL_TIMEOUT, options) as pool,
+        workers(gw.target, run.sessions, FANOUT_POLL_TIMEOUT, options, run.kind) as pool,
     ):
         await _logged_in(pool)
         await _sync(pool, ami)
@@ -125,7 +127,8 @@ def _fanout_line(
     delivered = _sum(parts, "delivered")
     expected = emitted * run.sessions
     return {
-        "scenario": "fanout",
+        "scenario": "fanout" if run.kind == "poll" else "push",
+        "kind": run.kind,
         "sessions": run.sessions,
         "rate": run.rate,
         "seconds": run.seconds,

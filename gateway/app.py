@@ -92,6 +92,8 @@ class Gateway:
 GATEWAY: Final = web.AppKey("gateway", Gateway)
 AJAM: Final = web.AppKey("ajam", AjamHandler)
 """The AJAM handler, whose size limits a SIGHUP reload replaces."""
+PUSH_ROUTES: Final = web.AppKey("push_routes", tuple[SseRoute, WsRoute])
+"""The push routes (when ``[push] enabled``), whose ``max_query`` a reload replaces."""
 
 
 async def _learn_actions(accounts: Accounts, client: AmiClient) -> None:
@@ -304,6 +306,7 @@ def _install_push(app: web.Application, gateway: Gateway, cors: CorsPolicy) -> N
         max_query=max_query,
     )
     install_push(app, gateway.config.http.prefix, sse, ws)
+    app[PUSH_ROUTES] = (sse, ws)
 
 
 def create_app(config: Config) -> web.Application:

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from gateway.access.identity import Identity
 from gateway.access.rights import address_allowed
-from gateway.app import AJAM, GATEWAY, Gateway
+from gateway.app import AJAM, GATEWAY, PUSH_ROUTES, Gateway
 from gateway.config import Config
 from gateway.core.sessions import Session
 
@@ -101,6 +101,8 @@ def _apply_limits(app: web.Application, config: Config) -> None:
     )
     gateway.send_budget.limit = limits.queued_bytes
     gateway.push.configure(config.push)
+    for route in app.get(PUSH_ROUTES, ()):
+        route.max_query = limits.max_query
     handler = app[AJAM]
     handler.settings = dataclasses.replace(
         handler.settings,

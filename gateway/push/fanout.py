@@ -37,7 +37,7 @@ from gateway.core.sessions import Session, SessionStore
 from gateway.errors import StreamsUnavailable, TooManyStreams
 from gateway.push.frames import lost_notice
 from gateway.push.settings import PushSettings
-from gateway.push.stream import CloseReason, Stream, StreamKind, StreamState
+from gateway.push.stream import CloseReason, Stream, StreamKind, StreamState, View
 
 PUMP_EVENTS: Final = 10_000
 """Events one look at the log scans for a stream: a stream catching up on a
@@ -54,6 +54,17 @@ REAP_EVERY: Final = 1.0
 (cheap: a flag per stream)."""
 RESUME_SHARE: Final = 4
 """A lagging stream resumes once its transport holds under a quarter of its bound."""
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """What one look at the log found for a stream (or for every stream of its view)."""
+
+    lost: int
+    data: bytes
+    """The one write: notices and events in the stream's shape; empty for none."""
+    events: int
+    cursor: int
 
 
 @dataclass(slots=True)
@@ -112,6 +123,8 @@ class Fanout:
         self._draining = False
         self._next_heartbeat = clock() + settings.heartbeat
         self._next_reap = clock() + REAP_EVERY
+        self._mark = log.last_seq
+        """The log's end when the last pass began: streams at it are in step."""
         self.counts = PushCounts()
         sessions.on_remove(self._session_ended)
 
@@ -229,9 +242,30 @@ class Fanout:
     # --- writing -------------------------------------------------------------
 
     def deliver(self, batch: list[StoredEvent]) -> None:
-        """One batch of new events (an ``EventBatches`` consumer)."""
+        """One batch of new events (an ``EventBatches`` consumer).
+
+        Streams in step (their cursor where the last pass left the log) whose
+        sessions have the same rules see the same events: the first one's
+        look (``Session.pending``, the shapes, the one write's bytes) serves
+        them all, unless an event of the batch is for one session only.
+        """
+        log = self._log
+        mark, self._mark = self._mark, log.last_seq
+        fresh = log.since(mark)[1] if mark < log.last_seq else []
+        views: dict[View, Look] | None = {}
+        if any(event.owner is not None for event in fresh):
+            views = None  # an OriginateResponse: each session decides alone
         for stream in list(self._live):
-            self._pump(stream)
+            view = stream.view() if views is not None and stream.cursor == mark else None
+            if view is None or stream.transport.is_closing():
+                self._pump(stream)
+                continue
+            assert views is not None
+            look = views.get(view)
+            if look is None:
+                look = views[view] = self._look(stream)
+            if self._put(stream, look):
+                self._pump(stream)  # caught up already, unless the look was cut
         if batch and self._live:
             self._on_delivery(time.monotonic() - batch[0].received)
 
@@ -275,26 +309,38 @@ class Fanout:
         if stream.transport.is_closing():
             self.end(stream, CloseReason.CLIENT)
             return
-        log, session = self._log, stream.session
-        bound = self.settings.buffer_bytes
+        log = self._log
         while stream.cursor < log.last_seq:
-            lost, events, cursor = session.pending(log, PUMP_EVENTS, stream.cursor, bound)
-            parts = [stream.shape.notice(lost_notice(lost))] if lost else []
-            shape = stream.shape.event
-            parts += [shape(e) for e in events if stream.wants_name(e)]
-            if parts:
-                data = stream.frame(parts)
-                queued = stream.queued
-                if queued and (queued + len(data) > bound or self._budget.room() < len(data)):
-                    self._lag(stream)  # the cursor stays: these go out once it drains
-                    return
-                self._write(stream, data)
-                self.counts.lost += lost
-                self.counts.kinds[stream.kind].events += len(parts) - (1 if lost else 0)
-            stream.cursor = cursor
-            if self._settle(stream) > bound:
-                self._lag(stream)
+            if not self._put(stream, self._look(stream)):
                 return
+
+    def _look(self, stream: Stream) -> Look:
+        """What is new for the stream past its cursor, by its session's rules."""
+        log, bound = self._log, self.settings.buffer_bytes
+        lost, events, cursor = stream.session.pending(log, PUMP_EVENTS, stream.cursor, bound)
+        parts = [stream.shape.notice(lost_notice(lost))] if lost else []
+        shape = stream.shape.event
+        parts += [shape(e) for e in events if stream.wants_name(e)]
+        count = len(parts) - (1 if lost else 0)
+        return Look(lost, stream.frame(parts) if parts else b"", count, cursor)
+
+    def _put(self, stream: Stream, look: Look) -> bool:
+        """Write a look to the stream; False when it must stop (lagging)."""
+        data = look.data
+        bound = self.settings.buffer_bytes
+        if data:
+            queued = stream.queued
+            if queued and (queued + len(data) > bound or self._budget.room() < len(data)):
+                self._lag(stream)  # the cursor stays: these go out once it drains
+                return False
+            self._write(stream, data)
+            self.counts.lost += look.lost
+            self.counts.kinds[stream.kind].events += look.events
+        stream.cursor = look.cursor
+        if self._settle(stream) > bound:
+            self._lag(stream)
+            return False
+        return True
 
     def _settle(self, stream: Stream) -> int:
         """Count what the stream's transport holds now in the send budget; note

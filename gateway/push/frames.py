@@ -17,7 +17,6 @@ another.  The gateway's own notices (``GatewayEventsLost``,
 
 from __future__ import annotations
 
-import json
 import re
 import struct
 from typing import Final
@@ -107,12 +106,6 @@ def ws_frame(payload: bytes, opcode: int = TEXT) -> bytes:
     else:
         head = struct.pack("!BBQ", first, 127, size)
     return head + payload
-
-
-def ws_json(value: object) -> bytes:
-    """A text frame holding ``value`` as compact JSON."""
-    data = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-    return ws_frame(data)
 
 
 def _event_type(message: Message) -> bytes:

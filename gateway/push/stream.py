@@ -76,6 +76,12 @@ SHAPES: Final = {
 }
 
 
+View = tuple[int, int, int, int, frozenset[str] | None, StreamKind, bool]
+"""What decides the bytes a stream gets from a slice of the log, besides the
+owner of an event: its user's read classes and eventfilter ceiling, its
+session's event mask and own filter, its event names, its kind and framing."""
+
+
 class Stream:
     """One open stream.  Its fields are the fan-out's to change."""
 
@@ -148,6 +154,22 @@ class Stream:
         """One write of ``parts``: one HTTP chunk for a chunked SSE response."""
         data = parts[0] if len(parts) == 1 else b"".join(parts)
         return frames.chunk(data) if self.chunked else data
+
+    def view(self) -> View | None:
+        """Streams of one view get the same bytes for the same slice (``Fanout.deliver``)."""
+        session = self.session
+        identity = session.identity
+        if identity is None:
+            return None
+        return (
+            identity.read,
+            id(identity.event_filter),
+            session.send_events,
+            id(session.event_filter),
+            self.names,
+            self.kind,
+            self.chunked,
+        )
 
     def wants_name(self, event: StoredEvent) -> bool:
         names = self.names

@@ -52,7 +52,7 @@ async def test_actions_are_answered_in_order_with_their_action_ids(
             "Message": "Authentication accepted",
         }
         assert len(logged["session"]) == 32
-        frames = [
+        frames: list[dict[str, Any]] = [
             {"Action": "Ping", "ActionID": "1"},
             {"Action": "Command", "Command": "core show version", "ActionID": "2"},
             {"Action": "Ping", "ActionID": "3"},

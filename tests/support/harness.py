@@ -10,7 +10,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -133,8 +133,19 @@ async def scrape(client: Client) -> Samples:
     """``GET /metrics``, parsed: (sample name, labels) → value."""
     response = await client.get("/metrics")
     assert response.status == 200
+    return parse_samples(await response.text())
+
+
+async def scrape_url(base: str) -> Samples:
+    """``scrape`` of a served gateway (``served``'s base URL)."""
+    async with ClientSession() as http, http.get(f"{base}/metrics") as response:
+        assert response.status == 200
+        return parse_samples(await response.text())
+
+
+def parse_samples(text: str) -> Samples:
     samples: Samples = {}
-    for family in text_string_to_metric_families(await response.text()):
+    for family in text_string_to_metric_families(text):
         for sample in family.samples:
             samples[sample.name, frozenset(sample.labels.items())] = sample.value
     return samples

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import socket
+import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,14 @@ class Head:
     headers: dict[str, str]
 
 
+def _unverified() -> ssl.SSLContext:
+    """The test nginx's self-signed certificate."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 class SseClient:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
@@ -57,13 +66,17 @@ class SseClient:
         version: str = "1.1",
         rcvbuf: int | None = None,
     ) -> SseClient:
-        host, port = base.removeprefix("http://").split(":")
+        scheme, _, address = base.partition("://")
+        host, port = address.split(":")
         sock = socket.socket()
         if rcvbuf is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         sock.setblocking(False)
         await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
-        reader, writer = await asyncio.open_connection(sock=sock, limit=1 << 22)
+        tls = _unverified() if scheme == "https" else None
+        reader, writer = await asyncio.open_connection(
+            sock=sock, limit=1 << 22, ssl=tls, server_hostname=host if tls else None
+        )
         lines = [f"GET {path} HTTP/{version}", f"Host: {host}:{port}"]
         lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
@@ -155,5 +168,5 @@ class SseClient:
 
     async def close(self) -> None:
         self.writer.close()
-        with contextlib.suppress(ConnectionError):
+        with contextlib.suppress(ConnectionError, ssl.SSLError):  # data after our close_notify
             await self.writer.wait_closed()
