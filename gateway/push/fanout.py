@@ -37,7 +37,14 @@ from gateway.core.sessions import Session, SessionStore
 from gateway.errors import StreamsUnavailable, TooManyStreams
 from gateway.push.frames import lost_notice
 from gateway.push.settings import PushSettings
-from gateway.push.stream import CloseReason, Stream, StreamKind, StreamState, View
+from gateway.push.stream import (
+    CloseReason,
+    KindCounts,
+    Stream,
+    StreamKind,
+    StreamState,
+    View,
+)
 
 PUMP_EVENTS: Final = 10_000
 """Events one look at the log scans for a stream: a stream catching up on a
@@ -65,18 +72,6 @@ class Look:
     """The one write: notices and events in the stream's shape; empty for none."""
     events: int
     cursor: int
-
-
-@dataclass(slots=True)
-class KindCounts:
-    """Counters of one kind of stream (read by ``gateway.push.metrics``)."""
-
-    opened: int = 0
-    events: int = 0
-    """Events written (one per stream that got it)."""
-    bytes: int = 0
-    """Bytes written: events, notices, heartbeats and replies."""
-    closed: Counter[CloseReason] = field(default_factory=Counter)
 
 
 @dataclass(slots=True)
@@ -173,7 +168,8 @@ class Fanout:
         self._by_session.setdefault(stream.session.key, []).append(stream)
         self._by_address[stream.address] += 1
         self._sessions.hold(stream.session)
-        self.counts.kinds[stream.kind].opened += 1
+        stream.tally = self.counts.kinds[stream.kind]
+        stream.tally.opened += 1
 
     def start(self, stream: Stream, cursor: int, opening: bytes = b"") -> None:
         """The stream's session is logged in: events after ``cursor`` from now
@@ -209,7 +205,7 @@ class Fanout:
         self._settle(stream)
         self._budget.adjust(-stream.queued)
         stream.queued = 0
-        self.counts.kinds[stream.kind].closed[reason] += 1
+        stream.tally.closed[reason] += 1
         self._drained(stream)
         if not stream.done.done():
             stream.done.set_result(reason)
@@ -264,8 +260,8 @@ class Fanout:
             look = views.get(view)
             if look is None:
                 look = views[view] = self._look(stream)
-            if self._put(stream, look):
-                self._pump(stream)  # caught up already, unless the look was cut
+            if self._put(stream, look) and stream.cursor < log.last_seq:
+                self._pump(stream)  # the look was cut: the rest alone
         if batch and self._live:
             self._on_delivery(time.monotonic() - batch[0].received)
 
@@ -302,7 +298,7 @@ class Fanout:
     def _write(self, stream: Stream, data: bytes) -> None:
         stream.transport.write(data)
         stream.written += len(data)
-        self.counts.kinds[stream.kind].bytes += len(data)
+        stream.tally.bytes += len(data)
 
     def _pump(self, stream: Stream) -> None:
         """Write what is new for a live stream, until it is caught up or full."""
@@ -335,7 +331,7 @@ class Fanout:
                 return False
             self._write(stream, data)
             self.counts.lost += look.lost
-            self.counts.kinds[stream.kind].events += look.events
+            stream.tally.events += look.events
         stream.cursor = look.cursor
         if self._settle(stream) > bound:
             self._lag(stream)

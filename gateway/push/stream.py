@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import enum
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from gateway.ami.message import Message
@@ -61,9 +62,10 @@ class CloseReason(enum.Enum):
     """A WebSocket was not logged in within ``[http] unauth_timeout``."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Shape:
-    """How one kind of stream writes an event, a notice and a heartbeat."""
+    """How one kind of stream writes an event, a notice and a heartbeat
+    (compared and hashed by identity: there is one per kind)."""
 
     event: Callable[[StoredEvent], bytes]
     notice: Callable[[Message], bytes]
@@ -76,7 +78,19 @@ SHAPES: Final = {
 }
 
 
-View = tuple[int, int, int, int, frozenset[str] | None, StreamKind, bool]
+@dataclass(slots=True)
+class KindCounts:
+    """Counters of one kind of stream (``Fanout.counts``, read by ``gateway.push.metrics``)."""
+
+    opened: int = 0
+    events: int = 0
+    """Events written (one per stream that got it)."""
+    bytes: int = 0
+    """Bytes written: events, notices, heartbeats and replies."""
+    closed: Counter[CloseReason] = field(default_factory=Counter)
+
+
+View = tuple[int, int, int, int, frozenset[str] | None, Shape, bool]
 """What decides the bytes a stream gets from a slice of the log, besides the
 owner of an event: its user's read classes and eventfilter ceiling, its
 session's event mask and own filter, its event names, its kind and framing."""
@@ -94,13 +108,13 @@ class Stream:
         "kind",
         "names",
         "on_end",
-        "owned",
         "queued",
         "sent",
         "session",
         "shape",
         "state",
         "stuck_since",
+        "tally",
         "transport",
         "written",
     )
@@ -138,8 +152,8 @@ class Stream:
         """Of those, the bytes the kernel had taken at the last look."""
         self.stuck_since: float | None = None
         """Since when the client has read nothing of what it was sent, if so."""
-        self.owned = False
-        """The session was opened for this stream and ends with it."""
+        self.tally = KindCounts()
+        """Its kind's counters (the fan-out's, from ``Fanout.open`` on)."""
         self.done: asyncio.Future[CloseReason] = asyncio.get_running_loop().create_future()
         self.drain_waiter: asyncio.Future[None] | None = None
         """Someone waits for its transport to be read down (a WebSocket's
@@ -167,7 +181,7 @@ class Stream:
             session.send_events,
             id(session.event_filter),
             self.names,
-            self.kind,
+            self.shape,  # (hashed by identity: an enum member hashes in Python)
             self.chunked,
         )
 
