@@ -24,12 +24,13 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from gateway.app import GATEWAY
+from gateway.app import GATEWAY, create_app
+from gateway.http.server import GatewayRunner
 from gateway.simulator import Simulator
 from gateway.simulator.channels import Channel
 from gateway.simulator.dialplan import Call, OriginateRequest
 from tests.support.browser import CHROMIUM, DevTools, Page, devtools
-from tests.support.harness import new_app, until, wait_ready
+from tests.support.harness import gateway_config, until, wait_ready
 from tests.support.historyapp import CALLS, history_section
 from tests.support.procs import free_port
 
@@ -63,17 +64,20 @@ class Gateway:
     port: int = field(default_factory=free_port)
     streams: list[StreamSeen] = field(default_factory=list)
     app: web.Application | None = None
-    runner: web.AppRunner | None = None
+    runner: GatewayRunner | None = None
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self) -> None:
-        app = new_app(self.simulator.port, **self.sections)
+        """The app as ``ajam-gateway`` runs it: its own runner, with the
+        connection deadlines and caps of ``[limits]``."""
+        config = gateway_config(self.simulator.port, **self.sections)
+        app = create_app(config)
         app.on_response_prepare.append(self._seen)
         self.app = app
-        self.runner = web.AppRunner(app)
+        self.runner = GatewayRunner(app, limits=config.limits, shutdown_timeout=1.0)
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", self.port, reuse_address=True).start()
         await wait_ready(app)
