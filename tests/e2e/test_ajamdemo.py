@@ -20,7 +20,7 @@ import pytest
 from gateway.simulator import Simulator
 from gateway.simulator.dialplan import Call, OriginateRequest
 from tests.support.browser import CHROMIUM, devtools
-from tests.support.harness import new_app, served
+from tests.support.livegateway import gateway
 
 DEMO = Path(__file__).parents[1] / "data" / "ajamdemo"
 STATUS = "document.getElementById('statusbar').textContent"
@@ -44,10 +44,12 @@ def names(*calls: Call) -> list[str]:
 async def test_the_ajam_demo_logs_in_and_shows_channels(
     simulator: Simulator, tmp_path: Path
 ) -> None:
-    app = new_app(simulator.port, http={"static_dir": str(DEMO)})
-    async with served(app) as base, devtools(tmp_path / "profile") as browser:
+    async with (
+        gateway(simulator, http={"static_dir": str(DEMO)}) as running,
+        devtools(tmp_path / "profile") as browser,
+    ):
         first = call(simulator)
-        page = await browser.open_page(f"{base}/asterisk/static/ajamdemo.html")
+        page = await browser.open_page(f"{running.base}/asterisk/static/ajamdemo.html")
         # Its ping answered "Response: Success", not Asterisk 1.4's "Pong".
         await page.until_equal(STATUS, "Please login...")
         # "caller" reads the call class only: astman.js, given a Cdr event

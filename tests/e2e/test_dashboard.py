@@ -1,8 +1,9 @@
 """The live-calls dashboard ({prefix}/static/dashboard/) in headless Chromium.
 
-The gateway runs in this process (a plain runner on a fixed port, so that a
-test can stop it and start a new one in its place) against the simulator,
-and serves the page from the package; Chromium is driven through the
+The gateway runs in this process under its production runner, on a fixed
+port so that a test can stop it and start a new one in its place
+(tests/support/livegateway.py), against the simulator, and serves the page
+from the package; Chromium is driven through the
 DevTools protocol (tests/support/browser.py) as a user would: typing into
 the login form, pressing buttons, and reading the channel rows
 (``tr[data-uniqueid]``) from the DOM.  Every ``{prefix}/events`` request the
@@ -12,27 +13,23 @@ a test can cut a stream from the server side and see how the page came back.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
-from gateway.app import GATEWAY, create_app
-from gateway.http.server import GatewayRunner
+from gateway.app import GATEWAY
 from gateway.simulator import Simulator
 from gateway.simulator.channels import Channel
 from gateway.simulator.dialplan import Call, OriginateRequest
 from tests.support.browser import CHROMIUM, DevTools, Page, devtools
-from tests.support.harness import gateway_config, until, wait_ready
+from tests.support.harness import until
 from tests.support.historyapp import CALLS, history_section
-from tests.support.procs import free_port
+from tests.support.livegateway import Gateway, gateway
 
 ROWS = (
     "Array.from(document.querySelectorAll('#channels tr[data-uniqueid]'),"
@@ -44,68 +41,6 @@ LIVE_BOUND = 1.0
 """Issue 14: a call started in the PBX shows on the page within a second."""
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium package")
-
-
-@dataclass
-class StreamSeen:
-    """One ``{prefix}/events`` request, as the gateway answered it."""
-
-    last_event_id: str | None
-    status: int
-    transport: asyncio.Transport | None
-
-
-@dataclass
-class Gateway:
-    """The gateway on a fixed port; ``restart`` puts a new instance there."""
-
-    simulator: Simulator
-    sections: Mapping[str, Any]
-    port: int = field(default_factory=free_port)
-    streams: list[StreamSeen] = field(default_factory=list)
-    app: web.Application | None = None
-    runner: GatewayRunner | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        """The app as ``ajam-gateway`` runs it: its own runner, with the
-        connection deadlines and caps of ``[limits]``."""
-        config = gateway_config(self.simulator.port, **self.sections)
-        app = create_app(config)
-        app.on_response_prepare.append(self._seen)
-        self.app = app
-        self.runner = GatewayRunner(app, limits=config.limits, shutdown_timeout=1.0)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port, reuse_address=True).start()
-        await wait_ready(app)
-
-    async def stop(self) -> None:
-        if self.runner is not None:
-            await self.runner.cleanup()
-        self.runner = self.app = None
-
-    async def _seen(self, request: web.Request, response: web.StreamResponse) -> None:
-        if request.path.endswith("/events"):
-            transport = request.transport
-            assert transport is None or isinstance(transport, asyncio.Transport)
-            seen = StreamSeen(request.headers.get("Last-Event-ID"), response.status, transport)
-            self.streams.append(seen)
-
-    def live_streams(self) -> list[StreamSeen]:
-        return [s for s in self.streams if s.status == 200 and s.transport is not None]
-
-
-@contextlib.asynccontextmanager
-async def gateway(simulator: Simulator, **sections: Any) -> AsyncIterator[Gateway]:
-    running = Gateway(simulator, sections)
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.stop()
 
 
 def cells(rows: str, *columns: int) -> str:
