@@ -155,7 +155,7 @@ async def run(args: argparse.Namespace, out: Any) -> None:
         for count, rate in plan.push:
             for _ in range(args.rounds):  # each kind in turn: the machine's load hits all alike
                 for kind in plan.push_kinds:
-                    run_ = Fanout(count, rate, plan.fanout_seconds, kind)
+                    run_ = Fanout(count, rate, plan.fanout_seconds, kind, "push")
                     _emit({**await fanout(options, run_), "loadavg": _loadavg()}, out)
 
 

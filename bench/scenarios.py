@@ -80,6 +80,8 @@ class Fanout:
     seconds: float
     kind: str = "poll"
     """How sessions get events: ``poll`` (waitevent), ``sse`` or ``ws`` (push streams)."""
+    scenario: str = "fanout"
+    """``push``: one of issue 14's interleaved runs, polls and streams alike."""
 
 
 async def _logged_in(pool: list[Worker]) -> int:
@@ -159,7 +161,7 @@ def _fanout_line(
     delivered = _sum(parts, "delivered")
     expected = emitted * run.sessions
     return {
-        "scenario": "fanout" if run.kind == "poll" else "push",
+        "scenario": run.scenario,
         "kind": run.kind,
         "sessions": run.sessions,
         "rate": run.rate,

@@ -4,7 +4,6 @@ not cut a stream: a push handler at work has no deadline, however quiet."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 
 from aiohttp import ClientSession, web
@@ -24,7 +23,7 @@ async def test_quiet_streams_outlive_the_header_keepalive_and_body_timeouts(
 ) -> None:
     limits = {"header_timeout": SHORT, "keepalive_timeout": SHORT, "body_timeout": SHORT}
     app = new_app(simulator.port, limits=limits, push={"heartbeat": 60})
-    config = dataclasses.replace(LimitsConfig(), **limits)
+    config = LimitsConfig(header_timeout=SHORT, keepalive_timeout=SHORT, body_timeout=SHORT)
     runner = GatewayRunner(app, limits=config, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

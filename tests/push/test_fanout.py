@@ -230,3 +230,28 @@ async def test_streams_with_the_same_rules_share_one_look_but_not_an_owned_event
         got = [await read_until(reader, b'"Event":"After"') for reader in readers]
         assert [b'"Event":"Mine"' in data for data in got] == [True, False, False]
         assert all(b'"Event":"After"' in data for data in got)
+
+
+async def test_a_write_that_leaves_more_than_the_bound_pauses_the_stream() -> None:
+    parts = Parts(buffer_bytes=4096)
+    async with connection() as (side, reader):
+        session = parts.session()
+        stream = Stream(StreamKind.SSE, session, "a", side)
+        assert "sse" in repr(stream)
+        assert "pending" in repr(stream)
+        parts.fanout.open(stream)
+        parts.fanout.start(stream, parts.log.last_seq)
+        reader._transport.pause_reading()  # type: ignore[attr-defined]
+        while stream.state is StreamState.LIVE:
+            parts.emit("Big", "x" * 60_000)  # each goes: the stream held nothing before
+            parts.fanout.deliver([])
+        assert stream.queued > 4096
+        assert stream.cursor == parts.log.last_seq  # written: it was under its bound before
+        assert parts.fanout.counts.lagged == 1
+
+
+async def test_a_session_not_logged_in_has_no_view() -> None:
+    parts = Parts()
+    async with connection() as (side, _):
+        stream = Stream(StreamKind.WS, parts.sessions.create("a", 0.0, 0), "a", side)
+        assert stream.view() is None

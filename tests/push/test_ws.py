@@ -11,10 +11,12 @@ from aiohttp import ClientSession, WSMsgType, WSServerHandshakeError
 from aiohttp.client_ws import ClientWebSocketResponse
 
 from gateway.app import GATEWAY
+from gateway.push.stream import CloseReason, StreamKind
 from gateway.simulator import Simulator
 from tests.push.conftest import Serve
 from tests.push.helpers import cookie, login, tick
-from tests.support.harness import basic
+from tests.support.harness import basic, until
+from tests.support.wsclient import masked, upgrade
 
 WS = "/asterisk/ws"
 LOGIN = {"Action": "Login", "Username": "admin", "Secret": "admin-secret", "ActionID": "in"}
@@ -224,3 +226,29 @@ async def test_logoff_answers_then_closes_and_a_drain_closes_1001(serve: Serve) 
         assert (
             gateway.sessions.authenticated_count() == 1
         )  # the cookie's session is not the socket's
+
+
+async def test_wrong_basic_credentials_on_the_upgrade_get_401(serve: Serve) -> None:
+    _, base = await serve()
+    status, _, writer = await upgrade(base, WS, basic("admin", "wrong"))
+    assert status == 401
+    writer.close()
+
+
+async def test_a_client_that_never_reads_its_replies_is_not_read_either_then_closed(
+    serve: Serve, simulator: Simulator
+) -> None:
+    app, base = await serve(push={"buffer_bytes": 4096, "write_timeout": 0.5})
+    gateway = app[GATEWAY]
+    status, reader, writer = await upgrade(base, WS, basic("admin"), rcvbuf=4096)
+    assert status == 101
+    reader._transport.pause_reading()  # type: ignore[attr-defined]
+    frame = masked(json.dumps({"Action": "Command", "Command": "core show channels"}).encode())
+    before = len(simulator.received)
+    for _ in range(300):
+        writer.write(frame)
+    closed = gateway.push.counts.kinds[StreamKind.WS].closed
+    await until(lambda: closed[CloseReason.WRITE_TIMEOUT] == 1, timeout=10)
+    answered = len(simulator.received) - before
+    assert 0 < answered < 300  # it stopped taking actions once its replies went unread
+    writer.close()
