@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 from aiohttp import web
@@ -47,6 +48,7 @@ from gateway.http.middleware import close_when_draining, gateway_middleware
 from gateway.http.recording import RecordingRoute, install_recordings
 from gateway.http.respond import CookiePolicy
 from gateway.http.server import server_limits
+from gateway.http.staticfiles import StaticFiles, StaticSettings
 from gateway.push.fanout import Fanout
 from gateway.push.metrics import PushCollector, delivery_histogram
 from gateway.push.routes import install_push
@@ -390,5 +392,7 @@ def create_app(config: Config, *, numbering: Numbering | None = None) -> web.App
     # Case variants and trailing slashes still reach the same handler below.
     for name in AJAM_FORMATS:
         app.router.add_route("*", f"{http.prefix}/{name}", handler.handle)
+    static_dir = Path(http.static_dir) if http.static_dir is not None else None
+    StaticFiles(StaticSettings(http.prefix, static_dir), gateway.callers).install(app)
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app

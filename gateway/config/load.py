@@ -80,6 +80,9 @@ class HttpConfig:
     # HTTP Digest (/arawman, /amxml, /amanager)
     digest_realm: str = DIGEST_REALM
     digest_nonce_lifetime: int = NONCE_LIFETIME
+    static_dir: str | None = None
+    """Served under {prefix}/static/ (gateway/http/staticfiles.py); None serves
+    the dashboard shipped in the package."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +275,13 @@ def _realm(where: str, value: object) -> str:
     return text
 
 
+def _directory(where: str, value: object) -> str:
+    text = cf.nonempty(where, value)
+    if not os.path.isdir(text):
+        raise fail(where, f"{text!r} is not a directory")
+    return text
+
+
 _HTTP_READERS: Final[Mapping[str, Reader]] = {
     "host": cf.nonempty,
     "port": cf.integer(0, 65535),
@@ -290,6 +300,7 @@ _HTTP_READERS: Final[Mapping[str, Reader]] = {
     "drain_time": cf.number(0, 3600),
     "digest_realm": _realm,
     "digest_nonce_lifetime": cf.integer(1, 3600),
+    "static_dir": _directory,
 }
 
 

@@ -353,3 +353,16 @@ def test_bad_digest_keys(http: dict[str, object], fragment: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_config(with_(http=http), {})
     assert fragment in str(info.value)
+
+
+def test_static_dir_must_be_a_directory(tmp_path: Path) -> None:
+    config = parse_config(with_(http={"static_dir": str(tmp_path)}), {})
+    assert config.http.static_dir == str(tmp_path)
+    assert parse_config(MINIMAL, {}).http.static_dir is None
+    missing = tmp_path / "static-http"
+    assert error_of(with_(http={"static_dir": str(missing)})) == (
+        f"[http] static_dir: {str(missing)!r} is not a directory"
+    )
+    (tmp_path / "file").write_text("")
+    assert "is not a directory" in error_of(with_(http={"static_dir": str(tmp_path / "file")}))
+    assert "[http] static_dir" in error_of(with_(http={"static_dir": ""}))
