@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from gateway.ami.correlator import Broadcast
 from gateway.ami.message import Message
 from gateway.core.events import EventLog
 from gateway.core.facts import AmiFacts
@@ -49,10 +50,11 @@ class AmiEventPath:
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
 
-    def on_event(self, message: Message, owner: str | None) -> None:
-        """One event from AMI; ``owner`` is the session key it is for, if only one."""
+    def on_event(self, event: Broadcast) -> None:
+        """One event from AMI (an async result names the session that asked)."""
+        message = event.message
         self._facts.observe(message, self._clock())
-        self._log.append(message, owner)
+        self._log.append(message, event.owner, private=event.private)
         for subscriber in self._subscribers:
             subscriber(message)
 

@@ -92,7 +92,10 @@ class StoredEvent:
     classes: int
     name: str
     owner: str | None = None
-    """An internal session key when the event is for one session only."""
+    """The internal key of the session whose async Originate this event
+    answers (its OriginateResponse)."""
+    private: bool = False
+    """For the owner alone (the late result of a sync Originate)."""
     received: float = 0.0
     """``time.monotonic()`` at arrival: the start of its delivery latency."""
     cost: int = 0
@@ -106,12 +109,18 @@ class StoredEvent:
     fragments: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @property
-    def text(self) -> str:
-        """The event as AMI text, what legacy regex eventfilters look at."""
+    def wire(self) -> bytes:
+        """The event's AMI bytes, closing blank line included: what an AMI
+        client is sent, made once however many receive it."""
         cached = self.fragments.get("text")
         if cached is None:
             cached = self.remember("text", self.message.to_wire())
-        return cached.decode("utf-8", "surrogateescape")
+        return cached
+
+    @property
+    def text(self) -> str:
+        """The event as AMI text, what legacy regex eventfilters look at."""
+        return self.wire.decode("utf-8", "surrogateescape")
 
     @property
     def wire_size(self) -> int:
@@ -187,7 +196,9 @@ class EventLog:
         """Events held now."""
         return self._last - self._first + 1
 
-    def append(self, message: Message, owner: str | None = None) -> StoredEvent:
+    def append(
+        self, message: Message, owner: str | None = None, *, private: bool = False
+    ) -> StoredEvent:
         seq = self._last + 1
         raw = message.raw
         self._wire += len(raw) + 2 if raw else len(message.to_wire())
@@ -197,6 +208,7 @@ class EventLog:
             classes=parse_privilege(message.get("Privilege", "") or ""),
             name=message.name.lower(),
             owner=owner,
+            private=private,
             received=time.monotonic(),
             cost=message_cost(message),
             end=self._wire,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Final, Protocol
 
 from gateway.access.classes import ALL
-from gateway.access.identity import EventPredicate, Identity
+from gateway.access.identity import EventPredicate, Identity, OriginateResponses
 from gateway.core.events import EventLog, StoredEvent
 from gateway.errors import TooManySessions
 
@@ -181,10 +181,20 @@ class Session:
         return self._owned_and_filtered(event)
 
     def _owned_and_filtered(self, event: StoredEvent) -> bool:
-        """The rest of ``wants`` once the classes passed: the owner, then the filters."""
-        if event.owner is not None and event.owner != self._key:
-            return False
+        """The rest of ``wants`` once the classes passed: another session's
+        async result, then the filters."""
         identity = self._identity
+        owner = event.owner
+        if (
+            owner is not None
+            and owner != self._key
+            and (
+                event.private
+                or identity is None
+                or identity.originate_response is OriginateResponses.OWNER
+            )
+        ):
+            return False
         ceiling = None if identity is None else identity.event_filter
         if ceiling is not None and not ceiling.matches(event.text, event.message):
             return False
