@@ -1,14 +1,24 @@
-"""What one AJAM request does: session-local actions, or one AMI action.
+"""What one client action does, whichever door it came through: a
+session-local action, or one AMI action.
 
-Login, Logoff, Challenge, WaitEvent, Events and Filter belong to the HTTP
-session and never reach AMI, where they would change the one shared AMI
-session for everyone.  Every other action is checked against the user's
-rights and forwarded.  Errors are raised (``AmiLevelError``) and rendered by
-the HTTP layer in one place.
+Both doors (AJAM over HTTP, ``gateway.http``; the AMI front door,
+``gateway.amiserver``) hand each action here with the caller's session and
+``Peer``; this module alone decides what runs.  Login, Logoff, Challenge,
+WaitEvent, Events and Filter belong to the client's own session and never
+reach AMI, where they would change the one shared AMI session for everyone.
+Every other action is checked against the user's rights and forwarded.
+Errors are raised (``AmiLevelError``) and put on the wire by each door in
+one place.  Where the doors differ it is the wire's nature, said here:
+
+* over the session's request rate, an HTTP request is refused (429) while
+  an AMI connection's next action waits for its token (a TCP stream is
+  paced, as Asterisk, which reads no further while it is busy);
+* WaitEvent on an AMI connection answers at once: its events stream anyway.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,15 +38,16 @@ from gateway.ami.message import Field, Message, header
 from gateway.core.facts import AmiFacts
 from gateway.core.login import LoginGate
 from gateway.core.metrics import Metrics
-from gateway.core.ratelimit import TokenBuckets
-from gateway.core.replies import Peer, Reply, response
+from gateway.core.ratelimit import TokenBuckets, retry_after
+from gateway.core.replies import Door, Peer, Reply, response
 from gateway.core.sessions import Session, SessionStore
-from gateway.core.waitevent import PollContext, wait_for_events
+from gateway.core.waitevent import PollContext, stream_reply, wait_for_events
 from gateway.errors import (
     AmiLevelError,
     MissingAction,
     NotConnected,
     PermissionDenied,
+    RateLimited,
     TooManySessions,
 )
 
@@ -45,8 +56,9 @@ UNAUTHENTICATED_OK: Final = frozenset({"login", "logoff", "challenge"})
 STRIPPED_PARAMS: Final = frozenset({"mansession_id"})
 """Never forwarded: the session id is a credential, not an AMI header."""
 
-CHALLENGE_RANGE: Final = 2**31
-"""Decimal digits like Asterisk's ast_random(); only ever used with a secret."""
+CHALLENGE_RANGE: Final = 10**9 - 1
+"""1 to 9 decimal digits, as Asterisk's challenge (``%ld`` of ast_random()
+cut to its 10-byte buffer); only ever used with a secret."""
 ORIGINATE_MARGIN: Final = 5.0
 """Seconds added to an Originate's own ring Timeout before we give up on it."""
 ORIGINATE_DEFAULT_MS: Final = 30_000
@@ -129,7 +141,11 @@ class Dispatcher:
         }
 
     async def handle(self, session: Session, fields: list[Field], peer: Peer, now: float) -> Reply:
-        self._session_rate.spend(session.key, now)  # over it: 429, and nothing is sent
+        wait = self._session_rate.take(session.key, now)
+        if wait:
+            if peer.door is Door.HTTP:
+                raise RateLimited(retry_after(wait))  # 429, and nothing is sent
+            await self._pace(session, wait)
         fields = [(k, v) for k, v in fields if k.lower() not in STRIPPED_PARAMS]
         validate_action(fields)
         action = (header(fields, "Action") or "").strip()
@@ -142,6 +158,12 @@ class Dispatcher:
         if local is not None:
             return await local(session, fields, peer, now)
         return await self._forward(session, action, fields)
+
+    async def _pace(self, session: Session, wait: float) -> None:
+        """An AMI connection over its rate: its action waits for a token."""
+        while wait:
+            await asyncio.sleep(wait)
+            wait = self._session_rate.take(session.key, time.monotonic())
 
     async def _forward(self, session: Session, action: str, fields: list[Field]) -> Reply:
         assert session.identity is not None
@@ -219,7 +241,7 @@ class Dispatcher:
         action_id = header(fields, "ActionID")
         if (header(fields, "AuthType") or "").lower() != "md5":
             raise AmiLevelError("Must specify AuthType")
-        challenge = session.ensure_challenge(lambda: str(secrets.randbelow(CHALLENGE_RANGE)))
+        challenge = session.ensure_challenge(lambda: str(secrets.randbelow(CHALLENGE_RANGE) + 1))
         return Reply((response("Success", action_id, ("Challenge", challenge)),))
 
     async def _events(self, session: Session, fields: list[Field], peer: Peer, now: float) -> Reply:
@@ -250,6 +272,8 @@ class Dispatcher:
     async def _waitevent(
         self, session: Session, fields: list[Field], peer: Peer, now: float
     ) -> Reply:
+        if session.door is Door.AMI:
+            return stream_reply(session, fields)
         return await wait_for_events(self._polls, session, fields)
 
 

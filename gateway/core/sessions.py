@@ -1,8 +1,11 @@
-"""HTTP sessions: who is logged in, what they may read, where they are.
+"""Sessions: who is logged in, what they may read, where they are.
 
-A session is a cursor into the shared ``EventLog`` plus a filter.  Nothing
-here does I/O: the store is driven with explicit ``now`` values (monotonic
-seconds) and the HTTP layer owns the timers and futures.
+A session is a cursor into the shared ``EventLog`` plus a filter, whichever
+door it came through: an HTTP session, or one AMI connection of the front
+door (``gateway.amiserver``), which holds its waiter for as long as it is
+open and reads events by the same cursor.  Nothing here does I/O: the store
+is driven with explicit ``now`` values (monotonic seconds) and the doors own
+the timers and futures.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Final, Protocol
 from gateway.access.classes import ALL
 from gateway.access.identity import EventPredicate, Identity, OriginateResponses
 from gateway.core.events import EventLog, StoredEvent
+from gateway.core.replies import Door
 from gateway.errors import TooManySessions
 
 SESSION_ID_BITS: Final = 128
@@ -54,6 +58,7 @@ class Session:
         "_address",
         "_challenge",
         "_cursor",
+        "_door",
         "_event_filter",
         "_expires",
         "_id",
@@ -64,8 +69,18 @@ class Session:
         "_waiter",
     )
 
-    def __init__(self, *, id: str, key: str, address: str, expires: float, cursor: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        id: str,
+        key: str,
+        address: str,
+        expires: float,
+        cursor: int = 0,
+        door: Door = Door.HTTP,
+    ) -> None:
         self._id = id
+        self._door = door
         self._key = key
         self._address = address
         self._expires = expires
@@ -95,6 +110,11 @@ class Session:
         return self._address
 
     @property
+    def door(self) -> Door:
+        """HTTP (cookie, ``mansession_id``, Basic, Digest) or an AMI connection."""
+        return self._door
+
+    @property
     def expires(self) -> float:
         return self._expires
 
@@ -108,7 +128,8 @@ class Session:
 
     @property
     def send_events(self) -> int:
-        """Asterisk's send_events: HTTP sessions start with none; waitevent turns all on."""
+        """Asterisk's send_events: HTTP sessions start with none (waitevent turns
+        all on), an AMI connection with all."""
         return self._send_events
 
     @property
@@ -288,7 +309,9 @@ class SessionStore:
     def __iter__(self) -> Iterator[Session]:
         return iter(list(self._by_id.values()))
 
-    def create(self, address: str, now: float, cursor: int) -> Session:
+    def create(self, address: str, now: float, cursor: int, door: Door = Door.HTTP) -> Session:
+        """A new unauthenticated session; ``TooManySessions`` beyond ``max_sessions``
+        (HTTP sessions and AMI connections together)."""
         if len(self._by_id) >= self.max_sessions:
             self.reap(now)
             if len(self._by_id) >= self.max_sessions:
@@ -299,7 +322,10 @@ class SessionStore:
             address=address,
             expires=now + self.unauth_timeout,
             cursor=cursor,
+            door=door,
         )
+        if door is Door.AMI:
+            session.set_event_mask(ALL)  # Asterisk's mask starts at -1 on a TCP session
         self._by_id[session.id] = session
         return session
 
@@ -315,8 +341,9 @@ class SessionStore:
         )
 
     def get(self, session_id: str, now: float) -> Session | None:
+        """The HTTP session with this id (a cookie never names an AMI connection's)."""
         session = self._by_id.get(session_id)
-        if session is None:
+        if session is None or session.door is not Door.HTTP:
             return None
         if session.expires <= now and session.waiter is None:
             self.remove(session)
@@ -347,8 +374,12 @@ class SessionStore:
             if s.identity is not None and s.identity.username == username
         )
 
-    def authenticated_count(self) -> int:
-        return sum(1 for s in self._by_id.values() if s.identity is not None)
+    def count(self, door: Door = Door.HTTP) -> int:
+        """Sessions of one door, logged in or not (read at scrape time)."""
+        return sum(1 for s in self._by_id.values() if s.door is door)
+
+    def authenticated_count(self, door: Door = Door.HTTP) -> int:
+        return sum(1 for s in self._by_id.values() if s.identity is not None and s.door is door)
 
     def reap(self, now: float) -> list[Session]:
         """Drop expired sessions that hold no poll; returns them."""
@@ -376,4 +407,5 @@ class SessionStore:
 
     @property
     def waiting_count(self) -> int:
-        return len(self._waiting)
+        """Held waitevent polls (an AMI connection's standing waiter is not one)."""
+        return sum(1 for s in self._waiting.values() if s.door is Door.HTTP)
