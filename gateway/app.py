@@ -18,6 +18,8 @@ from aiohttp import web
 
 from gateway.access.accounts import Accounts
 from gateway.ami.client import AmiClient
+from gateway.amiserver import AmiDoor, DoorParts
+from gateway.amiserver.settings import DEFAULT_BANNER
 from gateway.config import Config
 from gateway.core.dispatch import Dispatcher
 from gateway.core.eventpath import AmiEventPath
@@ -76,6 +78,8 @@ class Gateway:
     metrics: Metrics
     history: HistoryService
     started: float
+    ami_door: AmiDoor | None = None
+    """The AMI front door (``[ami_server] enabled``), listening once the app starts."""
 
 
 GATEWAY: Final = web.AppKey("gateway", Gateway)
@@ -170,6 +174,19 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
     history = HistoryService(config.history)
     events.subscribe(metrics.event_received)
     events.subscribe(history.on_event)
+    door = None
+    if config.ami_server.enabled:
+        door = AmiDoor(
+            DoorParts(
+                dispatcher=dispatcher,
+                sessions=sessions,
+                log=log,
+                lifecycle=lifecycle,
+                metrics=metrics,
+                settings=config.ami_server,
+                banner=functools.partial(_banner, config.ami_server.banner, ami),
+            )
+        )
     return Gateway(
         config=config,
         lifecycle=lifecycle,
@@ -191,7 +208,13 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
         metrics=metrics,
         history=history,
         started=time.monotonic(),
+        ami_door=door,
     )
+
+
+def _banner(configured: str | None, ami: AmiClient) -> str:
+    """The AMI door's greeting: the configured line, else the upstream's own."""
+    return configured or ami.banner or DEFAULT_BANNER
 
 
 async def _phase_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -210,6 +233,17 @@ async def _ami_ctx(app: web.Application) -> AsyncIterator[None]:
     notifier.close()
     await gateway.ami.close()
     await cancel_and_wait(task)
+
+
+async def _ami_door_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The AMI door listens while the app runs; it closes before the AMI link."""
+    door = app[GATEWAY].ami_door
+    if door is None:
+        yield
+        return
+    await door.start()
+    yield
+    await door.close()
 
 
 async def _reaper_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -265,6 +299,7 @@ def create_app(config: Config) -> web.Application:
     )
     install_history(app, route, config.http.prefix, gateway.metrics.registry)
     app.cleanup_ctx.append(_ami_ctx)
+    app.cleanup_ctx.append(_ami_door_ctx)
     app.cleanup_ctx.append(_reaper_ctx)
     app.on_shutdown.append(_end_polls)
     app.on_response_prepare.append(close_when_draining(gateway.lifecycle))

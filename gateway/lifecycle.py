@@ -32,14 +32,17 @@ LINGER: Final = 1.0
 drain_time): a client whose poll was just ended gets its ``Permission
 denied`` and its refused login (which nginx passes on) here, not a reset."""
 
-RESTART_ONLY: Final = ("ami", "http", "events", "log", "history")
-"""Tables a reload cannot change: the AMI link, the listener, the ring, the logs,
+RESTART_ONLY: Final = ("ami", "http", "events", "log", "history", "ami_server")
+"""Tables a reload cannot change: the AMI link, the listeners, the ring, the logs,
 the call-history backend (its store or database pool lives as long as the app)."""
 
 
 def begin_drain(gateway: Gateway) -> int:
-    """Refuse logins from now on and end every session; returns how many ended."""
+    """Refuse logins from now on and end every session (an AMI client gets
+    ``Event: Shutdown``, then its connection closes); returns how many ended."""
     gateway.lifecycle.drain()
+    if gateway.ami_door is not None:
+        gateway.ami_door.stop_listening()
     sessions = list(gateway.sessions)
     for session in sessions:
         gateway.sessions.remove(session)  # kicks its held poll: an empty reply

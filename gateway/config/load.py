@@ -21,7 +21,9 @@ from gateway.access.accounts import find_user
 from gateway.access.classes import ALL, parse_classes
 from gateway.access.users import Network, UserConfig
 from gateway.ami.settings import AmiConfig
+from gateway.amiserver.settings import AmiServerConfig
 from gateway.config import fields as cf
+from gateway.config.amiserver import parse_ami_server
 from gateway.config.fields import Reader, fail
 from gateway.config.history import parse_history
 from gateway.config.users import parse_users
@@ -138,6 +140,7 @@ class Config:
     users: Mapping[str, UserConfig] = field(default_factory=lambda: MappingProxyType({}))
     """Keyed by lower-cased name: AMI user names are case-insensitive."""
     history: HistoryConfig = field(default_factory=HistoryConfig)
+    ami_server: AmiServerConfig = field(default_factory=AmiServerConfig)
     demo: bool = False
 
     def user(self, name: str) -> UserConfig | None:
@@ -322,7 +325,7 @@ def _parse_log(table: Mapping[str, object]) -> LogConfig:
     return LogConfig(**cf.read_section("[log]", table, readers))
 
 
-_TABLES: Final = ("ami", "http", "limits", "events", "log", "history", "users")
+_TABLES: Final = ("ami", "http", "limits", "events", "log", "history", "users", "ami_server")
 
 
 def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
@@ -343,6 +346,7 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
         log=_parse_log(tables["log"]),
         users=parse_users(tables["users"], env),
         history=parse_history(tables["history"], env),
+        ami_server=parse_ami_server(tables["ami_server"]),
     )
 
 

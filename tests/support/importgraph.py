@@ -39,7 +39,7 @@ LAYERS: Final[tuple[tuple[str, ...], ...]] = (
     ("ami",),
     ("access",),
     ("render", "core", "history", "simulator"),
-    ("http",),
+    ("http", "amiserver"),
     ("config",),
     ("app", "lifecycle", "cli", "__main__", ""),
 )
