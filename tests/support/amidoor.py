@@ -1,0 +1,65 @@
+"""The gateway with its AMI door open, against the simulator, and AMI
+clients of the door (``tests.support.simclient.Client`` over its socket)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from gateway.amiserver import AmiDoor
+from gateway.app import GATEWAY, Gateway
+from tests.support.harness import TEST_USERS, new_app, wait_ready
+from tests.support.simclient import WAIT, Client
+
+BANNER = b"Asterisk Call Manager/11.0.0\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class DoorRun:
+    app: web.Application
+    gateway: Gateway
+
+    @property
+    def door(self) -> AmiDoor:
+        door = self.gateway.ami_door
+        assert door is not None
+        return door
+
+    @property
+    def port(self) -> int:
+        return self.door.port
+
+
+@contextlib.asynccontextmanager
+async def door_gateway(ami_port: int, **sections: Mapping[str, Any]) -> AsyncIterator[DoorRun]:
+    """The gateway (HTTP not listening) with ``[ami_server]`` on port 0."""
+    door = {"enabled": True, "port": 0, **sections.pop("ami_server", {})}
+    app = new_app(ami_port, ami_server=door, **sections)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await wait_ready(app)
+        yield DoorRun(app, app[GATEWAY])
+    finally:
+        await runner.cleanup()
+
+
+async def door_client(port: int, user: str | None = "admin", secret: str | None = None) -> Client:
+    """A door connection past the banner, logged in as ``user`` unless None."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    async with asyncio.timeout(WAIT):
+        assert await reader.readline() == BANNER
+    client = Client(reader, writer)
+    if user is not None:
+        secret = secret or TEST_USERS[user]["secret"]
+        client.send(
+            "Action: Login", "ActionID: door-login", f"Username: {user}", f"Secret: {secret}"
+        )
+        answer = await client.until("door-login")
+        assert answer.get("Message") == "Authentication accepted", answer
+    return client
