@@ -87,7 +87,7 @@ def test_answers_are_head_events_tail_and_a_goodbye_closes() -> None:
         b"Event: E\r\nPrivilege: call,all\r\n\r\n"
         b"Event: Done\r\n\r\n"
     )
-    assert protocol.phase is Phase.OPEN
+    assert protocol.phase.name == "OPEN"
     goodbye = Reply((response("Goodbye", None, ("Message", "Thanks for all the fish.")),))
     assert protocol.answer(goodbye) == (
         b"Response: Goodbye\r\nMessage: Thanks for all the fish.\r\n\r\n"
