@@ -57,13 +57,13 @@ class AmiDoor:
         self._parts = parts
         self._server: asyncio.Server | None = None
         self._connections: dict[Connection, asyncio.Task[None] | None] = {}
+        self._port = 0
         self.refused = 0
 
     @property
     def port(self) -> int:
         """The port it listens on (after ``start``; a configured 0 picks one)."""
-        assert self._server is not None
-        return int(self._server.sockets[0].getsockname()[1])
+        return self._port
 
     @property
     def connections(self) -> int:
@@ -74,6 +74,7 @@ class AmiDoor:
         self._server = await asyncio.start_server(
             self._accept, settings.host, settings.port, ssl=tls_context(settings)
         )
+        self._port = int(self._server.sockets[0].getsockname()[1])
         log.info("AMI door listening on %s:%d", settings.host, self.port)
 
     def stop_listening(self) -> None:

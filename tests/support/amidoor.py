@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,9 +50,18 @@ async def door_gateway(ami_port: int, **sections: Mapping[str, Any]) -> AsyncIte
         await runner.cleanup()
 
 
-async def door_client(port: int, user: str | None = "admin", secret: str | None = None) -> Client:
-    """A door connection past the banner, logged in as ``user`` unless None."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+async def door_client(
+    port: int, user: str | None = "admin", secret: str | None = None, *, rcvbuf: int = 0
+) -> Client:
+    """A door connection past the banner, logged in as ``user`` unless None;
+    ``rcvbuf`` shrinks its socket's receive buffer (a slow reader's kernel
+    then holds little of what the gateway writes)."""
+    sock = socket.socket()
+    if rcvbuf:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    reader, writer = await asyncio.open_connection(sock=sock)
     async with asyncio.timeout(WAIT):
         assert await reader.readline() == BANNER
     client = Client(reader, writer)
