@@ -7,9 +7,10 @@ in, in its user's ``max_sessions``; every action goes through the one
 
 Two tasks share the socket, never writing inside each other's message:
 
-* the reader reads, runs one action at a time (as Asterisk, which reads
-  nothing more while an action runs), writes its answer, then the events
-  held meanwhile; then it waits until the output buffer has room again;
+* the reader reads, and for each action writes the events logged before
+  it, runs it (one at a time: Asterisk reads nothing more while an action
+  runs), writes its answer, then the events held meanwhile; then it waits
+  until the output buffer has room again;
 * the streamer writes events while no action runs.  It sleeps on the
   session's waiter, which the shared notifier wakes when an event this
   session may see is logged, and which the store kicks when the session
@@ -113,6 +114,8 @@ class Connection:
         self._waiter = StreamWaiter()
         self._busy = False
         """An action is running: events wait until its answer is written."""
+        self.written = 0
+        """Bytes handed to the socket so far (one add per write)."""
         self._tasks: list[asyncio.Task[None]] = []
         self._high = parts.settings.buffer_bytes
         writer.transport.set_write_buffer_limits(high=self._high - 1, low=self._high // 2)
@@ -175,7 +178,13 @@ class Connection:
             self._stop_others()
 
     async def _serve_one(self, request: Request) -> bool:
-        """Answer one request; False when the connection is to end."""
+        """Answer one request; False when the connection is to end.
+
+        Events logged before the request are written (or passed over) first,
+        under the mask and filters they met, as Asterisk's process_events
+        runs before each line is read: an ``Events: on`` must not bring back
+        what came while they were off."""
+        await self._pump()
         if isinstance(request, Refused):
             self._write(request.answer)
             self._account(request.fields, None, request.answer, 0.0)
@@ -296,6 +305,7 @@ class Connection:
     def _write(self, data: bytes) -> None:
         if data and not self._writer.is_closing():
             self._writer.write(data)
+            self.written += len(data)
 
     async def _close(self) -> None:
         """Flush and close; a client that still reads nothing is dropped."""

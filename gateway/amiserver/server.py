@@ -69,6 +69,14 @@ class AmiDoor:
     def connections(self) -> int:
         return len(self._connections)
 
+    def written_to(self, address: str, port: int) -> int:
+        """Bytes written so far to the open connection from ``address:port``."""
+        return sum(
+            conn.written
+            for conn in self._connections
+            if (conn.peer.address, conn.peer.port) == (address, port)
+        )
+
     async def start(self) -> None:
         settings = self._parts.settings
         self._server = await asyncio.start_server(

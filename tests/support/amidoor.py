@@ -15,6 +15,7 @@ from aiohttp import web
 from gateway.amiserver import AmiDoor
 from gateway.app import GATEWAY, Gateway
 from tests.support.harness import TEST_USERS, new_app, wait_ready
+from tests.support.replay_clock import SETTLE_TURNS, turns
 from tests.support.simclient import WAIT, Client
 
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"
@@ -34,6 +35,18 @@ class DoorRun:
     @property
     def port(self) -> int:
         return self.door.port
+
+    def written_to(self, address: str) -> int:
+        """``simreplay.Target``: bytes the door wrote to ``IPV4/TCP/<host>/<port>``."""
+        _, _, host, port = address.split("/")
+        return self.door.written_to(host, int(port))
+
+    async def settle(self) -> None:
+        """``simreplay.Target``: AMI is one ordered stream, so once a Ping is
+        answered every event the simulator wrote before it is in the log."""
+        if self.gateway.ami.ready:
+            await self.gateway.ami.send([("Action", "Ping")])
+        await turns(SETTLE_TURNS)
 
 
 @contextlib.asynccontextmanager
