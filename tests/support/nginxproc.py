@@ -23,6 +23,14 @@ from tests.support.certs import Cert
 from tests.support.procs import ROOT
 
 SHIPPED = ROOT / "deploy" / "nginx" / "ajam-gateway.conf"
+SHIPPED_STREAM = ROOT / "deploy" / "nginx" / "ajam-gateway-ami.conf"
+STREAM_INSTANCES: tuple[str, ...] = ("127.0.0.1:5101", "127.0.0.1:5102")
+"""The shipped stream file's instances (their [ami_server] ports)."""
+STREAM_MODULES: tuple[Path, ...] = (
+    Path("/usr/lib/nginx/modules/ngx_stream_module.so"),
+    Path("/usr/share/nginx/modules/ngx_stream_module.so"),
+)
+"""Where Debian's libnginx-mod-stream puts the stream module."""
 INSTANCES: Mapping[str, str] = {"a": "127.0.0.1:8101", "b": "127.0.0.1:8102"}
 """The shipped file's instances: node id -> address."""
 
@@ -77,6 +85,43 @@ http {{
 """
 
 
+def stream_config(ports: tuple[int, ...], listen: int, cert: Cert) -> str:
+    """The shipped stream file with test ports and the test's certificate."""
+    text = SHIPPED_STREAM.read_text()
+    replacements = {
+        "listen 5039 ssl;": f"listen 127.0.0.1:{listen} ssl;",
+        "listen [::]:5039 ssl;": "",
+        "/etc/ssl/ajam/fullchain.pem": str(cert.cert),
+        "/etc/ssl/ajam/privkey.pem": str(cert.key),
+    }
+    for address, port in zip(STREAM_INSTANCES, ports, strict=True):
+        replacements[address] = f"127.0.0.1:{port}"
+    for old, new in replacements.items():
+        assert old in text, f"{old!r} is no longer in {SHIPPED_STREAM.name}"
+        text = text.replace(old, new)
+    return text
+
+
+def stream_main_config(prefix: Path, stream: Path) -> str:
+    """A minimal nginx.conf around the stream file (the stream module loaded
+    when this nginx has it as a dynamic module)."""
+    module = next((path for path in STREAM_MODULES if path.exists()), None)
+    if module is None:
+        pytest.skip("nginx's stream module is not installed (.ci/run installs libnginx-mod-stream)")
+    user = "user root root;" if os.geteuid() == 0 else ""
+    return f"""
+load_module {module};
+daemon off;
+master_process on;
+worker_processes 1;
+{user}
+pid {prefix / "nginx.pid"};
+error_log {prefix / "error.log"} info;
+events {{ worker_connections 1024; }}
+include {stream};
+"""
+
+
 class Nginx:
     def __init__(self, prefix: Path, port: int) -> None:
         self.prefix = prefix
@@ -91,6 +136,15 @@ class Nginx:
         site.write_text(site_config(ports, self.port, cert, self.prefix))
         conf = self.prefix / "nginx.conf"
         conf.write_text(main_config(self.prefix, site))
+        return conf
+
+    def write_stream(self, ports: tuple[int, ...], cert: Cert) -> Path:
+        """The shipped stream file (the AMI door) in front of ``ports``."""
+        self.prefix.mkdir(parents=True, exist_ok=True)
+        stream = self.prefix / "ajam-gateway-ami.conf"
+        stream.write_text(stream_config(ports, self.port, cert))
+        conf = self.prefix / "nginx.conf"
+        conf.write_text(stream_main_config(self.prefix, stream))
         return conf
 
     async def start(self, conf: Path) -> None:
