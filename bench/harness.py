@@ -23,9 +23,12 @@ START_TIMEOUT: Final = 30.0
 PREFIX: Final = "/asterisk"
 
 
-def gateway_toml(ami_port: int) -> str:
-    """Generous limits: the bench measures the gateway's cost, not its guards."""
-    return f"""\
+def gateway_toml(ami_port: int, extra: str = "", events: str = "") -> str:
+    """Generous limits: the bench measures the gateway's cost, not its guards;
+    ``extra`` adds tables (the AMI door's), ``events`` lines to ``[events]``."""
+    return (
+        extra
+        + f"""\
 [ami]
 host = "127.0.0.1"
 port = {ami_port}
@@ -47,12 +50,14 @@ login_fail_delay = 0.0
 
 [events]
 ring_size = 100000
+{events}
 
 [users.bench]
 secret = "bench-secret"
 read = "user"                 # only the bench's UserEvents, not login security events
 write = "all"
 """
+    )
 
 
 def write_file(path: Path, text: str) -> Path:
@@ -118,12 +123,14 @@ class Options:
 
 
 @contextlib.asynccontextmanager
-async def gateway(options: Options, name: str) -> AsyncIterator[tuple[Server, AmiResponder]]:
+async def gateway(
+    options: Options, name: str, extra: str = "", events: str = ""
+) -> AsyncIterator[tuple[Server, AmiResponder]]:
     """A fresh gateway and AMI responder, ready (AMI logged in, /readyz 200)."""
     ami = AmiResponder()
     ami_port = await ami.start()
     with tempfile.TemporaryDirectory(prefix="ajam-bench-") as tmp:
-        config = write_file(Path(tmp, "gateway.toml"), gateway_toml(ami_port))
+        config = write_file(Path(tmp, "gateway.toml"), gateway_toml(ami_port, extra, events))
         args = ["gateway", str(config)]
         if options.uvloop:
             args.append("--uvloop")
@@ -159,10 +166,20 @@ class Worker:
     async def start(cls, target: Target, sessions: int, timeout: float) -> Worker:
         """Workers always run on asyncio: --uvloop changes the server only."""
         args = ["--url", target.base, "--sessions", str(sessions), "--timeout", str(timeout)]
+        return await cls.start_module("bench.pollers", args)
+
+    @classmethod
+    async def start_ami(cls, port: int, clients: int, stall: int = 0) -> Worker:
+        """A ``bench.amiclients`` process: AMI door clients, same line protocol."""
+        args = ["--port", str(port), "--clients", str(clients), "--stall", str(stall)]
+        return await cls.start_module("bench.amiclients", args)
+
+    @classmethod
+    async def start_module(cls, module: str, args: list[str]) -> Worker:
         process = await asyncio.create_subprocess_exec(
             *_python(),
             "-m",
-            "bench.pollers",
+            module,
             *args,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
