@@ -264,7 +264,7 @@ class Connection:
             before = session.cursor
             lost, events, cursor = session.pending(events_log, EVENT_BATCH, max_bytes=room)
             data, skipped = self._protocol.events(lost, events)
-            metrics.skipped(lost, cursor - before - lost - len(events) + skipped)
+            metrics.skipped(lost, events_log.count(before, cursor) - lost - len(events) + skipped)
             metrics.delivered(events)
             session.move_cursor(cursor)
             self._write(data)

@@ -21,7 +21,7 @@ captures are the truth):
   down``) the connection closes: nothing more is read (``Phase.CLOSING``).
 * Events are the upstream's bytes, untouched (the originator's ActionID
   already restored), in log order; a gap is told by one ``GatewayEventsLost``
-  (``Lost: N``) first.  Asterisk's own ``Event: Shutdown`` is not passed on
+  (``Lost: N``, ``Reason: Overrun``) first.  Asterisk's own ``Event: Shutdown`` is not passed on
   (D12): the client's connection to the gateway stays up, and it learns of
   the restart from ``GatewayAMIDown`` and ``GatewayAMIUp``.  The gateway's
   own drain writes ``Event: Shutdown`` (``Restart: False``) before it closes.
@@ -37,6 +37,7 @@ from typing import Final
 from gateway.access.classes import CLASS_BITS
 from gateway.ami.actionreader import ActionReader
 from gateway.ami.message import Field, Message, encode, header
+from gateway.core.cursors import LossReason, lost_notice
 from gateway.core.events import StoredEvent
 from gateway.core.replies import Reply, error_message
 from gateway.errors import AuthenticationFailed, GatewayError, ShuttingDown, TooManySessions
@@ -89,12 +90,6 @@ class Refused:
 
 
 Request = Run | Refused
-
-
-def lost_event(lost: int) -> Message:
-    return Message.of(
-        ("Event", "GatewayEventsLost"), ("Privilege", "system,all"), ("Lost", str(lost))
-    )
 
 
 class ServerProtocol:
@@ -150,7 +145,8 @@ class ServerProtocol:
     def events(lost: int, events: Sequence[StoredEvent]) -> tuple[bytes, int]:
         """The bytes of a run of log events, and how many were passed over
         (Asterisk's own Shutdown, D12)."""
-        parts = [lost_event(lost).to_wire()] if lost else []
+        # A connection's cursor is always its ring's: a gap is an overrun.
+        parts = [lost_notice(lost, LossReason.OVERRUN).to_wire()] if lost else []
         skipped = 0
         for event in events:
             if event.name == UPSTREAM_SHUTDOWN:

@@ -98,6 +98,19 @@ class LoginCounts(Protocol):
     def failed(self) -> Mapping[tuple[Door, str], int]: ...
 
 
+class ConnectionCounts(Protocol):
+    """What the connection metrics read (``gateway.http.server.ConnectionCounts``)."""
+
+    @property
+    def refused(self) -> Mapping[str, int]: ...
+
+    @property
+    def timed_out(self) -> Mapping[str, int]: ...
+
+    @property
+    def open(self) -> int: ...
+
+
 def outcome_of(reply: Reply | None) -> str:
     """``success``, ``error`` or one of ``OUTCOMES``, from the first message."""
     if reply is None or not reply.head:
@@ -163,6 +176,10 @@ class Metrics:
     def watch_logins(self, logins: LoginCounts) -> None:
         """Expose the HTTP users' failed logins, read at scrape time."""
         self.registry.register(_Logins(logins))
+
+    def watch_connections(self, counts: ConnectionCounts) -> None:
+        """Expose the HTTP server's connection counts (``GatewayRunner``), read at scrape time."""
+        self.registry.register(_Connections(counts))
 
     def action(self, name: str, reply: Reply | None, door: Door = Door.HTTP) -> None:
         label = self._action_name(name) if name else None
@@ -313,6 +330,39 @@ class _Logins(Collector):
         ):
             failed.add_metric((event, door.value), count)
         yield failed
+
+
+class _Connections(Collector):
+    def __init__(self, counts: ConnectionCounts) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        counts = self._counts
+        yield GaugeMetricFamily(
+            "ajam_http_connections", "HTTP connections open (admitted)", value=counts.open
+        )
+        yield _by_label(
+            "ajam_http_connections_refused",
+            "HTTP connections refused at once, by the [limits] key that refused them",
+            "limit",
+            counts.refused,
+        )
+        yield _by_label(
+            "ajam_http_connections_timed_out",
+            "HTTP connections closed by a timeout, by its [limits] key",
+            "timeout",
+            counts.timed_out,
+        )
+
+
+def _by_label(
+    name: str, documentation: str, label: str, counts: Mapping[str, int]
+) -> CounterMetricFamily:
+    """A counter with one label, a sample per key (keys the gateway chose, never input)."""
+    family = CounterMetricFamily(name, documentation, labels=(label,))
+    for key, count in sorted(counts.items()):
+        family.add_metric((key,), count)
+    return family
 
 
 def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily:

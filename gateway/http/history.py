@@ -38,6 +38,12 @@ from gateway.http.respond import NO_CACHE, SERVER_NAME
 
 READ_CLASSES: Final = CLASS_BITS["cdr"] | CLASS_BITS["reporting"]
 """Either class lets a user read CDRs, as Asterisk's cdr_manager events need."""
+MAX_FORM_FIELDS: Final = 32
+"""A lookup has eight parameters; a form of more is refused unparsed."""
+MAX_LOOKUP_BODY: Final = 64 * 1024
+"""A lookup's body is a few hundred bytes.  It is parsed before the caller is
+authenticated, and 1 MiB of JSON cost ~20 ms of the loop (bench/form_bench.py):
+a larger body is 413 (or less, with a smaller ``[limits] max_body``)."""
 JSON_TYPE: Final = "application/json"
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
 
@@ -51,7 +57,7 @@ class HistoryRoute:
         self.service = service
         self.settings = service.settings
         self.callers = callers
-        self.max_body = max_body
+        self.max_body = min(max_body, MAX_LOOKUP_BODY)
         self.max_query = max_query
 
     async def ctx(self, app: web.Application) -> AsyncIterator[None]:
@@ -64,10 +70,7 @@ class HistoryRoute:
 
     async def handle(self, request: web.Request) -> web.Response:
         params = await self._params(request)
-        identity = await self._identity(request, params)
-        note_request(request, identity.username, "history")
-        if identity.read & READ_CLASSES == 0:
-            raise Forbidden("the cdr or reporting read class is required")
+        await cdr_reader(self.callers, request, params, "history")
         query = parse_query(params, self.settings)
         calls = await self.service.lookup(query)
         zone = self.settings.pbx_timezone
@@ -86,7 +89,7 @@ class HistoryRoute:
         if len(request.query_string) > self.max_query:
             raise QueryTooLarge
         if request.method != "POST":
-            return _single(request.query.items())
+            return single(request.query.items())
         if request.content_length is not None and request.content_length > self.max_body:
             raise BodyTooLarge
         raw = await request.content.read(self.max_body + 1)
@@ -94,29 +97,45 @@ class HistoryRoute:
             raise BodyTooLarge
         kind = request.content_type.lower()
         if not raw.strip():
-            return _single(request.query.items())
+            return single(request.query.items())
         if kind == JSON_TYPE:
             return _json_object(raw)
         if kind == FORM_TYPE:
-            return _single(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+            return single(_form(raw.decode("utf-8", "replace")))
         raise InvalidField("the body must be JSON or a form", "body")
 
-    async def _identity(self, request: web.Request, params: Mapping[str, object]) -> Identity:
-        """The caller's rights: its session's, or its HTTP Basic user's (checked
-        as an AJAM Basic request is; no session is kept)."""
-        try:
-            caller = await self.callers.history(request, params, request_peer(request))
-        except BadCredentials as error:
-            raise InvalidField(error.message, "Authorization") from None
-        except AuthenticationFailed:
-            raise NotAuthenticated("Authentication failed") from None
-        identity = caller.session.identity if caller is not None else None
-        if identity is None:
-            raise NotAuthenticated("log in first, or send HTTP Basic credentials")
-        return identity
+
+async def cdr_reader(
+    callers: CallerResolver, request: web.Request, params: Mapping[str, object], action: str
+) -> Identity:
+    """The caller's rights (its session's, or its HTTP Basic user's, checked as
+    an AJAM Basic request is; no session is kept), which must read ``cdr`` or
+    ``reporting``; the access log names the user and ``action``."""
+    try:
+        caller = await callers.history(request, params, request_peer(request))
+    except BadCredentials as error:
+        raise InvalidField(error.message, "Authorization") from None
+    except AuthenticationFailed:
+        raise NotAuthenticated("Authentication failed") from None
+    identity = caller.session.identity if caller is not None else None
+    if identity is None:
+        raise NotAuthenticated("log in first, or send HTTP Basic credentials")
+    note_request(request, identity.username, action)
+    if identity.read & READ_CLASSES == 0:
+        raise Forbidden("the cdr or reporting read class is required")
+    return identity
 
 
-def _single(pairs: Iterable[tuple[str, object]]) -> dict[str, object]:
+def _form(text: str) -> list[tuple[str, str]]:
+    """A form's pairs; a form of more fields than a lookup has is refused
+    before any is decoded (it comes before authentication)."""
+    try:
+        return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:  # parse_qsl counts the '&' first
+        raise InvalidField("too many parameters", "body") from None
+
+
+def single(pairs: Iterable[tuple[str, object]]) -> dict[str, object]:
     """Each parameter once: a repeated one is ambiguous and refused."""
     out: dict[str, object] = {}
     for name, value in pairs:
@@ -128,7 +147,7 @@ def _single(pairs: Iterable[tuple[str, object]]) -> dict[str, object]:
 
 def _json_object(raw: bytes) -> dict[str, object]:
     try:
-        data = json.loads(raw, object_pairs_hook=_single)  # a repeated key, as in a form
+        data = json.loads(raw, object_pairs_hook=single)  # a repeated key, as in a form
     except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
         raise InvalidField("the body is not valid JSON", "body") from None
     if not isinstance(data, dict):

@@ -130,7 +130,9 @@ def test_events_are_the_upstream_bytes_a_gap_comes_first_and_shutdown_stays_home
     )
     data, skipped = ServerProtocol.events(3, [kept, shutdown])
     assert data == (
-        b"Event: GatewayEventsLost\r\nPrivilege: system,all\r\nLost: 3\r\n\r\n" + raw + b"\r\n"
+        b"Event: GatewayEventsLost\r\nPrivilege: system,all\r\nLost: 3\r\nReason: Overrun\r\n\r\n"
+        + raw
+        + b"\r\n"
     )
     assert skipped == 1
     assert ServerProtocol.events(0, []) == (b"", 0)
