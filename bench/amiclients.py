@@ -27,6 +27,8 @@ from bench.procstat import cpu_seconds, raise_nofile
 LOGIN: Final = b"Action: Login\r\nUsername: bench\r\nSecret: bench-secret\r\n\r\n"
 ACCEPTED: Final = b"Message: Authentication accepted\r\n\r\n"
 STALLED_RCVBUF: Final = 4096
+DROP_NOTICE: Final = 1.0
+"""Seconds a stalled client reads at the end, to see whether it was dropped."""
 
 
 class AmiClient(asyncio.Protocol):
@@ -87,15 +89,18 @@ async def run(port: int, clients: int, stall: int) -> dict[str, object]:
     stuck = [SessionPoller(stalled_tally, asyncio.Event(), max(stall, 1)) for _ in range(stall)]
     for poller in pollers:
         await connect(port, poller)
-    for poller in stuck:
-        await connect(port, poller, stalled=True)
+    stalled = [await connect(port, poller, stalled=True) for poller in stuck]
     _say(f"logged_in {clients}")
     if (await commands.readline()).strip() != b"go":
         raise SystemExit("expected 'go'")
     await on_sync.wait()
     _say("synced")
     await asyncio.gather(*(poller.done for poller in pollers))
-    dropped = sum(1 for poller in stuck if poller.done.done())
+    for client in stalled:  # reading again is how a client learns it was dropped
+        if client.transport is not None:
+            client.transport.resume_reading()
+    await asyncio.sleep(DROP_NOTICE)
+    dropped = sum(1 for poller in stuck if poller.done.done() and not poller.tally.stopped)
     return {
         "sessions": clients,
         "hist": {str(k): v for k, v in tally.hist.items()},

@@ -69,17 +69,21 @@ class DoorParts:
 
 
 class StreamWaiter:
-    """The connection's standing waiter in the session store."""
+    """The connection's standing waiter in the session store.  ``write_now``
+    writes what fits at once (the notifier's wake-up then costs no task
+    switch); only what must wait for room wakes the streamer."""
 
-    __slots__ = ("_signal", "ended")
+    __slots__ = ("_signal", "_write_now", "ended")
 
-    def __init__(self) -> None:
+    def __init__(self, write_now: Callable[[], bool]) -> None:
         self.ended = False
         self._signal = asyncio.Event()
+        self._write_now = write_now
 
     def wake(self) -> None:
         """An event this session may see was logged."""
-        self._signal.set()
+        if not self._write_now():
+            self._signal.set()
 
     def kick(self) -> None:
         """The session ended (drain, reload, Logoff, a refused login)."""
@@ -111,7 +115,7 @@ class Connection:
         self.peer = peer
         self.session = session
         self._protocol = ServerProtocol()
-        self._waiter = StreamWaiter()
+        self._waiter = StreamWaiter(self._write_ready)
         self._busy = False
         """An action is running: events wait until its answer is written."""
         self.written = 0
@@ -247,7 +251,15 @@ class Connection:
             self._stop_others()
 
     async def _pump(self) -> None:
-        """Write the events this session may see, while the buffer has room."""
+        """Write the events this session may see, waiting for room as needed."""
+        while not self._write_ready():
+            if not await self._room():
+                return
+
+    def _write_ready(self) -> bool:
+        """Write what this session may see now, as far as the buffer has room;
+        False when the rest must wait for room, True when nothing is left
+        (or nothing may be written: an action runs, no login yet)."""
         session, events_log, metrics = self.session, self._parts.log, self._parts.metrics
         transport = self._writer.transport
         while (
@@ -258,9 +270,7 @@ class Connection:
         ):
             room = self._high - transport.get_write_buffer_size()
             if room <= 0:
-                if not await self._room():
-                    return
-                continue
+                return False
             before = session.cursor
             lost, events, cursor = session.pending(events_log, EVENT_BATCH, max_bytes=room)
             data, skipped = self._protocol.events(lost, events)
@@ -268,6 +278,7 @@ class Connection:
             metrics.delivered(events)
             session.move_cursor(cursor)
             self._write(data)
+        return True
 
     async def _room(self) -> bool:
         """Until the output buffer is under its bound; False when the client
