@@ -198,6 +198,7 @@ def build_gateway(
                 metrics=metrics,
                 settings=config.ami_server,
                 banner=functools.partial(_banner, config.ami_server.banner, ami),
+                access_log=config.log.access,
             )
         )
     return Gateway(

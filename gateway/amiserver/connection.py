@@ -66,6 +66,8 @@ class DoorParts:
     settings: AmiServerConfig
     banner: Callable[[], str]
     """The line to greet with (the configured one, or the upstream's)."""
+    access_log: bool = True
+    """One access-log line per action (``[log] access``)."""
 
 
 class StreamWaiter:
@@ -223,6 +225,8 @@ class Connection:
         """The action's metric and its access-log line."""
         action = (header(fields, "Action") or "").strip()
         self._parts.metrics.action(action, reply, Door.AMI)
+        if not self._parts.access_log:
+            return
         identity = self.session.identity
         status = reply.head[0].name if reply is not None and reply.head else "Error"
         log_action(

@@ -237,3 +237,17 @@ async def test_the_access_log_redacts_secrets(
     assert "deadbeef" not in line
     assert line.startswith('127.0.0.1 - "AMI Action=Login&ActionID=a&Username=admin')
     assert " Error " in line
+
+
+async def test_log_access_false_silences_the_doors_access_log(
+    simulator: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with door_gateway(simulator.port, log={"access": False}) as run:
+        with caplog.at_level(logging.INFO, "gateway.amiserver.access"):
+            client = await door_client(run.port)
+            client.send("Action: Ping", "ActionID: quiet")
+            await client.until("quiet")
+            client.close()
+    assert not [r for r in caplog.records if r.name == "gateway.amiserver.access"]
+    labels = {"action": "Ping", "outcome": "success", "door": "ami"}
+    assert run.gateway.metrics.registry.get_sample_value("ajam_actions_total", labels) == 1
