@@ -101,19 +101,7 @@ async def run(port: int, clients: int, stall: int) -> dict[str, object]:
             client.transport.resume_reading()
     await asyncio.sleep(DROP_NOTICE)
     dropped = sum(1 for poller in stuck if poller.done.done() and not poller.tally.stopped)
-    return {
-        "sessions": clients,
-        "hist": {str(k): v for k, v in tally.hist.items()},
-        "max_s": tally.max_s,
-        "delivered": tally.delivered,
-        "duplicates": tally.duplicates,
-        "errors": tally.errors,
-        "error_samples": tally.error_samples,
-        "polls": tally.polls,
-        "synced": tally.synced,
-        "stopped": tally.stopped,
-        "stalled_dropped": dropped,
-    }
+    return {**tally.result(clients), "stalled_dropped": dropped}
 
 
 def main() -> int:

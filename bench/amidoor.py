@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 from dataclasses import dataclass
 from typing import Final
 
 from bench.harness import Options, Server, Worker, gateway, worker_count
-from bench.scenarios import Fanout, Result, _cpu, _fanout_line, _logged_in, _results, _sync
+from bench.scenarios import Fanout, Result, _logged_in, _results, _sync, measure_fanout
 
 STALL_WRITE_TIMEOUT: Final = 5.0
 STALL_BUFFER: Final = 1024 * 1024
@@ -70,18 +69,9 @@ async def ami_fanout(options: Options, run: Fanout) -> Result:
     async with gateway(options, name, door_toml(port)) as (gw, ami):
         pool = await _ami_workers(port, run.sessions)
         try:
-            await _logged_in(pool)
-            await _sync(pool, ami)
-            before = gw.sample()
-            started = time.monotonic()
-            emitted = await ami.stream(run.rate, run.seconds)
-            ami.mark("BenchStop")
-            parts = await _results(pool)
-            elapsed = time.monotonic() - started
-            after = gw.sample()
+            line = await measure_fanout(gw, ami, pool, run)
         finally:
             _kill(pool)
-    line = _fanout_line(run, emitted, parts, _cpu(before, after), elapsed, after)
     line["scenario"] = "ami_fanout"
     del line["polls"], line["events_per_poll"], line["cpu_us_per_poll"]
     return line

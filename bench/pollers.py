@@ -47,6 +47,21 @@ class Tally:
     synced: int = 0
     stopped: int = 0
 
+    def result(self, sessions: int) -> dict[str, object]:
+        """The ``result`` line's fields (the worker adds its CPU)."""
+        return {
+            "sessions": sessions,
+            "hist": {str(k): v for k, v in self.hist.items()},
+            "max_s": self.max_s,
+            "delivered": self.delivered,
+            "duplicates": self.duplicates,
+            "errors": self.errors,
+            "error_samples": self.error_samples,
+            "polls": self.polls,
+            "synced": self.synced,
+            "stopped": self.stopped,
+        }
+
     def error(self, what: str) -> None:
         self.errors += 1
         if len(self.error_samples) < MAX_ERROR_SAMPLES:
@@ -207,18 +222,7 @@ async def run(target: Target, sessions: int, timeout: float) -> dict[str, object
             *(poll(target, c, timeout, SessionPoller(tally, on_sync, sessions)) for c in cookies)
         )
         reporter.cancel()
-    return {
-        "sessions": sessions,
-        "hist": {str(k): v for k, v in tally.hist.items()},
-        "max_s": tally.max_s,
-        "delivered": tally.delivered,
-        "duplicates": tally.duplicates,
-        "errors": tally.errors,
-        "error_samples": tally.error_samples,
-        "polls": tally.polls,
-        "synced": tally.synced,
-        "stopped": tally.stopped,
-    }
+    return tally.result(sessions)
 
 
 def main() -> int:

@@ -102,15 +102,20 @@ async def fanout(options: Options, run: Fanout) -> Result:
         gateway(options, name) as (gw, ami),
         workers(gw.target, run.sessions, FANOUT_POLL_TIMEOUT, options) as pool,
     ):
-        await _logged_in(pool)
-        await _sync(pool, ami)
-        before = gw.sample()
-        started = time.monotonic()
-        emitted = await ami.stream(run.rate, run.seconds)
-        ami.mark("BenchStop")
-        parts = await _results(pool)
-        elapsed = time.monotonic() - started
-        after = gw.sample()
+        return await measure_fanout(gw, ami, pool, run)
+
+
+async def measure_fanout(gw: Server, ami: AmiResponder, pool: list[Worker], run: Fanout) -> Result:
+    """Log in, sync, stream, stop: the fanout line of workers of either kind."""
+    await _logged_in(pool)
+    await _sync(pool, ami)
+    before = gw.sample()
+    started = time.monotonic()
+    emitted = await ami.stream(run.rate, run.seconds)
+    ami.mark("BenchStop")
+    parts = await _results(pool)
+    elapsed = time.monotonic() - started
+    after = gw.sample()
     return _fanout_line(run, emitted, parts, _cpu(before, after), elapsed, after)
 
 
