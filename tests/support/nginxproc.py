@@ -44,22 +44,29 @@ def nginx_binary() -> str:
     return found
 
 
-def site_config(ports: Mapping[str, int], listen: int, cert: Cert, log_dir: Path) -> str:
-    """The shipped site file with test ports and the test's certificate."""
-    text = SHIPPED.read_text()
+def templated(shipped: Path, port: int, listen: int, cert: Cert, more: dict[str, str]) -> str:
+    """A shipped file with the test's listen port and certificate, and ``more``
+    replacements; each must find its text."""
+    text = shipped.read_text()
     replacements = {
-        "listen 443 ssl;": f"listen 127.0.0.1:{listen} ssl;",
-        "listen [::]:443 ssl;": "",
+        f"listen {port} ssl;": f"listen 127.0.0.1:{listen} ssl;",
+        f"listen [::]:{port} ssl;": "",
         "/etc/ssl/ajam/fullchain.pem": str(cert.cert),
         "/etc/ssl/ajam/privkey.pem": str(cert.key),
-        "/var/log/nginx/ajam-gateway.access.log": str(log_dir / "ajam-access.log"),
+        **more,
     }
-    for node, address in INSTANCES.items():
-        replacements[address] = f"127.0.0.1:{ports[node]}"
     for old, new in replacements.items():
-        assert old in text, f"{old!r} is no longer in {SHIPPED.name}"
+        assert old in text, f"{old!r} is no longer in {shipped.name}"
         text = text.replace(old, new)
     return text
+
+
+def site_config(ports: Mapping[str, int], listen: int, cert: Cert, log_dir: Path) -> str:
+    """The shipped site file with test ports and the test's certificate."""
+    more = {"/var/log/nginx/ajam-gateway.access.log": str(log_dir / "ajam-access.log")}
+    for node, address in INSTANCES.items():
+        more[address] = f"127.0.0.1:{ports[node]}"
+    return templated(SHIPPED, 443, listen, cert, more)
 
 
 def main_config(prefix: Path, site: Path) -> str:
@@ -87,19 +94,10 @@ http {{
 
 def stream_config(ports: tuple[int, ...], listen: int, cert: Cert) -> str:
     """The shipped stream file with test ports and the test's certificate."""
-    text = SHIPPED_STREAM.read_text()
-    replacements = {
-        "listen 5039 ssl;": f"listen 127.0.0.1:{listen} ssl;",
-        "listen [::]:5039 ssl;": "",
-        "/etc/ssl/ajam/fullchain.pem": str(cert.cert),
-        "/etc/ssl/ajam/privkey.pem": str(cert.key),
+    more = {
+        address: f"127.0.0.1:{port}" for address, port in zip(STREAM_INSTANCES, ports, strict=True)
     }
-    for address, port in zip(STREAM_INSTANCES, ports, strict=True):
-        replacements[address] = f"127.0.0.1:{port}"
-    for old, new in replacements.items():
-        assert old in text, f"{old!r} is no longer in {SHIPPED_STREAM.name}"
-        text = text.replace(old, new)
-    return text
+    return templated(SHIPPED_STREAM, 5039, listen, cert, more)
 
 
 def stream_main_config(prefix: Path, stream: Path) -> str:
