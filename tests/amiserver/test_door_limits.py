@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from gateway.amiserver import AmiDoor
 from gateway.core.replies import Door, Peer
 from gateway.errors import TooManySessions
 from gateway.lifecycle import drain, reload_config
@@ -251,3 +252,33 @@ async def test_log_access_false_silences_the_doors_access_log(
     assert not [r for r in caplog.records if r.name == "gateway.amiserver.access"]
     labels = {"action": "Ping", "outcome": "success", "door": "ami"}
     assert run.gateway.metrics.registry.get_sample_value("ajam_actions_total", labels) == 1
+
+
+async def test_a_client_that_logged_in_outlives_the_auth_timeout(simulator: Simulator) -> None:
+    async with door_gateway(simulator.port, ami_server={"auth_timeout": 1}) as run:
+        client = await door_client(run.port)
+        await asyncio.sleep(1.3)
+        client.send("Action: Ping", "ActionID: still-here")
+        assert (await client.until("still-here")).get("Ping") == "Pong"
+        client.close()
+
+
+async def test_refusals_are_logged_once_per_thousand_and_an_unstarted_door_closes(
+    door: DoorRun, caplog: pytest.LogCaptureFixture
+) -> None:
+    idle = AmiDoor(door.door._parts)
+    idle.stop_listening()  # never started: nothing to stop
+    await idle.close()
+    async with door_gateway(
+        door.gateway.config.ami.port, ami_server={"max_unauthenticated": 1}
+    ) as run:
+        waiting = await door_client(run.port, None)
+        with caplog.at_level(logging.WARNING, "gateway.amiserver"):
+            for _ in range(3):
+                reader, writer = await asyncio.open_connection("127.0.0.1", run.port)
+                assert await asyncio.wait_for(reader.read(), 5) == b""
+                writer.close()
+        assert run.door.refused == 3
+        refusals = [r for r in caplog.records if "refused: over max_unauthenticated" in r.message]
+        assert len(refusals) == 1
+        waiting.close()

@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from gateway.ami.message import Message
+from gateway.ami.message import OPAQUE, Message
+from gateway.amiserver.accesslog import MAX_LOGGED, action_text
 from gateway.amiserver.protocol import Phase, Refused, Request, Run, ServerProtocol
 from gateway.core.events import EventLog
 from gateway.core.replies import Reply, response
@@ -150,3 +151,13 @@ def test_the_banner_is_one_line() -> None:
     assert ServerProtocol.banner("Asterisk Call Manager/11.0.0") == (
         b"Asterisk Call Manager/11.0.0\r\n"
     )
+
+
+def test_the_access_lines_text_redacts_and_cuts() -> None:
+    text = action_text(
+        [("Action", "Login"), (" secret", "s3"), ("KEY", "k"), (OPAQUE, "bare"), ("X", "y")]
+    )
+    assert text == "Action=Login& secret=***&KEY=***&bare&X=y"
+    long = action_text([("Data", "z" * 5000)])
+    assert len(long) == MAX_LOGGED + 3
+    assert long.endswith("...")
