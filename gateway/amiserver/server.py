@@ -4,19 +4,23 @@
 Before the banner, a new connection is closed at once, without a word, when
 ``max_unauthenticated`` connections are already waiting to log in (as
 Asterisk's ``authlimit``) or when the gateway holds ``max_sessions``
-sessions (each AMI connection is one).  A drain stops the listener; the
+sessions (each AMI connection is one).  A connection from one of
+``trusted_proxies`` is read a PROXY protocol line first (``proxyline``):
+the client it names is the connection's peer from then on.  A drain stops the listener; the
 sessions' end then sends each client ``Event: Shutdown`` and closes it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import ssl
 import time
 from typing import Final
 
 from gateway.amiserver.connection import Connection, DoorParts
+from gateway.amiserver.proxyline import MAX_LINE, client_of, trusted
 from gateway.amiserver.settings import AmiServerConfig
 from gateway.core.replies import Door, Peer
 from gateway.errors import TooManySessions
@@ -106,6 +110,12 @@ class AmiDoor:
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         parts, peer = self._parts, peer_of(writer)
+        if trusted(peer.address, parts.settings.trusted_proxies):
+            relayed = await self._proxied(reader, peer)
+            if relayed is None:
+                self._refuse(writer, peer, "trusted_proxies (no PROXY line)")
+                return
+            peer = relayed
         if self._unauthenticated() >= parts.settings.max_unauthenticated:
             self._refuse(writer, peer, "max_unauthenticated")
             return
@@ -122,6 +132,18 @@ class AmiDoor:
             await conn.serve()
         finally:
             del self._connections[conn]
+
+    async def _proxied(self, reader: asyncio.StreamReader, peer: Peer) -> Peer | None:
+        """The client a trusted proxy's PROXY line names, or None."""
+        try:
+            async with asyncio.timeout(self._parts.settings.auth_timeout):
+                line = await reader.readuntil(b"\n")
+        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError):
+            return None
+        client = client_of(line[: MAX_LINE + 1])
+        if client is None:
+            return None
+        return dataclasses.replace(peer, address=client[0], port=client[1])
 
     def _refuse(self, writer: asyncio.StreamWriter, peer: Peer, limit: str) -> None:
         """Closed before the banner, as Asterisk does over its authlimit."""

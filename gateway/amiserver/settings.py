@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from gateway.access.users import Network
+
 BANNER_PREFIX: Final = "Asterisk Call Manager/"
 """Clients check the banner: Asterisk-Java needs a line starting so (or a
 proxy's), PAMI needs ``Asterisk`` in it, panoramisk reads the version after
@@ -41,3 +43,6 @@ class AmiServerConfig:
     max_unauthenticated: int = 50
     """Connections not yet logged in; one more is closed before the banner
     (Asterisk's ``authlimit``)."""
+    trusted_proxies: tuple[Network, ...] = ()
+    """TCP proxies (nginx with ``proxy_protocol on``) whose connections start
+    with a PROXY protocol v1 line naming the real client (``proxyline``)."""

@@ -40,6 +40,7 @@ _READERS: Final[Mapping[str, Reader]] = {
     "buffer_bytes": cf.integer(64 * 1024, 1024 * MIB),
     "auth_timeout": cf.number(1, 3600),
     "max_unauthenticated": cf.integer(1, 1_000_000),
+    "trusted_proxies": cf.networks,
 }
 
 

@@ -282,3 +282,25 @@ async def test_refusals_are_logged_once_per_thousand_and_an_unstarted_door_close
         refusals = [r for r in caplog.records if "refused: over max_unauthenticated" in r.message]
         assert len(refusals) == 1
         waiting.close()
+
+
+async def test_a_trusted_proxy_names_the_client_and_nothing_else_passes(
+    simulator: Simulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with door_gateway(
+        simulator.port, ami_server={"trusted_proxies": ["127.0.0.1/32"], "auth_timeout": 1}
+    ) as run:
+        reader, writer = await asyncio.open_connection("127.0.0.1", run.port)
+        writer.write(b"PROXY TCP4 192.0.2.7 127.0.0.1 40001 5039\r\n")
+        assert await asyncio.wait_for(reader.readline(), 5) == BANNER
+        client = Client(reader, writer)
+        with caplog.at_level(logging.WARNING, "gateway.security"):
+            client.send("Action: Login", "ActionID: x", "Username: admin", "Secret: wrong")
+            await client.until("Authentication failed")
+        assert "address=192.0.2.7 user='admin'" in caplog.text
+        client.close()
+        for first in (b"Action: Login\r\n", b"PROXY UNKNOWN\r\n", b""):
+            reader, writer = await asyncio.open_connection("127.0.0.1", run.port)
+            writer.write(first)
+            assert await asyncio.wait_for(reader.read(), 5) == b""  # not even the banner
+            writer.close()

@@ -1,5 +1,6 @@
 """deploy/nginx/ajam-gateway-ami.conf on real nginx (its stream module): TLS
 AMI clients on one port, spread over the AMI doors of two gateways, each
+seen by its instance with its own address and port (the PROXY protocol),
 logging in, answered and fed events through its own instance; when one
 instance drains, its clients get Event: Shutdown and, reconnecting through
 nginx, land on the other."""
@@ -36,12 +37,20 @@ async def test_tls_clients_spread_over_the_doors_and_move_on_a_drain(
     nginx_binary()
     cert = self_signed(tmp_path)
     context = ssl.create_default_context(cafile=cert.cert)
-    async with door_gateway(simulator.port) as first, door_gateway(simulator.port) as second:
+    behind = {"trusted_proxies": ["127.0.0.1/32"]}  # nginx sends the PROXY line
+    async with (
+        door_gateway(simulator.port, ami_server=behind) as first,
+        door_gateway(simulator.port, ami_server=behind) as second,
+    ):
         nginx = Nginx(tmp_path / "nginx", free_port())
         await nginx.start(nginx.write_stream((first.port, second.port), cert))
         try:
             clients = [await through_nginx(nginx.port, context) for _ in range(CLIENTS)]
             assert first.door.connections + second.door.connections == CLIENTS
+            # Each instance sees the client's own port (PROXY protocol), not nginx's.
+            ours = {client.writer.get_extra_info("sockname")[1] for client in clients}
+            seen = {c.peer.port for run in (first, second) for c in run.door._connections}
+            assert seen == ours
             assert min(first.door.connections, second.door.connections) >= CLIENTS // 2 - 1
             simulator.emit([("Event", "UserEvent"), ("Privilege", "user,all"), ("UserEvent", "T")])
             for client in clients:
