@@ -7,7 +7,8 @@ The AMI client hands each event, and each change of its link, to one
 2. appends it to the shared ``EventLog``, where every session reads it (and
    whose listeners wake the held polls),
 3. tells each subscriber, in the order they subscribed: the metrics, the
-   call history's recorder, and later the push and AMI-server doors.
+   call history's recorder (the AMI door, like HTTP sessions, reads the
+   log by cursor and needs no subscription).
 
 A change of the link becomes the gateway's own ``GatewayAMIUp`` or
 ``GatewayAMIDown`` event in the log, so that sessions learn of it.
