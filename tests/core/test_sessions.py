@@ -239,3 +239,13 @@ def test_repr_names_the_session_and_its_user_only() -> None:
     session.log_in(Identity("admin", ALL, ALL))
     assert repr(session).endswith("user='admin')")
     assert "4711" not in repr(session)
+
+
+def test_pending_with_nothing_new_keeps_the_cursor_and_a_cut_may_keep_all() -> None:
+    store = SessionStore()
+    log = EventLog(10)
+    session = logged_in(store)
+    assert session.pending(log) == (0, [], session.cursor)
+    events = [log.append(Message.of(("Event", "E"), ("Privilege", "call,all"))) for _ in range(3)]
+    lost, got, cursor = session.pending(log, max_bytes=10_000)
+    assert (lost, got, cursor) == (0, events, events[-1].seq)
