@@ -100,6 +100,21 @@ def without_ids(fields: tuple[Field, ...] | list[Field]) -> list[Field]:
     return [(k, v) for k, v in fields if k.lower() != "actionid"]
 
 
+def as_read(fields: list[Field]) -> list[Field]:
+    """One Action line, the first whose value is not empty (values are past
+    their leading blanks already): what Asterisk runs; no one reads the
+    other Action lines (issue 11, item 11)."""
+    out: list[Field] = []
+    found = False
+    for name, value in fields:
+        if name.lower() != "action":
+            out.append((name, value))
+        elif not found and value:
+            out.append((name, value))
+            found = True
+    return out
+
+
 def check(sent: bytes, upstream: bytes, sentinel: str) -> None:
     assert upstream.endswith(b"\r\n\r\n"), upstream
     for line_bytes in upstream.split(b"\r\n"):
@@ -116,7 +131,7 @@ def check(sent: bytes, upstream: bytes, sentinel: str) -> None:
     last = messages.pop()
     assert last.get("Action") == "Ping"
     assert (last.get("ActionID") or "").endswith("|" + sentinel)
-    client = [without_ids(item.message.fields) for item in ActionReader().feed(sent)]
+    client = [as_read(without_ids(item.message.fields)) for item in ActionReader().feed(sent)]
     assert len(messages) <= len(client)
     position = 0
     for action in messages:
