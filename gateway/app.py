@@ -167,7 +167,7 @@ def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gatew
     metrics.watch(sessions, ami)
     metrics.watch_memory(log, send_budget)
     metrics.watch_logins(security)
-    history = HistoryService(config.history)
+    history = HistoryService(config.history.for_node(config.http.node_id))
     events.subscribe(metrics.event_received)
     events.subscribe(history.on_event)
     return Gateway(
