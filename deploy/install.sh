@@ -178,7 +178,10 @@ mkdir -p "$ROOT$CONFDIR"
 own 0750 "$ROOT$CONFDIR"
 
 CREATED=()
-# new_config NAME [INSTANCE]: the example, with that instance's own state directory.
+CHECK=()  # check-config's arguments for the first config created: the service's secrets, node id
+# new_config NAME [ID]: the example; for instance ID of ajam-gateway@.service its
+# SQLite history in its own state directory, /var/lib/ajam-gateway/{node_id}/
+# (the unit's StateDirectory=ajam-gateway/%i; its --node-id %i fills {node_id} in).
 new_config() {
     local target="$ROOT$CONFDIR/$1"
     if [ -e "$target" ]; then
@@ -186,13 +189,18 @@ new_config() {
         return
     fi
     local state=/var/lib/ajam-gateway
-    [ $# -lt 2 ] || state="/var/lib/ajam-gateway/$2"
+    [ $# -lt 2 ] || state="/var/lib/ajam-gateway/{node_id}"
     sed "s#^path = \"/var/lib/ajam-gateway/history.sqlite3\"#path = \"$state/history.sqlite3\"#" \
         "$SOURCE_TREE/config/gateway.example.toml" >"$target.new"
     own 0640 "$target.new"
     mv "$target.new" "$target"
     CREATED+=("$CONFDIR/$1")
     say "created $CONFDIR/$1 from the example: set [ami], [http] and your users"
+    if [ ${#CHECK[@]} -eq 0 ]; then
+        CHECK=(--env-file "$CONFDIR/$ENV_FILE")
+        [ $# -lt 2 ] || CHECK+=("--env-file=-$CONFDIR/$2.env" --node-id "$2")
+        CHECK+=("$CONFDIR/$1")
+    fi
 }
 UNITS=()
 if [ ${#INSTANCES[@]} -eq 0 ]; then
@@ -226,7 +234,15 @@ for unit in ajam-gateway.service ajam-gateway@.service; do
     install -m 0644 "$SOURCE_TREE/deploy/systemd/$unit" "$ROOT$UNITDIR/$unit"
 done
 
+# Once the new config has your AMI account and users: the same secrets and
+# node id as the service, so that what passes here also starts.
+check_hint() {
+    if [ ${#CHECK[@]} -gt 0 ]; then
+        say "check it with: $PREFIX/bin/ajam-gateway check-config ${CHECK[*]}"
+    fi
+}
 if staged; then
+    check_hint
     say "staged: would now run systemctl daemon-reload and enable ${UNITS[*]}"
     exit 0
 fi
@@ -239,8 +255,8 @@ systemctl enable --quiet "${UNITS[@]}"
 if [ "$START" = no ]; then
     say "enabled ${UNITS[*]}; not started (--no-start)"
 elif [ ${#CREATED[@]} -gt 0 ]; then
-    say "enabled ${UNITS[*]}; not started: edit ${CREATED[*]} and $CONFDIR/$ENV_FILE, check with"
-    say "  $PREFIX/bin/ajam-gateway check-config --env-file $CONFDIR/$ENV_FILE ${CREATED[0]}"
+    say "enabled ${UNITS[*]}; not started: edit ${CREATED[*]} and $CONFDIR/$ENV_FILE"
+    check_hint
     say "then: systemctl start ${UNITS[*]}"
 else
     systemctl restart "${UNITS[@]}"
