@@ -244,3 +244,11 @@ def test_the_rules_read_only_exported_metrics(exported_names: frozenset[str]) ->
 )
 def test_metric_names_reads_promql(expr: str, names: set[str]) -> None:
     assert metric_names(expr) == names
+
+
+def test_a_running_gateway_exports_process_series_and_no_created(
+    exported_names: frozenset[str],
+) -> None:
+    process = {"process_open_fds", "process_max_fds", "process_resident_memory_bytes"}
+    assert process | {"process_cpu_seconds_total"} <= exported_names
+    assert not [name for name in exported_names if name.endswith("_created")]
