@@ -126,4 +126,7 @@ def test_report_on_the_history(
     if line is not None:
         assert f"\n{line}\n" in summary
     found = [w for w in warnings if w.startswith("[history]")]
-    assert [w[: len(warning)] for w in found] == ([warning] if warning else [])
+    expected = [warning] if warning else []
+    assert len(found) == len(expected), found
+    for text, start in zip(found, expected, strict=True):
+        assert text.startswith(start)

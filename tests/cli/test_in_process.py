@@ -23,7 +23,11 @@ from tests.support.procs import free_port
 
 def answers(*typed: str) -> Callable[[str], str]:
     replies: Iterator[str] = iter(typed)
-    return lambda prompt="": next(replies)
+
+    def typing(prompt: str = "") -> str:
+        return next(replies)
+
+    return typing
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 from prometheus_client import CollectorRegistry, Counter, generate_latest
-from prometheus_client.openmetrics.exposition import generate_latest as openmetrics
+from prometheus_client.exposition import choose_encoder
 
 from gateway.core.metrics import Metrics, names
 from gateway.core.replies import Reply, response
@@ -27,10 +27,12 @@ def used(metrics: Metrics) -> Metrics:
 
 def test_no_created_series_in_either_format() -> None:
     metrics = used(Metrics())
+    openmetrics, _ = choose_encoder("application/openmetrics-text; version=1.0.0")
     for text in (generate_latest(metrics.registry), openmetrics(metrics.registry)):
         assert b"_created" not in text
         assert b"ajam_actions_total{" in text
         assert b"ajam_ami_roundtrip_seconds_bucket{" in text
+    assert openmetrics(metrics.registry).endswith(b"# EOF\n")  # the format that had them
 
 
 def test_the_library_switch_is_left_alone() -> None:
