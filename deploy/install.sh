@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install (or upgrade) ajam-gateway as a systemd service, with the system's
-# own python3: Debian 12 (3.11) and Ubuntu 24.04 (3.12).
+# own python3: Debian 12 (3.11.2, the oldest supported) and Ubuntu 24.04 (3.12).
 #
 #   sudo deploy/install.sh                    # from this source tree
 #   sudo deploy/install.sh --from ajam_gateway-0.1.0-py3-none-any.whl
@@ -48,7 +48,7 @@ usage() {
     cat <<EOF
 Usage: $0 [options]
   --from FILE       install this wheel or sdist instead of the source tree
-  --python PATH     the interpreter for the venv (default /usr/bin/python3; 3.11 or later)
+  --python PATH     the interpreter for the venv (default /usr/bin/python3; 3.11.2 or later)
   --extras LIST     pip extras, e.g. mysql,postgresql (to read the PBX's CDR table)
   --instance ID     set up ajam-gateway@ID (node id [a-z0-9]{1,8}) with
                     /etc/ajam-gateway/ID.toml instead of ajam-gateway.service
@@ -97,8 +97,8 @@ fi
 
 # --- Python with venv ------------------------------------------------------------
 [ -x "$PYTHON" ] || die "$PYTHON not found (apt-get install python3, or --python PATH)"
-"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
-    || die "$PYTHON is older than 3.11 ($("$PYTHON" -V 2>&1))"
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11, 2))' \
+    || die "$PYTHON is older than 3.11.2 ($("$PYTHON" -V 2>&1))"
 if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
     staged && die "$PYTHON has no venv/ensurepip: apt-get install python3-venv"
     say "installing python3-venv"
