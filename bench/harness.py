@@ -132,13 +132,13 @@ async def gateway(options: Options, name: str) -> AsyncIterator[tuple[Server, Am
             args += ["--profile", os.path.join(options.profile_dir, f"{name}.html")]
         try:
             async with server(args) as srv:
-                await _ready(srv, ami)
+                await wait_ready(srv, ami)
                 yield srv, ami
         finally:
             await ami.stop()
 
 
-async def _ready(srv: Server, ami: AmiResponder) -> None:
+async def wait_ready(srv: Server, ami: AmiResponder) -> None:
     async with asyncio.timeout(START_TIMEOUT):
         await ami.logged_in.wait()
         async with aiohttp.ClientSession() as http:

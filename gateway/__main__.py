@@ -141,7 +141,8 @@ async def serve(config: Config, *, demo: bool, reload: ConfigSource | None = Non
     app = create_app(config)
     runner = GatewayRunner(
         app,
-        max_connections=config.limits.max_connections,
+        limits=config.limits,
+        trusted_proxies=config.http.trusted_proxies,
         handle_signals=False,
         access_log_class=AccessLogger,
         access_log=access_log if config.log.access else None,
@@ -149,6 +150,7 @@ async def serve(config: Config, *, demo: bool, reload: ConfigSource | None = Non
     )
     try:
         await runner.setup()
+        app[GATEWAY].metrics.watch_connections(runner.counts)
         await _listen(runner, config.http.host, config.http.port)
         if demo:
             http = config.http
@@ -159,7 +161,7 @@ async def serve(config: Config, *, demo: bool, reload: ConfigSource | None = Non
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        loop.add_signal_handler(signal.SIGHUP, _reload, app, reload)
+        loop.add_signal_handler(signal.SIGHUP, _reload, app, reload, runner)
         await stop.wait()
         await drain(app[GATEWAY], config.http.drain_time)
     finally:
@@ -184,7 +186,9 @@ async def _listen(runner: web.BaseRunner, host: str, port: int) -> None:
         raise StartupError(why) from None
 
 
-def _reload(app: web.Application, source: ConfigSource | None) -> None:
+def _reload(
+    app: web.Application, source: ConfigSource | None, runner: GatewayRunner | None = None
+) -> None:
     """SIGHUP: users and limits from the file again; a bad file changes nothing."""
     if source is None:
         log.warning("SIGHUP ignored: no --config file to reload")
@@ -196,6 +200,8 @@ def _reload(app: web.Application, source: ConfigSource | None) -> None:
         return
     for warning in reload_config(app, config):
         log.warning("reload: %s", warning)
+    if runner is not None:
+        runner.configure(config.limits)  # the connection limits and timeouts
 
 
 def main(argv: Sequence[str] | None = None) -> int:

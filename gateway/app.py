@@ -238,12 +238,14 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """Ready or not, and why in one word: it needs no login, so it never names
+    the AMI account, address or error (the AMI client logs those)."""
     gateway = request.app[GATEWAY]
     if gateway.lifecycle.closing:
-        return web.Response(status=503, text="draining: shutting down\n")
+        return web.Response(status=503, text="not ready: draining\n")
     if gateway.ami.ready:
         return web.Response(text="ready\n")
-    return web.Response(status=503, text=f"AMI not connected: {gateway.ami.last_error}\n")
+    return web.Response(status=503, text="not ready: ami-down\n")
 
 
 def create_app(config: Config) -> web.Application:

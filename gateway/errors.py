@@ -6,7 +6,7 @@ layer translates them to responses in one place (``gateway.http.errors``):
 * ``AmiLevelError``: HTTP 200 with ``Response: Error`` and ``Message: <text>``,
   exactly as Asterisk reports its own failures.  The texts are a contract
   (docs/design.md, Contracts).
-* ``HttpLevelError``: a real HTTP status (400, 413, 414, 429, 503);
+* ``HttpLevelError``: a real HTTP status (400, 408, 413, 414, 429, 503);
   ``JsonHttpError`` ones carry a JSON body naming the bad field.
 * ``ProtocolError``: Asterisk sent something the codec cannot accept.
 * ``ConfigError``: a bad configuration file, reported at start-up.
@@ -90,6 +90,14 @@ class BadCredentials(BadRequest):
 class BodyTooLarge(HttpLevelError):
     status = 413
     message = "Request body too large"
+
+
+class RequestTimeout(HttpLevelError):
+    """The body did not arrive within ``[limits] body_timeout``; the
+    connection closes after this answer."""
+
+    status = 408
+    message = "Request body not received in time"
 
 
 class QueryTooLarge(HttpLevelError):

@@ -195,8 +195,11 @@ class AmiClient:
                     group.create_task(self._after_login())
                 group.create_task(self._keepalive())
                 await reading
-        except* LINK_ERRORS as group_error:
-            raise group_error.exceptions[0] from None
+        except BaseExceptionGroup as group:
+            # Not ``except*``: before Python 3.11.4 (Debian 12 has 3.11.2) a
+            # raise inside it comes out wrapped in a new ExceptionGroup, which
+            # run()'s ``except LINK_ERRORS`` missed, and the link never came back.
+            raise link_error(group) from None
         finally:
             writer.close()
 
@@ -364,6 +367,19 @@ class AmiClient:
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
+
+
+def link_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """What a failed connection's TaskGroup raised, as run() handles it: its
+    first link error when every error in it is one; else the group itself
+    (a bug, or a cancel, which must not pass for a dropped link)."""
+    rest = group.split(LINK_ERRORS)[1]
+    if rest is not None:
+        return group
+    error: BaseException = group
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
 
 
 def _expire(future: asyncio.Future[tuple[Message, ...]]) -> None:

@@ -46,6 +46,9 @@ _REALM_RE: Final = re.compile(r'^[^"\\\x00-\x1f\x7f]{1,64}$')
 """Written inside a quoted WWW-Authenticate parameter: no quote, backslash or control."""
 WAITEVENT_MARGIN: Final = 10
 """Asterisk caps a poll at the session timeout minus 10 s; so do we."""
+PER_ADDRESS_SHARE: Final = 10
+"""By default one client address may hold a tenth of max_connections: room for
+an office behind one NAT, while ten addresses are needed to fill the server."""
 DIGEST_REALM: Final = "asterisk"
 """Asterisk's realm; part of every user's digest_ha1, so changing it needs new HA1s."""
 
@@ -87,6 +90,17 @@ class LimitsConfig:
     """Request headers per request (Asterisk's http.c takes 100); over it, 431."""
     max_connections: int = 10000
     """Open HTTP connections; beyond it a new one gets 503 and is closed."""
+    max_connections_per_address: int | None = None
+    """Open connections from one TCP peer (trusted proxies exempt); None means
+    ``max_connections // PER_ADDRESS_SHARE``: one address cannot take them all."""
+    header_timeout: float = 10.0
+    """A request's head must be complete this long after the connect or its
+    first byte (HAProxy's ``timeout http-request``); then 408 and close."""
+    keepalive_timeout: float = 75.0
+    """An idle kept-alive connection is closed after this (nginx's default; above
+    nginx's upstream keepalive_timeout of 60 s, so nginx closes first)."""
+    body_timeout: float = 60.0
+    """A request body must be complete this long after its head; then 408."""
     max_sessions: int = 20000
     """HTTP sessions in total, logged in or not; beyond it, ``Too many sessions``."""
     waitevent_max: int | None = None
@@ -108,7 +122,14 @@ class LimitsConfig:
     """Bytes of answers being written to clients, counted twice (gateway/core/sendbudget.py);
     over it, poll answers shrink, then wait for room."""
     send_timeout: float = 60.0
-    """Seconds an answer may take to reach the kernel; then its connection is closed."""
+    """Seconds an AJAM answer may take to reach the kernel, and any other
+    response may stay unread (``GatewayRunner``); then its connection is closed."""
+
+    def connections_per_address(self) -> int:
+        """The per-address connection cap in force."""
+        if self.max_connections_per_address is not None:
+            return self.max_connections_per_address
+        return max(1, self.max_connections // PER_ADDRESS_SHARE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +300,10 @@ _LIMITS_READERS: Final[Mapping[str, Reader]] = {
     "max_header_size": cf.integer(256, 1 * MIB),
     "max_headers": cf.integer(8, 10_000),
     "max_connections": cf.integer(1, 10_000_000),
+    "max_connections_per_address": cf.integer(1, 10_000_000),
+    "header_timeout": cf.number(0, 3600, open_low=True),
+    "keepalive_timeout": cf.number(0, DAY, open_low=True),
+    "body_timeout": cf.number(0, 3600, open_low=True),
     "max_sessions": cf.integer(1, 10_000_000),
     "waitevent_max": cf.integer(0, DAY),
     "login_fail_delay": cf.number(0, 60),
@@ -297,6 +322,8 @@ def _parse_limits(table: Mapping[str, object], http: HttpConfig) -> LimitsConfig
     limits = LimitsConfig(**cf.read_section("[limits]", table, _LIMITS_READERS))
     if limits.waitevent_max is not None and limits.waitevent_max > http.httptimeout:
         raise fail("[limits] waitevent_max", "must not exceed [http] httptimeout")
+    if limits.connections_per_address() > limits.max_connections:
+        raise fail("[limits] max_connections_per_address", "must not exceed max_connections")
     return limits
 
 

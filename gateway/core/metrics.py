@@ -100,6 +100,19 @@ class LoginCounts(Protocol):
     def failed(self) -> Mapping[str, int]: ...
 
 
+class ConnectionCounts(Protocol):
+    """What the connection metrics read (``gateway.http.server.ConnectionCounts``)."""
+
+    @property
+    def refused(self) -> Mapping[str, int]: ...
+
+    @property
+    def timed_out(self) -> Mapping[str, int]: ...
+
+    @property
+    def open(self) -> int: ...
+
+
 def outcome_of(reply: Reply | None) -> str:
     """``success``, ``error`` or one of ``OUTCOMES``, from the first message."""
     if reply is None or not reply.head:
@@ -171,6 +184,10 @@ class Metrics:
     def watch_logins(self, logins: LoginCounts) -> None:
         """Expose the HTTP users' failed logins, read at scrape time."""
         self.registry.register(_Logins(logins))
+
+    def watch_connections(self, counts: ConnectionCounts) -> None:
+        """Expose the HTTP server's connection counts (``GatewayRunner``), read at scrape time."""
+        self.registry.register(_Connections(counts))
 
     def action(self, name: str, reply: Reply | None) -> None:
         label = self._action_name(name) if name else None
@@ -326,14 +343,45 @@ class _Logins(Collector):
         self._logins = logins
 
     def collect(self) -> Iterator[Metric]:
-        failed = CounterMetricFamily(
+        yield _by_label(
             "ajam_login_failures",
             "HTTP users' failed logins (Login, Basic, Digest), by security event",
-            labels=("event",),
+            "event",
+            self._logins.failed,
         )
-        for event, count in sorted(self._logins.failed.items()):
-            failed.add_metric((event,), count)
-        yield failed
+
+
+class _Connections(Collector):
+    def __init__(self, counts: ConnectionCounts) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        counts = self._counts
+        yield GaugeMetricFamily(
+            "ajam_http_connections", "HTTP connections open (admitted)", value=counts.open
+        )
+        yield _by_label(
+            "ajam_http_connections_refused",
+            "HTTP connections refused at once, by the [limits] key that refused them",
+            "limit",
+            counts.refused,
+        )
+        yield _by_label(
+            "ajam_http_connections_timed_out",
+            "HTTP connections closed by a timeout, by its [limits] key",
+            "timeout",
+            counts.timed_out,
+        )
+
+
+def _by_label(
+    name: str, documentation: str, label: str, counts: Mapping[str, int]
+) -> CounterMetricFamily:
+    """A counter with one label, a sample per key (keys the gateway chose, never input)."""
+    family = CounterMetricFamily(name, documentation, labels=(label,))
+    for key, count in sorted(counts.items()):
+        family.add_metric((key,), count)
+    return family
 
 
 def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily:

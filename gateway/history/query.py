@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from gateway.errors import InvalidField
@@ -21,6 +21,12 @@ DISPOSITIONS: Final = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION")
 PARAMETERS: Final = frozenset(
     {"number", "caller", "callee", "limit", "since", "until", "disposition", "mansession_id"}
 )
+EARLIEST: Final = datetime(1, 1, 2, tzinfo=UTC)
+LATEST: Final = datetime(9999, 12, 31, tzinfo=UTC)
+"""A time must fall in [EARLIEST, LATEST): a day inside what ``datetime``
+holds, so that no time zone (UTC-12 to UTC+14) moves it out of range when a
+backend turns it into the PBX's local time."""
+_DAYS: Final = f"{EARLIEST.date()} and {LATEST.date() - timedelta(days=1)}"
 MAX_TIME_LENGTH: Final = 64
 """An ISO-8601 time is ~32 characters; anything much longer is not one."""
 
@@ -78,6 +84,8 @@ def _time(name: str, value: object, config: HistoryConfig) -> int:
         raise InvalidField(f"{name} is not an ISO-8601 time", name) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=config.pbx_timezone)
+    if not EARLIEST <= moment < LATEST:  # aware times compare as UTC, without overflow
+        raise InvalidField(f"{name} must be between {_DAYS} (UTC)", name)
     return int(moment.timestamp())
 
 

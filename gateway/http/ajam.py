@@ -26,7 +26,7 @@ from gateway.core.dispatch import Dispatcher
 from gateway.core.metrics import Metrics
 from gateway.core.replies import Reply, error_message
 from gateway.core.sendbudget import SendBudget
-from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge
+from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge, RequestTooLarge
 from gateway.http.accesslog import note_request
 from gateway.http.caller import Caller, CallerResolver
 from gateway.http.client import request_peer
@@ -107,8 +107,11 @@ class AjamHandler:
             return error_page(
                 501, "Not Implemented", "Attempt to use unimplemented / unsupported method"
             )
-        fields = await self._params(request, query)
         fmt = FORMATS[digest or name]
+        try:
+            fields = await self._params(request, query)
+        except RequestTooLarge as error:  # more than AMI takes: nothing more is parsed
+            return await self._send(request, self._too_large(request, fmt, error, bool(digest)))
         opts = _options(digest or name, fields)
         peer = request_peer(request)
         caller: Caller | None = None
@@ -148,6 +151,16 @@ class AjamHandler:
             timer.cancel()
             budget.give(share)
         return response
+
+    def _too_large(
+        self, request: web.Request, fmt: Format, error: RequestTooLarge, digest: bool
+    ) -> web.Response:
+        """Refused unparsed.  A cookie's session still gets its cookie back,
+        as with every answer; no session is made for the request."""
+        caller = None if digest else self.callers.by_cookie(request)
+        reply = Reply((error_message(error.message, None),))
+        self._account(request, [], caller, reply)
+        return self._respond(fmt, reply, DEFAULT_OPTIONS, caller)
 
     def _respond(
         self, fmt: Format, reply: Reply, opts: RenderOptions, caller: Caller | None

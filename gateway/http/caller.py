@@ -143,6 +143,16 @@ class CallerResolver:
         self._sessions.touch(session, now)  # a reload that removes its user ends the session
         return Caller(session, How.NAMED, [], now)
 
+    def by_cookie(self, request: web.Request) -> Caller | None:
+        """The session the cookie names, touched, for an AJAM answer refused
+        before its parameters were parsed; None without one (none is made)."""
+        now = self._clock()
+        session = self._named(request, None, now)
+        if session is None:
+            return None
+        self._sessions.touch(session, now)
+        return Caller(session, How.NAMED, [], now)
+
     def _named(self, request: web.Request, parameter: str | None, now: float) -> Session | None:
         """The session named by the cookie, else by a ``mansession_id`` parameter."""
         wanted = cookie_session_id(request.headers.get("Cookie")) or parameter

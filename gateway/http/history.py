@@ -38,6 +38,12 @@ from gateway.http.respond import NO_CACHE, SERVER_NAME
 
 READ_CLASSES: Final = CLASS_BITS["cdr"] | CLASS_BITS["reporting"]
 """Either class lets a user read CDRs, as Asterisk's cdr_manager events need."""
+MAX_FORM_FIELDS: Final = 32
+"""A lookup has eight parameters; a form of more is refused unparsed."""
+MAX_LOOKUP_BODY: Final = 64 * 1024
+"""A lookup's body is a few hundred bytes.  It is parsed before the caller is
+authenticated, and 1 MiB of JSON cost ~20 ms of the loop (bench/form_bench.py):
+a larger body is 413 (or less, with a smaller ``[limits] max_body``)."""
 JSON_TYPE: Final = "application/json"
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
 
@@ -51,7 +57,7 @@ class HistoryRoute:
         self.service = service
         self.settings = service.settings
         self.callers = callers
-        self.max_body = max_body
+        self.max_body = min(max_body, MAX_LOOKUP_BODY)
         self.max_query = max_query
 
     async def ctx(self, app: web.Application) -> AsyncIterator[None]:
@@ -98,7 +104,7 @@ class HistoryRoute:
         if kind == JSON_TYPE:
             return _json_object(raw)
         if kind == FORM_TYPE:
-            return _single(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+            return _single(_form(raw.decode("utf-8", "replace")))
         raise InvalidField("the body must be JSON or a form", "body")
 
     async def _identity(self, request: web.Request, params: Mapping[str, object]) -> Identity:
@@ -114,6 +120,15 @@ class HistoryRoute:
         if identity is None:
             raise NotAuthenticated("log in first, or send HTTP Basic credentials")
         return identity
+
+
+def _form(text: str) -> list[tuple[str, str]]:
+    """A form's pairs; a form of more fields than a lookup has is refused
+    before any is decoded (it comes before authentication)."""
+    try:
+        return parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except ValueError:  # parse_qsl counts the '&' first
+        raise InvalidField("too many parameters", "body") from None
 
 
 def _single(pairs: Iterable[tuple[str, object]]) -> dict[str, object]:

@@ -12,10 +12,18 @@ import re
 from typing import Final
 from urllib.parse import unquote_to_bytes
 
+from gateway.ami.codec import MAX_ACTION_LINE, MAX_ACTION_LINES
 from gateway.ami.message import Field, decode
+from gateway.errors import RequestTooLarge
 
 _COOKIE: Final = re.compile(r'(?:^|[;,]\s*)mansession_id\s*=\s*"?([^";,\s]*)"?')
 COOKIE_NAME: Final = "mansession_id"
+MAX_FORM_FIELDS: Final = MAX_ACTION_LINES + 1
+"""AMI keeps 128 lines of an action, plus the mansession_id never forwarded."""
+MAX_FIELD_BYTES: Final = 3 * MAX_ACTION_LINE
+"""An encoded ``name=value`` longer than this decodes to more than AMI's
+1024-byte line even if every byte came as ``%XX``."""
+_SEPARATORS: Final = re.compile(rb"&+")
 
 
 def unquote(raw: bytes) -> bytes:
@@ -31,11 +39,22 @@ def unquote(raw: bytes) -> bytes:
 
 
 def parse_form(raw: bytes) -> list[Field]:
-    """``a=1&b&c=x%3Dy`` to ordered pairs; repeats and case are kept."""
+    """``a=1&b&c=x%3Dy`` to ordered pairs; repeats and case are kept.
+
+    Runs before authentication, so its work is bounded by what AMI could
+    take: past ``MAX_FORM_FIELDS`` fields, or at a field longer than
+    ``MAX_FIELD_BYTES``, ``RequestTooLarge`` and nothing more is decoded.
+    """
+    if raw.count(b"&") < MAX_FORM_FIELDS:
+        parts = raw.split(b"&")  # the usual case: a few fields
+    else:  # a run of '&' is one separator: at most one more part than may count
+        parts = _SEPARATORS.split(raw, MAX_FORM_FIELDS + 1)
     pairs: list[Field] = []
-    for part in raw.split(b"&"):
+    for part in parts:
         if not part:
             continue
+        if len(pairs) == MAX_FORM_FIELDS or len(part) > MAX_FIELD_BYTES:
+            raise RequestTooLarge
         name, _, value = part.partition(b"=")
         pairs.append((decode(unquote(name)), decode(unquote(value))))
     return pairs

@@ -14,7 +14,6 @@ plain sets of names, independently of the gateway's bitmask code:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -110,9 +109,9 @@ def accounts_for(classes: frozenset[str], side: str, allow_all: bool = False) ->
     return Accounts(parse_config({"ami": ami, "users": users}, {}).users)
 
 
-def write_cases() -> Iterator[Any]:
-    for classes in CLASS_SETS:
-        yield pytest.param(classes, id=spec(classes))
+def write_cases() -> list[Any]:
+    # A list, not a generator: pytest 9.1+ deprecates iterators in parametrize.
+    return [pytest.param(classes, id=spec(classes)) for classes in CLASS_SETS]
 
 
 def write_mismatches(accounts: Accounts, classes: frozenset[str]) -> list[tuple[str, bool]]:

@@ -33,7 +33,11 @@ LIMITS: dict[str, Any] = {"max_query": 1000, "max_headers": 10, "max_header_size
 async def serving(simulator: Simulator, max_connections: int = 100) -> AsyncIterator[int]:
     """The production runner on an ephemeral port; yields the port."""
     runner = GatewayRunner(
-        new_app(simulator.port, limits=LIMITS), max_connections=max_connections, access_log=None
+        new_app(simulator.port, limits=LIMITS),
+        limits=LimitsConfig(
+            max_connections=max_connections, max_connections_per_address=max_connections
+        ),
+        access_log=None,
     )
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -181,7 +185,7 @@ async def test_other_errors_keep_aiohttps_handling(caplog: pytest.LogCaptureFixt
 
     app = web.Application()
     app.router.add_get("/broken", broken)
-    runner = GatewayRunner(app, max_connections=10, access_log=None)
+    runner = GatewayRunner(app, limits=LimitsConfig(max_connections=10), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
