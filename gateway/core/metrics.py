@@ -112,6 +112,9 @@ class ConnectionCounts(Protocol):
     @property
     def open(self) -> int: ...
 
+    @property
+    def max_open(self) -> int: ...
+
 
 def outcome_of(reply: Reply | None) -> str:
     """``success``, ``error`` or one of ``OUTCOMES``, from the first message."""
@@ -359,6 +362,11 @@ class _Connections(Collector):
         counts = self._counts
         yield GaugeMetricFamily(
             "ajam_http_connections", "HTTP connections open (admitted)", value=counts.open
+        )
+        yield GaugeMetricFamily(
+            "ajam_http_max_connections",
+            "[limits] max_connections: connections beyond it are refused",
+            value=counts.max_open,
         )
         yield _by_label(
             "ajam_http_connections_refused",

@@ -103,9 +103,23 @@ CASES = (
         [],
     ),
     Case(
-        "AjamConnectionsNearLimit", {f"ajam_pending_polls{{{GW}}}": "9000+0x10"}, "7m", [warning()]
+        "AjamConnectionsNearLimit",
+        {
+            f"ajam_http_connections{{{GW}}}": "9000+0x10",
+            f"ajam_http_max_connections{{{GW}}}": "10000+0x10",
+        },
+        "7m",
+        [warning()],
     ),
-    Case("AjamConnectionsNearLimit", {f"ajam_pending_polls{{{GW}}}": "5000+0x10"}, "7m", []),
+    Case(
+        "AjamConnectionsNearLimit",  # a raised limit: the same 9000 is fine
+        {
+            f"ajam_http_connections{{{GW}}}": "9000+0x10",
+            f"ajam_http_max_connections{{{GW}}}": "20000+0x10",
+        },
+        "7m",
+        [],
+    ),
     Case(
         "AjamSessionsNearLimit",
         {
