@@ -66,6 +66,7 @@ CASES = (
         systemd=False,  # "=" cannot compare a leading blank: the fnmatch test below does
     ),
     Case("a CRLF comment ending with a backslash", b"# c \\\r\nAI=1\r\n", {"AI": "1"}),
+    Case("a backslash inside a comment", b"# C:\\path\nAJ=1\n", {"AJ": "1"}),
     Case("tabs", b"X=\ta\tb\t\n", {"X": "a\tb"}),
     Case("'=' in the value", b"URL=a=b\n", {"URL": "a=b"}),
     Case("UTF-8", "AG=привет\n".encode(), {"AG": "привет"}),
