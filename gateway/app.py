@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from gateway.core.facts import AmiFacts
 from gateway.core.login import LoginGate
 from gateway.core.metrics import Metrics
 from gateway.core.nonces import NonceStore
+from gateway.core.numbering import LANES, Numbering
 from gateway.core.phase import Lifecycle
 from gateway.core.ratelimit import LoginGuard, TokenBuckets
 from gateway.core.security import SecurityEvents
@@ -40,6 +42,7 @@ from gateway.http.digestauth import DigestAuth
 from gateway.http.history import HistoryRoute, install_history
 from gateway.http.metricsview import metrics_view
 from gateway.http.middleware import close_when_draining, gateway_middleware
+from gateway.http.recording import RecordingRoute, install_recordings
 from gateway.http.respond import CookiePolicy
 from gateway.http.server import server_limits
 from gateway.tasks import cancel_and_wait
@@ -94,12 +97,22 @@ def _alive(sessions: SessionStore, session: Session) -> bool:
     return sessions.get(session.id, time.monotonic()) is session
 
 
-def build_gateway(config: Config, *, link: type[AmiClient] = AmiClient) -> Gateway:
+def boot_numbering() -> Numbering:
+    """This boot's event numbers: from the wall clock, in a random lane
+    (``gateway.core.numbering``), so that no cursor of another boot or
+    instance passes for one of ours."""
+    return Numbering.at_boot(time.time(), secrets.randbelow(LANES))
+
+
+def build_gateway(
+    config: Config, *, link: type[AmiClient] = AmiClient, numbering: Numbering | None = None
+) -> Gateway:
     """Every part of one instance, wired; ``link`` is the AMI client's class (tests
-    put a recording one in its place to run the core in memory)."""
+    put a recording one in its place to run the core in memory), ``numbering``
+    the event log's (``boot_numbering()`` unless a test chooses)."""
     limits, http = config.limits, config.http
     lifecycle = Lifecycle()
-    log = EventLog(config.events.ring_size, config.events.ring_bytes)
+    log = EventLog(config.events.ring_size, config.events.ring_bytes, numbering or boot_numbering())
     facts = AmiFacts()
     sessions = SessionStore(
         node_id=http.node_id,
@@ -248,8 +261,8 @@ async def readyz(request: web.Request) -> web.Response:
     return web.Response(status=503, text="not ready: ami-down\n")
 
 
-def create_app(config: Config) -> web.Application:
-    gateway = build_gateway(config)
+def create_app(config: Config, *, numbering: Numbering | None = None) -> web.Application:
+    gateway = build_gateway(config, numbering=numbering)
     app = web.Application(
         middlewares=[
             gateway_middleware(gateway.metrics, config.http.trusted_proxies, gateway.address_rate),
@@ -266,6 +279,13 @@ def create_app(config: Config) -> web.Application:
         max_query=config.limits.max_query,
     )
     install_history(app, route, config.http.prefix, gateway.metrics.registry)
+    recordings = RecordingRoute(
+        gateway.history,
+        gateway.callers,
+        max_query=config.limits.max_query,
+        send_timeout=config.limits.send_timeout,
+    )
+    install_recordings(app, recordings, config.http.prefix)
     app.cleanup_ctx.append(_ami_ctx)
     app.cleanup_ctx.append(_reaper_ctx)
     app.on_shutdown.append(_end_polls)

@@ -155,6 +155,11 @@ class Forbidden(JsonHttpError):
     message = "Permission denied"
 
 
+class NoRecording(JsonHttpError):
+    status = 404
+    message = "no recording for this call"
+
+
 class HistoryUnavailable(JsonHttpError):
     status = 503
     message = "Call history is unavailable"

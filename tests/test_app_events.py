@@ -104,6 +104,7 @@ async def test_a_tiny_ring_reports_lost_events_in_cursor_mode(
         if "E4" in body:
             break
     assert "Event: GatewayEventsLost\r\nPrivilege: system,all\r\nLost: " in body
+    assert "\r\nReason: Overrun\r\n" in body
 
 
 async def raw_poll(url: URL, session: str) -> asyncio.StreamWriter:
@@ -167,3 +168,34 @@ async def test_a_dropped_poll_is_resent_exactly_once_by_cursor(
         after = await poll(session, f"action=waitevent&timeout=0.2&cursor={resumed}")
         assert "UserEvent:" not in after
         assert CURSOR.findall(after) == [str(resumed)]
+
+
+async def test_a_cursor_from_before_a_restart_is_told_and_gets_the_new_ring(
+    simulator: Simulator, aiohttp_client: MakeClient
+) -> None:
+    """Two boots (and two instances behind nginx) number apart: a cursor of
+    one is never read as a place in the other's ring."""
+    first = await start(simulator, aiohttp_client)
+    session = await login(first)
+    await rawman(first, session, "action=waitevent&timeout=0&cursor=")
+    simulator.emit(user_event("Before"))
+    body = await rawman(first, session, "action=waitevent&timeout=2&cursor=")
+    old_cursor = int(CURSOR.findall(body)[0])
+    second = await start(simulator, aiohttp_client)  # the restarted gateway (or another instance)
+    ring = second.app[GATEWAY].log
+    assert ring.origin > old_cursor  # it booted later: its numbers are all above the old ones
+    renewed = await login(second)
+    simulator.emit(user_event("After"))
+    await until(lambda: any(e.name == "userevent" for e in ring.since(ring.origin)[1]))
+    body = await rawman(second, renewed, f"action=waitevent&timeout=5&cursor={old_cursor}")
+    assert body.index("Event: GatewayEventsLost\r\nPrivilege: system,all\r\nLost: 0\r\n") < (
+        body.index("UserEvent: After")
+    )
+    assert "Reason: Restart\r\n" in body
+    assert "UserEvent: Before" not in body  # the old ring's events went with it
+    again = await rawman(second, renewed, f"action=waitevent&timeout=0&cursor={old_cursor}")
+    assert "Reason: Restart" in again  # told again for the same cursor: the answer may be lost
+    resumed = CURSOR.findall(body)[0]
+    after = await rawman(second, renewed, f"action=waitevent&timeout=0&cursor={resumed}")
+    assert "GatewayEventsLost" not in after
+    assert CURSOR.findall(after) == [resumed]

@@ -14,6 +14,7 @@ from typing import Final
 from gateway.config import fields as cf
 from gateway.config.fields import Reader, fail
 from gateway.history.location import template_problem
+from gateway.history.record import COLUMNS
 from gateway.history.settings import (
     BACKENDS,
     DAY,
@@ -40,6 +41,36 @@ def _identifier(where: str, value: object) -> str:
     if not _IDENT_RE.match(text):
         raise fail(where, f"{text!r} must be a plain SQL name (letters, digits, _)")
     return text
+
+
+_TIME_COLUMNS: Final = frozenset({"calldate", "start", "answer", "end"})
+"""What the table's own time columns are called (the answer names them start, answer, end)."""
+
+
+def _extra_columns(where: str, value: object) -> tuple[str, ...]:
+    """Column names, each once and none that the answer already has."""
+    names = tuple(_identifier(where, item) for item in cf.strings(where, value))
+    seen: set[str] = set()
+    for name in names:
+        lower = name.lower()
+        if lower in seen:
+            raise fail(where, f"{name!r} is named twice")
+        if lower in COLUMNS or lower in _TIME_COLUMNS:
+            raise fail(where, f"{name!r} is already in every call")
+        seen.add(lower)
+    return names
+
+
+def _optional_identifier(where: str, value: object) -> str:
+    """A plain SQL name, or "" for none."""
+    return _identifier(where, value) if cf.string(where, value) else ""
+
+
+def _recordings_dir(where: str, value: object) -> str:
+    path = cf.string(where, value)
+    if path and not path.startswith("/"):
+        raise fail(where, f"{path!r} must be an absolute path")
+    return path
 
 
 def _prefixes(where: str, value: object) -> tuple[str, ...]:
@@ -94,6 +125,10 @@ _READERS: Final[Mapping[str, Reader]] = {
     "flush_interval": cf.number(0, 60, open_low=True),
     "prune_interval": cf.number(0, DAY, open_low=True),
     "query_timeout": cf.number(0, 600, open_low=True),
+    "extra_columns": _extra_columns,
+    "recordings_dir": _recordings_dir,
+    "recording_column": _optional_identifier,
+    "recordings_scan_limit": cf.integer(1, 10_000_000),
     **_NUMBER_READERS,
 }
 
@@ -125,4 +160,9 @@ def parse_history(table: Mapping[str, object], env: Mapping[str, str]) -> Histor
     )
     if config.limit_default > config.limit_max:
         raise fail("[history] limit_default", "must not exceed limit_max")
+    for key in ("extra_columns", "recording_column"):
+        if getattr(config, key) and config.backend not in _DATABASES:
+            raise fail(f"[history] {key}", "needs backend 'mysql' or 'postgresql'")
+    if config.recordings_dir and not config.enabled:
+        raise fail("[history] recordings_dir", "needs enabled = true")
     return config

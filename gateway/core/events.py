@@ -29,6 +29,8 @@ from typing import Final, cast
 
 from gateway.access.classes import parse_privilege
 from gateway.ami.message import Message
+from gateway.core.calls import CallFacts, CallIndex
+from gateway.core.numbering import COUNTING, Numbering
 
 DEFAULT_RING_SIZE: Final = 100_000
 """About 100 s of a very busy PBX (1,000 events/s) and ~100 MB at worst:
@@ -84,6 +86,16 @@ def message_cost(message: Message) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a client's cursor puts a reader (``EventLog.place``)."""
+
+    cursor: int
+    foreign: bool
+    """The ring did not hand the cursor out: it is from before this boot (a
+    restart), from another instance, or beyond the newest event."""
+
+
+@dataclass(frozen=True, slots=True)
 class StoredEvent:
     """One event in the log.  ``fragments`` caches rendered bytes by key."""
 
@@ -93,6 +105,8 @@ class StoredEvent:
     name: str
     owner: str | None = None
     """An internal session key when the event is for one session only."""
+    calls: CallFacts | None = None
+    """Its calls and the extensions it names (None: no channel, no call)."""
     received: float = 0.0
     """``time.monotonic()`` at arrival: the start of its delivery latency."""
     cost: int = 0
@@ -141,13 +155,18 @@ class EventLog:
     ``max_bytes`` (the newest one always stays), with increasing sequence
     numbers.
 
-    Sequence numbers start at 1; a cursor is the seq of the last event a
-    reader has seen (0 before the first).  Every append is O(1) amortised:
-    each event is evicted once.
+    The n-th event appended is numbered ``numbering.seq(n)``: 1, 2, 3 by
+    default, a boot's own numbers in the gateway (``gateway.core.numbering``).
+    A cursor is the seq of the last event a reader has seen, or the ring's
+    ``origin`` before the first.  Every append is O(1) amortised: each event
+    is evicted once.
     """
 
     def __init__(
-        self, capacity: int = DEFAULT_RING_SIZE, max_bytes: int = DEFAULT_RING_BYTES
+        self,
+        capacity: int = DEFAULT_RING_SIZE,
+        max_bytes: int = DEFAULT_RING_BYTES,
+        numbering: Numbering = COUNTING,
     ) -> None:
         if capacity < 1:
             raise ValueError("ring size must be at least 1")
@@ -155,27 +174,44 @@ class EventLog:
             raise ValueError("ring bytes must be at least 1")
         self._capacity = capacity
         self.max_bytes = max_bytes
+        self.numbering = numbering
         self._ring: list[StoredEvent | None] = [None] * capacity
+        # Positions (the n of numbering.seq(n)) of the oldest and newest held.
         self._first = 1
         self._last = 0
+        self._last_seq = numbering.origin
         self._bytes = 0
         self._wire = 0
         self.evicted_by_count = 0
         self.evicted_by_bytes = 0
         self._listeners: list[Listener] = []
+        self.calls = CallIndex()
+        """The calls of the events held: what per-extension views read."""
 
     @property
     def capacity(self) -> int:
         return self._capacity
 
     @property
+    def origin(self) -> int:
+        """The cursor before this ring's first event."""
+        return self.numbering.origin
+
+    @property
     def last_seq(self) -> int:
-        return self._last
+        """The newest event's seq (``origin`` before the first)."""
+        return self._last_seq
 
     @property
     def first_seq(self) -> int:
-        """The oldest seq still held (``last_seq + 1`` when empty)."""
-        return self._first
+        """The oldest seq still held (the next event's when empty)."""
+        return self.numbering.seq(self._first)
+
+    @property
+    def floor(self) -> int:
+        """The cursor just before the oldest event held: reading from it loses nothing
+        the ring still has."""
+        return self.numbering.seq(self._first - 1)
 
     @property
     def held_bytes(self) -> int:
@@ -187,8 +223,14 @@ class EventLog:
         """Events held now."""
         return self._last - self._first + 1
 
+    def count(self, after: int, upto: int) -> int:
+        """Events numbered after cursor ``after`` up to ``upto`` (both this ring's)."""
+        numbering = self.numbering
+        return numbering.index(upto) - numbering.index(after)
+
     def append(self, message: Message, owner: str | None = None) -> StoredEvent:
-        seq = self._last + 1
+        position = self._last + 1
+        seq = self.numbering.seq(position)
         raw = message.raw
         self._wire += len(raw) + 2 if raw else len(message.to_wire())
         event = StoredEvent(
@@ -197,18 +239,21 @@ class EventLog:
             classes=parse_privilege(message.get("Privilege", "") or ""),
             name=message.name.lower(),
             owner=owner,
+            calls=self.calls.facts(message),
             received=time.monotonic(),
             cost=message_cost(message),
             end=self._wire,
             log=self,
         )
-        if seq - self._first >= self._capacity:  # the slot is the oldest event's
+        if position - self._first >= self._capacity:  # the slot is the oldest event's
             self._evict()
             self.evicted_by_count += 1
-        self._ring[seq % self._capacity] = event
-        self._last = seq
+        self._ring[position % self._capacity] = event
+        self._last = position
+        self._last_seq = seq
         self._bytes += event.cost
         self._trim()
+        self.calls.record(seq, event.calls, self.first_seq)
         for listener in self._listeners:
             listener(event)
         return event
@@ -216,7 +261,7 @@ class EventLog:
     def charge(self, event: StoredEvent, nbytes: int) -> None:
         """Count bytes cached on ``event`` later (a rendered fragment), if it
         is still held; the oldest events make room."""
-        if event.seq >= self._first:
+        if event.seq >= self.first_seq:
             self._bytes += nbytes
             self._trim()
 
@@ -232,21 +277,43 @@ class EventLog:
         self._bytes -= event.held_bytes()
         self._first += 1
 
+    def get(self, seq: int) -> StoredEvent | None:
+        """The held event numbered ``seq``, if any."""
+        numbering = self.numbering
+        position = numbering.index(seq)
+        if not (numbering.issued(seq) and self._first <= position <= self._last):
+            return None
+        return self._ring[position % self._capacity]
+
+    def place(self, cursor: int) -> Placement:
+        """Where a client's cursor puts a reader: its own place if this ring
+        handed it out, else (``foreign``) before everything the ring holds.
+
+        A cursor of 0 or below asks for everything held, and is not foreign.
+        """
+        if cursor <= 0:
+            return Placement(self.origin, foreign=False)
+        if self.numbering.issued(cursor) and cursor <= self._last_seq:
+            return Placement(cursor, foreign=False)
+        return Placement(self.origin, foreign=True)
+
     def since(self, cursor: int, limit: int | None = None) -> tuple[int, list[StoredEvent]]:
         """Events after ``cursor``, oldest first, and how many were lost.
 
         ``lost`` counts events after the cursor that the ring already
-        dropped.  A cursor in the future (after a restart) reads nothing.
+        dropped.  A cursor after the last event reads nothing; one before the
+        origin reads from the first event (``place`` tells such cursors apart).
         """
         first = self._first
-        start = max(cursor + 1, first)
-        lost = max(0, first - (cursor + 1))
+        after = self.numbering.index(cursor)
+        start = max(after + 1, first)
+        lost = max(0, first - (after + 1))
         stop = self._last if limit is None else min(self._last, start + limit - 1)
         if stop < start:
             return lost, []
         # Slices, not a per-seq lookup: a first poll after many logins scans
         # thousands of events (the sessions benchmark in bench/README.md).
-        # Every slot from first_seq to last_seq holds its event.
+        # Every slot from the first position to the last holds its event.
         ring, cap = self._ring, self._capacity
         low, high = start % cap, stop % cap
         events = ring[low : high + 1] if low <= high else ring[low:] + ring[: high + 1]

@@ -15,7 +15,9 @@ from typing import Final, Protocol
 
 from gateway.access.classes import ALL
 from gateway.access.identity import EventPredicate, Identity
-from gateway.core.events import EventLog, StoredEvent
+from gateway.core.cursors import LossReason
+from gateway.core.events import EventLog, Placement, StoredEvent
+from gateway.core.views import CallView
 from gateway.errors import TooManySessions
 
 SESSION_ID_BITS: Final = 128
@@ -59,8 +61,10 @@ class Session:
         "_id",
         "_identity",
         "_key",
+        "_missed",
         "_poll_mode",
         "_send_events",
+        "_view",
         "_waiter",
     )
 
@@ -75,6 +79,8 @@ class Session:
         self._event_filter: EventPredicate | None = None
         self._cursor = cursor
         self._poll_mode = PollMode.PLAIN
+        self._missed: LossReason | None = None
+        self._view: CallView | None = None
         self._waiter: Waiter | None = None
 
     def __repr__(self) -> str:
@@ -120,9 +126,20 @@ class Session:
         return self._event_filter
 
     @property
+    def view(self) -> CallView | None:
+        """The extensions whose calls alone the session reads (a poll's ``Extension``)."""
+        return self._view
+
+    @property
     def cursor(self) -> int:
         """The seq of the last event this session has looked at."""
         return self._cursor
+
+    @property
+    def missed(self) -> LossReason | None:
+        """A loss the session has not been told of yet: a foreign cursor
+        (``LossReason.RESTART``) was placed, and no answer has said so."""
+        return self._missed
 
     @property
     def poll_mode(self) -> PollMode:
@@ -161,9 +178,24 @@ class Session:
         """``Action: Filter`` grew the session's own filter."""
         self._event_filter = event_filter
 
+    def set_view(self, view: CallView | None) -> None:
+        """Narrow the events to the calls of some extensions (None: all)."""
+        self._view = view
+
     def move_cursor(self, seq: int) -> None:
         """Continue after event ``seq`` (a login, a poll's end, a ``Cursor:``)."""
         self._cursor = seq
+
+    def place_cursor(self, placement: Placement) -> None:
+        """Continue where a client's cursor puts the session (``EventLog.place``);
+        a foreign one is a loss to report (``missed``) until ``reported``."""
+        self._cursor = placement.cursor
+        if placement.foreign:
+            self._missed = LossReason.RESTART
+
+    def reported(self) -> None:
+        """An answer told the session of its loss."""
+        self._missed = None
 
     def use_cursor(self) -> None:
         """A poll named a ``Cursor:``: answers in ``PollMode.CURSOR`` from now on."""
@@ -178,7 +210,13 @@ class Session:
         classes = event.classes
         if identity.read & classes != classes or self._send_events & classes != classes:
             return False
-        return self._owned_and_filtered(event)
+        if not self._owned_and_filtered(event):
+            return False
+        view = self._view
+        if view is None:
+            return True
+        assert event.log is not None  # every event is appended by a log
+        return view.admits(event, event.log.calls)
 
     def _owned_and_filtered(self, event: StoredEvent) -> bool:
         """The rest of ``wants`` once the classes passed: the owner, then the filters."""
@@ -190,6 +228,11 @@ class Session:
             return False
         own = self._event_filter
         return own is None or own.matches(event.text, event.message)
+
+    def _readable(self, blocked: int) -> Callable[[StoredEvent], bool]:
+        """``wants`` without the view, for a view's catch-up (``blocked``: the
+        classes the session cannot read or did not ask for)."""
+        return lambda e: not e.classes & blocked and self._owned_and_filtered(e)
 
     def enable_events_for_wait(self) -> None:
         if self._send_events == 0:
@@ -215,7 +258,7 @@ class Session:
         if start >= log.last_seq:  # the usual case when a poll starts: nothing new
             return 0, [], start
         lost, events = log.since(start, limit)
-        cursor = events[-1].seq if events else max(start, log.first_seq - 1)
+        cursor = events[-1].seq if events else max(start, log.floor)
         identity = self._identity
         if identity is None:
             return lost, [], cursor
@@ -223,6 +266,8 @@ class Session:
         # per-event class test), then the owner and the filters.
         blocked = ~(identity.read & self._send_events)
         wanted = [e for e in events if not e.classes & blocked and self._owned_and_filtered(e)]
+        if self._view is not None:
+            return lost, *self._view.select(log, wanted, cursor, max_bytes, self._readable(blocked))
         if max_bytes is not None and wanted and _wire_span(wanted) > max_bytes:
             cut = _byte_cut(wanted, max_bytes)
             if cut < len(wanted):

@@ -16,17 +16,19 @@ events, and answers empty at its timeout: nothing is lost.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 from gateway.ami.message import Field, Message, header
+from gateway.core.calls import parse_extensions
+from gateway.core.cursors import LossReason, lost_notice, parse_cursor
 from gateway.core.events import EventLog, StoredEvent
 from gateway.core.metrics import Metrics
 from gateway.core.replies import Reply, response
 from gateway.core.sendbudget import DEFAULT_REPLY_BYTES, SendBudget
 from gateway.core.sessions import PollMode, Session, SessionStore
+from gateway.core.views import CallView
 from gateway.errors import AmiLevelError
 
 
@@ -71,7 +73,6 @@ class Polls:
 
 
 CURSOR: Final = PollMode.CURSOR
-_LEADING_INT: Final = re.compile(r"\s*([+-]?\d+)")
 WAIT_DONE: Final = "Waiting for Event completed."
 
 
@@ -143,8 +144,11 @@ def parse_timeout(value: str | None, cap: float) -> float:
         try:
             seconds = float(value)
         except ValueError:
-            match = _LEADING_INT.match(value)
-            seconds = float(match.group(1)) if match else -1.0
+            try:
+                leading = parse_cursor(value)  # the same leading integer
+            except AmiLevelError:
+                leading = None
+            seconds = -1.0 if leading is None else float(leading)
     if seconds != seconds or seconds < 0 or seconds > cap:  # NaN too
         return cap
     return seconds
@@ -152,12 +156,17 @@ def parse_timeout(value: str | None, cap: float) -> float:
 
 def _set_cursor(session: Session, value: str, log: EventLog) -> None:
     session.use_cursor()
-    text = value.strip()
-    if text:
-        match = _LEADING_INT.match(text)
-        if match is None:
-            raise AmiLevelError("Invalid cursor")
-        session.move_cursor(min(max(int(match.group(1)), 0), log.last_seq))
+    cursor = parse_cursor(value)
+    if cursor is not None:
+        session.place_cursor(log.place(cursor))
+
+
+def view_of(value: str | None) -> CallView | None:
+    """A poll's ``Extension: 101,102``: the calls of those extensions only
+    (``gateway.core.calls``); absent or empty, every event."""
+    if value is None or not value.strip():
+        return None
+    return CallView(parse_extensions(value))
 
 
 async def wait_for_events(polls: PollContext, session: Session, fields: list[Field]) -> Reply:
@@ -166,6 +175,7 @@ async def wait_for_events(polls: PollContext, session: Session, fields: list[Fie
     cursor = header(fields, "Cursor")
     if cursor is not None:
         _set_cursor(session, cursor, log)
+    session.set_view(view_of(header(fields, "Extension")))
     session.enable_events_for_wait()
     waiter = PollWaiter()
     older = sessions.set_waiter(session, waiter)
@@ -173,10 +183,13 @@ async def wait_for_events(polls: PollContext, session: Session, fields: list[Fie
         older.kick()
     try:
         lost, events, new_cursor = await _collect(polls, session, waiter, timeout)
-        if waiter.kicked:
-            return _reply(session, header(fields, "ActionID"), 0, [])
-        # Every event between the cursors was delivered, lost from the ring or filtered out.
-        polls.metrics.skipped(lost, new_cursor - session.cursor - lost - len(events))
+        if waiter.kicked:  # the newer poll answers the events, and any loss
+            return _reply(session, header(fields, "ActionID"), 0, [], kicked=True)
+        # Every event between the cursors was delivered, lost from the ring or
+        # filtered out (a view's catch-up may also deliver events from before them).
+        before = session.cursor
+        delivered = sum(1 for e in events if e.seq > before)
+        polls.metrics.skipped(lost, log.count(before, new_cursor) - lost - delivered)
         session.move_cursor(new_cursor)
         return _reply(session, header(fields, "ActionID"), lost, events)
     finally:
@@ -208,7 +221,7 @@ async def _collect(
                     lost += more
                     if events or (lost and session.poll_mode is CURSOR):
                         return lost, events, cursor
-            if timeout <= 0 or waiter.expired or waiter.kicked:
+            if timeout <= 0 or waiter.expired or waiter.kicked or session.missed is not None:
                 return lost, events, cursor
             if timer is None:
                 # A timer that wakes the waiter, not asyncio.timeout(): its
@@ -243,16 +256,22 @@ _COMPLETED: Final = _prerendered(("Response", "Success"), ("Message", WAIT_DONE)
 _COMPLETE_EVENT: Final = _prerendered(("Event", "WaitEventComplete"))
 
 
-def _reply(session: Session, action_id: str | None, lost: int, events: list[StoredEvent]) -> Reply:
+def _reply(
+    session: Session,
+    action_id: str | None,
+    lost: int,
+    events: list[StoredEvent],
+    *,
+    kicked: bool = False,
+) -> Reply:
     if not action_id and session.poll_mode is not CURSOR:
         return Reply((_COMPLETED,), tuple(events), (_COMPLETE_EVENT,))
     head = [response("Success", action_id, ("Message", WAIT_DONE))]
-    if lost and session.poll_mode is CURSOR:
-        head.append(
-            Message.of(
-                ("Event", "GatewayEventsLost"), ("Privilege", "system,all"), ("Lost", str(lost))
-            )
-        )
+    if session.poll_mode is CURSOR and not kicked:
+        missed = session.missed
+        if lost or missed is not None:
+            head.append(lost_notice(lost, missed or LossReason.OVERRUN))
+            session.reported()
     tail: list[Field] = [("Event", "WaitEventComplete")]
     if action_id:
         tail.append(("ActionID", action_id))

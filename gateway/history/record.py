@@ -6,7 +6,7 @@ writes them as zone-less local times, so ``pbx_timezone`` places them.
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, dataclass, field, fields
 from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -57,12 +57,16 @@ class CdrRecord:
     uniqueid: str = ""
     linkedid: str = ""
     userfield: str = ""
+    extra: tuple[tuple[str, str | None], ...] = field(default=())
+    """``[history] extra_columns`` as read from the PBX's table: (name, text or None)."""
 
     def row(self) -> tuple[object, ...]:
-        return astuple(self)
+        """The standard columns, as the SQLite store keeps them."""
+        return astuple(self)[: len(COLUMNS)]
 
 
-COLUMNS: Final = tuple(f.name for f in fields(CdrRecord))
+COLUMNS: Final = tuple(f.name for f in fields(CdrRecord) if f.name != "extra")
+"""The standard columns, in the answer's order."""
 
 
 def local_epoch(text: str, zone: ZoneInfo) -> int | None:
@@ -96,6 +100,7 @@ def from_event(message: Message, zone: ZoneInfo) -> CdrRecord:
         duration=_seconds(message.get("Duration")),
         billsec=_seconds(message.get("BillableSeconds")),
         **texts,
+        extra=(),  # the event has the standard fields only
     )
 
 
@@ -104,7 +109,8 @@ def iso(epoch: int | None, zone: ZoneInfo) -> str | None:
 
 
 def to_json(record: CdrRecord, zone: ZoneInfo) -> dict[str, object]:
-    """The stable JSON form of a call (README, "JSON schema")."""
+    """The stable JSON form of a call (README, "JSON schema"), its extra
+    columns after the standard ones."""
     out: dict[str, object] = {
         "start": iso(record.start, zone),
         "answer": iso(record.answer, zone),
@@ -114,4 +120,5 @@ def to_json(record: CdrRecord, zone: ZoneInfo) -> dict[str, object]:
     }
     for name in TEXT_FIELDS:
         out[name] = getattr(record, name)
+    out.update(record.extra)
     return out

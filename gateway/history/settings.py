@@ -70,6 +70,17 @@ class HistoryConfig:
     prune_interval: float = 300.0
     query_timeout: float = 5.0
     numbers: NumberRules = field(default_factory=NumberRules)
+    extra_columns: tuple[str, ...] = ()
+    """More columns of the PBX's table in every call (FreePBX: recordingfile,
+    cnum, did), by their names: the MySQL and PostgreSQL backends only."""
+    recordings_dir: str = ""
+    """Where the PBX writes call recordings; "" serves none (no /recording)."""
+    recording_column: str = ""
+    """The CDR column naming a call's recording file (FreePBX: recordingfile);
+    "" finds it by the call's uniqueid in its file name."""
+    recordings_scan_limit: int = 100_000
+    """Entries read of one folder when looking for a uniqueid in file names: a
+    monitor folder may hold millions, and a lookup must stay short."""
     mysql: DatabaseConfig = field(default_factory=DatabaseConfig)
     postgresql: DatabaseConfig = field(default_factory=DatabaseConfig)
 

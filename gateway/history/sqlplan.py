@@ -10,8 +10,8 @@ and ``timestamp`` columns hold the PBX's local time.  No I/O here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -45,33 +45,60 @@ class Shape:
 
     columns: str
     order: str
+    extra: tuple[str, ...] = ()
+    """The names ``[history] extra_columns`` gives the extra columns, in the SELECT's order."""
+    actual: Mapping[str, str] = field(default_factory=dict)
+    """Each column's name as the table spells it, by its lower-case name."""
+
+    def has(self, name: str) -> bool:
+        return name.lower() in self.actual
+
+    def name(self, dialect: Dialect, column: str) -> str:
+        """A column of the table, quoted as the table spells it."""
+        return dialect.name(self.actual.get(column.lower(), column))
 
 
-def table_shape(columns: set[str], layout: str, dialect: Dialect) -> Shape:
+def missing_column(name: str, key: str) -> HistoryUnavailable:
+    """The 503 for a column that ``[history] <key>`` names and the table lacks."""
+    return HistoryUnavailable(f"the CDR table has no column {name!r} (named in [history] {key})")
+
+
+def table_shape(
+    columns: Collection[str], layout: str, dialect: Dialect, extra: tuple[str, ...] = ()
+) -> Shape:
+    """The SELECT for a table with these columns; ``extra`` must be among them."""
+    actual = {name.lower(): name for name in columns}
     time_col = "calldate" if layout == "cdr_mysql" else "start"
     if layout == "auto":
-        time_col = "calldate" if "calldate" in columns else "start"
-    if time_col not in columns:
+        time_col = "calldate" if "calldate" in actual else "start"
+    if time_col not in actual:
         raise HistoryUnavailable(f"the CDR table has no {time_col!r} column")
+    for name in extra:
+        if name.lower() not in actual:
+            raise missing_column(name, "extra_columns")
 
     def col(name: str, empty: str, cast: str | None = None) -> str:
-        if name not in columns:
+        if name not in actual:
             return empty
-        value = dialect.name(name)
+        value = dialect.name(actual[name])
         return f"COALESCE(CAST({value} AS {cast}), {empty})" if cast else value
 
-    parts = [dialect.name(time_col), col("answer", "NULL"), col("end", "NULL")]
+    parts = [dialect.name(actual[time_col]), col("answer", "NULL"), col("end", "NULL")]
     parts += [col("duration", "0"), col("billsec", "0")]
     parts += [col(name, "''", dialect.text) for name in TEXT_FIELDS]
-    return Shape(", ".join(parts), dialect.name(time_col))
+    # Extra columns as text, NULL kept: whatever their type, JSON gets a string or null.
+    parts += [f"CAST({dialect.name(actual[n.lower()])} AS {dialect.text})" for n in extra]
+    return Shape(", ".join(parts), dialect.name(actual[time_col]), extra, actual)
 
 
-def shape_of(rows: Any, table: str, layout: str, dialect: Dialect) -> Shape:
+def shape_of(
+    rows: Any, table: str, layout: str, dialect: Dialect, extra: tuple[str, ...] = ()
+) -> Shape:
     """``information_schema`` rows (column names) to the table's shape."""
-    columns = {str(row[0]).lower() for row in rows}
+    columns = {str(row[0]) for row in rows}
     if not columns:
         raise HistoryUnavailable(f"no table {table!r} in the database")
-    return table_shape(columns, layout, dialect)
+    return table_shape(columns, layout, dialect, extra)
 
 
 class _Args:
@@ -130,17 +157,35 @@ def plan(
     return branch(numbers), args.values
 
 
-def to_record(row: tuple[Any, ...] | Any, zone: ZoneInfo) -> CdrRecord:
+def recording_plan(shape: Shape, dialect: Dialect, table: str, column: str, by: str) -> str:
+    """The newest CDR whose ``by`` (uniqueid or linkedid) is the one parameter and
+    that names a recording in ``column``: that name, and the call's start."""
+    named = shape.name(dialect, column)
+    return (
+        f"SELECT {named}, {shape.order} FROM {dialect.name(table)}"
+        f" WHERE {shape.name(dialect, by)} = {dialect.placeholder(1)} AND {named} <> ''"
+        f" ORDER BY {shape.order} DESC LIMIT 1"
+    )
+
+
+def local_epoch(value: Any, zone: ZoneInfo) -> int | None:
+    """A DATETIME or timestamp of the table to epoch seconds; naive times are the PBX's."""
+    if not isinstance(value, datetime):
+        return None  # NULL, or MariaDB's zero date
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)
+    return int(value.timestamp())
+
+
+def to_record(row: tuple[Any, ...] | Any, zone: ZoneInfo, extra: tuple[str, ...] = ()) -> CdrRecord:
     """A row of the SELECT above to a record; naive times are the PBX's."""
 
     def epoch(value: Any) -> int | None:
-        if not isinstance(value, datetime):
-            return None  # NULL, or MariaDB's zero date
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=zone)
-        return int(value.timestamp())
+        return local_epoch(value, zone)
 
-    texts = [("" if v is None else str(v)) for v in tuple(row)[5:]]
+    values = tuple(row)
+    standard = 5 + len(TEXT_FIELDS)
+    texts = [("" if v is None else str(v)) for v in values[5:standard]]
     fields = dict(zip(TEXT_FIELDS, texts, strict=True))
     fields["amaflags"] = AMA_FLAGS.get(fields["amaflags"], fields["amaflags"])
     return CdrRecord(
@@ -150,4 +195,8 @@ def to_record(row: tuple[Any, ...] | Any, zone: ZoneInfo) -> CdrRecord:
         duration=int(row[3] or 0),
         billsec=int(row[4] or 0),
         **fields,
+        extra=tuple(
+            (name, None if value is None else str(value))
+            for name, value in zip(extra, values[standard:], strict=True)
+        ),
     )

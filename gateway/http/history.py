@@ -70,10 +70,7 @@ class HistoryRoute:
 
     async def handle(self, request: web.Request) -> web.Response:
         params = await self._params(request)
-        identity = await self._identity(request, params)
-        note_request(request, identity.username, "history")
-        if identity.read & READ_CLASSES == 0:
-            raise Forbidden("the cdr or reporting read class is required")
+        await cdr_reader(self.callers, request, params, "history")
         query = parse_query(params, self.settings)
         calls = await self.service.lookup(query)
         zone = self.settings.pbx_timezone
@@ -92,7 +89,7 @@ class HistoryRoute:
         if len(request.query_string) > self.max_query:
             raise QueryTooLarge
         if request.method != "POST":
-            return _single(request.query.items())
+            return single(request.query.items())
         if request.content_length is not None and request.content_length > self.max_body:
             raise BodyTooLarge
         raw = await request.content.read(self.max_body + 1)
@@ -100,26 +97,33 @@ class HistoryRoute:
             raise BodyTooLarge
         kind = request.content_type.lower()
         if not raw.strip():
-            return _single(request.query.items())
+            return single(request.query.items())
         if kind == JSON_TYPE:
             return _json_object(raw)
         if kind == FORM_TYPE:
-            return _single(_form(raw.decode("utf-8", "replace")))
+            return single(_form(raw.decode("utf-8", "replace")))
         raise InvalidField("the body must be JSON or a form", "body")
 
-    async def _identity(self, request: web.Request, params: Mapping[str, object]) -> Identity:
-        """The caller's rights: its session's, or its HTTP Basic user's (checked
-        as an AJAM Basic request is; no session is kept)."""
-        try:
-            caller = await self.callers.history(request, params, request_peer(request))
-        except BadCredentials as error:
-            raise InvalidField(error.message, "Authorization") from None
-        except AuthenticationFailed:
-            raise NotAuthenticated("Authentication failed") from None
-        identity = caller.session.identity if caller is not None else None
-        if identity is None:
-            raise NotAuthenticated("log in first, or send HTTP Basic credentials")
-        return identity
+
+async def cdr_reader(
+    callers: CallerResolver, request: web.Request, params: Mapping[str, object], action: str
+) -> Identity:
+    """The caller's rights (its session's, or its HTTP Basic user's, checked as
+    an AJAM Basic request is; no session is kept), which must read ``cdr`` or
+    ``reporting``; the access log names the user and ``action``."""
+    try:
+        caller = await callers.history(request, params, request_peer(request))
+    except BadCredentials as error:
+        raise InvalidField(error.message, "Authorization") from None
+    except AuthenticationFailed:
+        raise NotAuthenticated("Authentication failed") from None
+    identity = caller.session.identity if caller is not None else None
+    if identity is None:
+        raise NotAuthenticated("log in first, or send HTTP Basic credentials")
+    note_request(request, identity.username, action)
+    if identity.read & READ_CLASSES == 0:
+        raise Forbidden("the cdr or reporting read class is required")
+    return identity
 
 
 def _form(text: str) -> list[tuple[str, str]]:
@@ -131,7 +135,7 @@ def _form(text: str) -> list[tuple[str, str]]:
         raise InvalidField("too many parameters", "body") from None
 
 
-def _single(pairs: Iterable[tuple[str, object]]) -> dict[str, object]:
+def single(pairs: Iterable[tuple[str, object]]) -> dict[str, object]:
     """Each parameter once: a repeated one is ambiguous and refused."""
     out: dict[str, object] = {}
     for name, value in pairs:
@@ -143,7 +147,7 @@ def _single(pairs: Iterable[tuple[str, object]]) -> dict[str, object]:
 
 def _json_object(raw: bytes) -> dict[str, object]:
     try:
-        data = json.loads(raw, object_pairs_hook=_single)  # a repeated key, as in a form
+        data = json.loads(raw, object_pairs_hook=single)  # a repeated key, as in a form
     except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
         raise InvalidField("the body is not valid JSON", "body") from None
     if not isinstance(data, dict):

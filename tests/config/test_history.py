@@ -30,6 +30,9 @@ def test_every_key() -> None:
         "number_keep_last": 9,
         "number_prefixes": "0",
         "number_max_length": 20,
+        "extra_columns": ["recordingfile", "cnum", "did"],
+        "recordings_dir": "/var/spool/asterisk/monitor",
+        "recording_column": "recordingfile",
         "mysql": {"unix_socket": "/run/m.sock", "password_env": "PW", "layout": "cdr_mysql"},
     }
     config = parse_history(table, {"PW": "s3cret"})
@@ -39,6 +42,9 @@ def test_every_key() -> None:
     assert config.mysql.password == "s3cret"
     assert config.mysql.layout == "cdr_mysql"
     assert (config.limit_default, config.limit_max, config.max_rows) == (5, 10, 1000)
+    assert config.extra_columns == ("recordingfile", "cnum", "did")
+    assert config.recordings_dir == "/var/spool/asterisk/monitor"
+    assert config.recording_column == "recordingfile"
 
 
 @pytest.mark.parametrize(
@@ -55,6 +61,26 @@ def test_every_key() -> None:
         ({"mysql": {"layout": "odbc"}}, "[history.mysql] layout: 'odbc' must be one of"),
         ({"mysql": 3}, "[history.mysql]: must be a table"),
         ({"pathh": "x"}, "did you mean 'path'?"),
+        (
+            {"backend": "mysql", "extra_columns": ["cnum", "x`y"]},
+            "[history] extra_columns: 'x`y' must be a plain SQL name",
+        ),
+        (
+            {"backend": "mysql", "extra_columns": ["cnum", "CNUM"]},
+            "[history] extra_columns: 'CNUM' is named twice",
+        ),
+        (
+            {"backend": "postgresql", "extra_columns": ["Src"]},
+            "[history] extra_columns: 'Src' is already in every call",
+        ),
+        (
+            {"backend": "mysql", "extra_columns": ["calldate"]},
+            "[history] extra_columns: 'calldate' is already in every call",
+        ),
+        ({"extra_columns": ["cnum"]}, "[history] extra_columns: needs backend 'mysql' or"),
+        ({"recording_column": "recordingfile"}, "[history] recording_column: needs backend"),
+        ({"recordings_dir": "monitor"}, "[history] recordings_dir: 'monitor' must be an absolute"),
+        ({"recordings_dir": "/var/spool"}, "[history] recordings_dir: needs enabled = true"),
     ],
 )
 def test_errors_name_the_key(table: dict[str, Any], problem: str) -> None:

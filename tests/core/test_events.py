@@ -9,13 +9,14 @@ from hypothesis import strategies as st
 from gateway.access.classes import CLASS_BITS
 from gateway.ami.message import Message
 from gateway.core.events import EventLog, StoredEvent
+from gateway.core.numbering import LANES, SEQ_EPOCH, Numbering
 
 
 def event(name: str, privilege: str = "call,all") -> Message:
     return Message.of(("Event", name), ("Privilege", privilege))
 
 
-def test_append_numbers_from_one_and_parses_privilege() -> None:
+def test_a_ring_on_its_own_numbers_from_one_and_parses_privilege() -> None:
     log = EventLog(4)
     first = log.append(event("Newchannel"))
     second = log.append(event("UserEvent", "user,all"))
@@ -88,6 +89,30 @@ def test_since_never_skips_or_repeats(capacity: int, count: int, cursor: int) ->
     if cursor < count:
         assert lost + len(seqs) == count - cursor
         assert not seqs or seqs[-1] == count
+
+
+@given(
+    st.integers(1, 20),
+    st.integers(0, 60),
+    st.integers(0, 70),
+    st.integers(0, LANES - 1),
+    st.floats(0, 2e9),
+)
+def test_a_boots_numbers_never_skip_or_repeat(
+    capacity: int, count: int, passed: int, lane: int, since_epoch: float
+) -> None:
+    """The gateway's numbering: the same ring, numbers ``stride`` apart."""
+    numbering = Numbering.at_boot(SEQ_EPOCH + since_epoch, lane)
+    log = EventLog(capacity, numbering=numbering)
+    for i in range(count):
+        log.append(event(f"E{i}"))
+    lost, events = log.since(numbering.seq(passed))
+    assert [e.seq for e in events] == [
+        numbering.seq(n) for n in range(max(passed, count - capacity) + 1, count + 1)
+    ]
+    assert lost == max(0, count - capacity - passed)
+    assert log.last_seq == numbering.seq(count)
+    assert log.count(numbering.seq(min(passed, count)), log.last_seq) == max(0, count - passed)
 
 
 def test_append_stamps_the_arrival_time() -> None:

@@ -9,6 +9,8 @@ from gateway.access.identity import Identity
 from gateway.ami.message import Message
 from gateway.core.events import EventLog
 from gateway.core.metrics import Metrics
+from gateway.core.numbering import SEQ_EPOCH, Numbering
+from gateway.core.replies import Reply
 from gateway.core.sessions import Session, SessionStore
 from gateway.core.waitevent import Notifier, Polls, PollWaiter, parse_timeout, wait_for_events
 
@@ -122,3 +124,83 @@ async def test_a_woken_poll_does_not_rescan_what_it_already_looked_at() -> None:
     assert predicate.calls == 52  # + the notifier's look + the new event, not 50 again
     assert session.cursor == polls.log.last_seq
     notifier.close()
+
+
+# -- resuming by cursor: overruns and foreign cursors -----------------------------------
+
+
+def boot_polls(capacity: int = 1000, lane: int = 3) -> Polls:
+    numbering = Numbering.at_boot(SEQ_EPOCH + 1e7, lane)
+    return Polls(EventLog(capacity, numbering=numbering), SessionStore(), Metrics(), 5.0)
+
+
+def admin_of(polls: Polls) -> Session:
+    session = polls.sessions.create("a", 0.0, polls.log.last_seq)
+    session.log_in(Identity("admin", ALL, ALL))
+    return session
+
+
+def notice_of(reply: Reply) -> dict[str, str] | None:
+    [*_, last] = reply.head
+    return dict(last.fields) if last.get("Event") == "GatewayEventsLost" else None
+
+
+async def test_a_restarted_gateway_tells_an_old_cursor_and_gives_all_it_holds() -> None:
+    polls = boot_polls(capacity=3)
+    session = admin_of(polls)
+    append(polls.log, "E", 5)  # two already dropped by the ring
+    old = Numbering.at_boot(SEQ_EPOCH + 1e7 - 3600, 3).seq(40)  # an hour-older boot's cursor
+    async with asyncio.timeout(2):  # foreign: answered at once, not after Timeout=5
+        reply = await wait_for_events(polls, session, [("Cursor", str(old)), ("Timeout", "5")])
+    assert notice_of(reply) == {
+        "Event": "GatewayEventsLost",
+        "Privilege": "system,all",
+        "Lost": "2",
+        "Reason": "Restart",
+    }
+    assert [e.seq for e in reply.events] == [polls.log.numbering.seq(n) for n in (3, 4, 5)]
+    assert reply.tail[0].get("Cursor") == str(polls.log.last_seq)
+    again = await wait_for_events(polls, session, [("Cursor", str(polls.log.last_seq))])
+    assert (notice_of(again), again.events) == (None, ())
+
+
+async def test_an_empty_ring_still_answers_a_foreign_cursor_at_once() -> None:
+    polls = boot_polls()
+    session = admin_of(polls)
+    beyond = polls.log.last_seq + 128
+    async with asyncio.timeout(2):
+        reply = await wait_for_events(polls, session, [("Cursor", str(beyond)), ("Timeout", "5")])
+    assert notice_of(reply) == {
+        "Event": "GatewayEventsLost",
+        "Privilege": "system,all",
+        "Lost": "0",
+        "Reason": "Restart",
+    }
+    assert reply.tail[0].get("Cursor") == str(polls.log.origin)
+
+
+async def test_an_overrun_of_this_rings_cursor_says_so() -> None:
+    polls = boot_polls(capacity=2)
+    session = admin_of(polls)
+    start = polls.log.last_seq
+    append(polls.log, "E", 5)
+    reply = await wait_for_events(polls, session, [("Cursor", str(start)), ("Timeout", "0")])
+    notice = notice_of(reply)
+    assert notice is not None
+    assert (notice["Lost"], notice["Reason"]) == ("3", "Overrun")
+    assert len(reply.events) == 2
+
+
+async def test_a_kicked_poll_leaves_the_restart_notice_to_the_newer_one() -> None:
+    polls = boot_polls()
+    session = admin_of(polls)
+    older = asyncio.create_task(wait_for_events(polls, session, [("Cursor", ""), ("Timeout", "5")]))
+    await asyncio.sleep(0)
+    assert session.waiter is not None
+    stale = str(polls.log.last_seq + 1)  # another lane's: foreign
+    async with asyncio.timeout(2):
+        newer = await wait_for_events(polls, session, [("Cursor", stale), ("Timeout", "5")])
+        kicked = await older
+    assert notice_of(kicked) is None
+    assert notice_of(newer) is not None
+    assert session.missed is None

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import threading
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
@@ -27,6 +25,7 @@ from tests.support.historyapp import (
     start_history,
 )
 from tests.support.historydata import captured_cdrs
+from tests.support.historyschema import call_errors, readme_schema
 
 
 async def test_every_filter(history_client: Client) -> None:
@@ -171,12 +170,6 @@ async def test_disabled_history_has_no_route(
     assert response.status == 404
 
 
-def readme_schema() -> Any:
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    block = next(b for b in text.split("```json\n")[1:] if '"$schema"' in b.split("```")[0])
-    return json.loads(block.split("```")[0])
-
-
 async def test_answers_follow_the_readme_schema(history_client: Client) -> None:
     schema = readme_schema()
     call_schema = schema["$defs"]["call"]
@@ -186,6 +179,7 @@ async def test_answers_follow_the_readme_schema(history_client: Client) -> None:
     assert set(answer) == set(schema["required"])
     for found in answer["calls"]:
         assert list(found) == call_schema["required"]
+        assert call_errors(schema, found) == []
 
 
 async def test_metrics_show_the_recorder(history_client: Client) -> None:

@@ -51,3 +51,33 @@ async def test_the_shape_is_learnt_once() -> None:
 async def test_driver_failures_are_unavailable(failure: BaseException) -> None:
     with pytest.raises(HistoryUnavailable, match="not reachable"):
         await Canned(failure).query(HistoryQuery(limit=1))
+
+
+class WithRecordings(Canned):
+    """A table with FreePBX's recordingfile; the call is found by its linkedid."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.config = HistoryConfig(recording_column="recordingfile")
+
+    async def fetch(self, sql: str, args: Sequence[object]) -> Sequence[Any]:
+        self.asked.append(sql)
+        if sql == "COLUMNS":
+            return [("calldate",), ("uniqueid",), ("linkedid",), ("recordingfile",)]
+        if '"linkedid" = $1' in sql:
+            return [("a.wav", datetime(2026, 11, 27, 9, 0))]
+        return []
+
+
+async def test_a_recording_is_found_by_uniqueid_then_linkedid() -> None:
+    source = WithRecordings()
+    assert await source.recording("1.5") == ("a.wav", 1795770000)
+    asked = source.asked[1:]
+    assert [('"uniqueid" = $1' in sql, '"linkedid" = $1' in sql) for sql in asked] == [
+        (True, False),
+        (False, True),
+    ]
+    assert asked[0] == (
+        'SELECT "recordingfile", "calldate" FROM "cdr" WHERE "uniqueid" = $1'
+        ' AND "recordingfile" <> \'\' ORDER BY "calldate" DESC LIMIT 1'
+    )

@@ -45,10 +45,14 @@ CREATE TABLE cdr (
   disposition VARCHAR(45) NOT NULL DEFAULT '', amaflags INT NOT NULL DEFAULT 0,
   accountcode VARCHAR(20) NOT NULL DEFAULT '', uniqueid VARCHAR(32) NOT NULL DEFAULT '',
   userfield VARCHAR(255) NOT NULL DEFAULT '',
+  did VARCHAR(50) NOT NULL DEFAULT '', recordingfile VARCHAR(255) NOT NULL DEFAULT '',
+  cnum VARCHAR(80), Note VARCHAR(20), sequence INT,
   KEY calldate (calldate), KEY src (src), KEY dst (dst)
 ) CHARACTER SET utf8mb4
 """
-"""cdr_mysql's usual table: ``calldate``, numeric amaflags, no answer/end/linkedid."""
+"""cdr_mysql's usual table: ``calldate``, numeric amaflags, no answer/end/linkedid;
+with FreePBX's did, recordingfile and cnum (NULL on some rows), a column
+spelt with a capital and a number."""
 
 ADAPTIVE_MYSQL = """
 CREATE TABLE cdr_adaptive (
@@ -71,7 +75,9 @@ CREATE TABLE cdr (
   lastdata varchar(80) NOT NULL DEFAULT '', duration bigint NOT NULL DEFAULT 0,
   billsec bigint NOT NULL DEFAULT 0, disposition varchar(45) NOT NULL DEFAULT '',
   amaflags bigint NOT NULL DEFAULT 0, accountcode varchar(20) NOT NULL DEFAULT '',
-  uniqueid varchar(150) NOT NULL DEFAULT '', userfield varchar(255) NOT NULL DEFAULT ''
+  uniqueid varchar(150) NOT NULL DEFAULT '', userfield varchar(255) NOT NULL DEFAULT '',
+  did varchar(50) NOT NULL DEFAULT '', recordingfile varchar(255) NOT NULL DEFAULT '',
+  cnum varchar(80), "Note" varchar(20), sequence integer
 );
 CREATE INDEX cdr_calldate ON cdr (calldate);
 CREATE INDEX cdr_src ON cdr (src);
@@ -85,7 +91,18 @@ CREATE TABLE cdr_adaptive (
   peeraccount varchar(20), sequence integer
 );
 """
-"""cdr_pgsql's usual table (``calldate``) and Asterisk's alembic one."""
+"""cdr_pgsql's usual table (``calldate``; with FreePBX's columns as in MySQL's,
+``"Note"`` quoted so that only that spelling names it) and Asterisk's alembic one."""
+
+
+def freepbx(i: int, src: str, disposition: str) -> tuple[str, str, str | None, str, int]:
+    """did, recordingfile, cnum, Note and sequence of row ``i``: a recording of
+    the answered calls (row 3's names a file outside the recordings), no cnum on
+    odd rows."""
+    recording = f"external-{src}-{i}.wav" if disposition == "ANSWERED" else ""
+    if i == 3:
+        recording = "../outside-3.wav"
+    return "74950000000", recording, (src if i % 2 == 0 else None), f"n{i}", 100 + i
 
 
 def clid(src: str) -> str:
@@ -161,10 +178,12 @@ class MysqlTables(CdrTables):
             for i, (when, src, dst, disposition, billsec) in enumerate(CDR_ROWS):
                 cursor.execute(
                     "INSERT INTO cdr (calldate, clid, src, dst, dcontext, channel, lastapp,"
-                    " duration, billsec, disposition, amaflags, uniqueid) VALUES"
-                    " (%s, %s, %s, %s, 'from-trunk', 'PJSIP/t-1', 'Dial', %s, %s, %s, 3, %s)",
-                    (when, clid(src), src, dst, billsec + 2, billsec, disposition, f"u{i}"),
-                )
+                    " duration, billsec, disposition, amaflags, uniqueid, did, recordingfile,"
+                    " cnum, Note, sequence) VALUES (%s, %s, %s, %s, 'from-trunk', 'PJSIP/t-1',"
+                    " 'Dial', %s, %s, %s, 3, %s, %s, %s, %s, %s, %s)",
+                    (when, clid(src), src, dst, billsec + 2, billsec, disposition, f"u{i}",
+                     *freepbx(i, src, disposition)),
+                )  # fmt: skip
                 answer = when if disposition == "ANSWERED" else None
                 cursor.execute(
                     "INSERT INTO cdr_adaptive (start, answer, end, clid, src, dst, disposition,"
@@ -228,8 +247,10 @@ class PgTables(CdrTables):
                 answer = moment if disposition == "ANSWERED" else None
                 await conn.execute(
                     "INSERT INTO cdr (calldate, clid, src, dst, billsec, disposition, amaflags,"
-                    " uniqueid) VALUES ($1, $2, $3, $4, $5, $6, 3, $7)",
+                    ' uniqueid, did, recordingfile, cnum, "Note", sequence)'
+                    " VALUES ($1, $2, $3, $4, $5, $6, 3, $7, $8, $9, $10, $11, $12)",
                     moment, clid(src), src, dst, billsec, disposition, f"u{i}",
+                    *freepbx(i, src, disposition),
                 )  # fmt: skip
                 await conn.execute(
                     'INSERT INTO cdr_adaptive (start, answer, "end", src, dst, disposition,'

@@ -102,13 +102,15 @@ async def events_of_calls(
     the module reads them (Войти, then ЖдатьСобытия with the cursor)."""
     session = Structure.new("Соединение, ВходОтклонен", new_connection(settings, 10), False)
     session_id = await log_in(settings, session)
-    parsed = parse_wait(await wait_events(settings, session.Соединение, session_id, None, 0))
+    at_once, waiting = Structure(settings), Structure(settings)
+    at_once.ТаймаутОжидания, waiting.ТаймаутОжидания = 0, 2
+    parsed = parse_wait(await wait_events(at_once, session.Соединение, session_id, None))
     cursor = parsed.Курсор
     events: list[Map] = []
     start()
     async with asyncio.timeout(20):
         while not done(events):
-            answer = await wait_events(settings, session.Соединение, session_id, cursor, 2)
+            answer = await wait_events(waiting, session.Соединение, session_id, cursor)
             parsed = parse_wait(answer)
             cursor = parsed.Курсор
             events += parsed.События

@@ -122,6 +122,11 @@ def left(text: str, count: int) -> str:
     return text[:count]
 
 
+def str_join(parts: list[str], separator: str) -> str:
+    """СтрСоединить()."""
+    return separator.join(parts)
+
+
 def str_template(template: str, *values: str) -> str:
     """СтрШаблон() with %1 to %9."""
     return re.sub(r"%([1-9])", lambda m: values[int(m.group(1)) - 1], template)

@@ -44,8 +44,11 @@ def recognize(event: Map, state: Map, extensions: list[str] | None = None) -> li
     elif name == "Hangup":
         end_channel(event, state, notifications)
     elif name == "GatewayEventsLost":
+        reason = name
+        if field_value(event, "Reason") == "Restart":  # ?(…, "GatewayRestarted", Имя)
+            reason = "GatewayRestarted"
         lost = field_value(event, "Lost")
-        reset_state(state, name, 0 if is_blank(lost) else number(lost), notifications)
+        reset_state(state, reason, 0 if is_blank(lost) else number(lost), notifications)
     elif name == "GatewayAMIDown":
         reset_state(state, name, 0, notifications)
     return notifications

@@ -37,13 +37,14 @@ from tests.support.onec_platform import (
     number,
     read_json,
     str_find,
+    str_join,
     str_template,
     string,
     string_to_binary,
     type_name,
     url_encode,
 )
-from tests.support.onec_recognizer import new_state, recognize, reset_state, to_structure
+from tests.support.onec_recognizer import new_state, recognize, to_structure
 
 # -- the public interface -------------------------------------------------------
 
@@ -356,31 +357,21 @@ async def watch_step(
     saved = session.Сохраненное
     if session.Соединение is None:
         session.Соединение = new_connection(settings, settings.ТаймаутОжидания + settings.Таймаут)
-    probe = session.ИдСессии is None
-    if probe:
+    new_session = session.ИдСессии is None
+    if new_session:
         session.ИдСессии = await log_in(settings, session)
-    answer = await wait_events(
-        settings,
-        session.Соединение,
-        session.ИдСессии,
-        saved.Курсор,
-        0 if probe else settings.ТаймаутОжидания,
-    )
+    answer = await wait_events(settings, session.Соединение, session.ИдСессии, saved.Курсор)
     parsed = parse_wait(answer)
     if parsed.СессияПотеряна:
         session.ИдСессии = None
-        if probe:
+        if new_session:
             raise OnecError("ajam-gateway: новая сессия не принята")
         return
     notifications: list[Structure] = []
     cursor = parsed.Курсор
-    if probe and gateway_restarted(saved.Курсор, cursor):
-        reset_state(saved.Состояние, "GatewayRestarted", 0, notifications)
-        cursor = 0
-    else:
-        for event in parsed.События:
-            for notice in recognize(event, saved.Состояние, settings.Добавочные):
-                notifications.append(notice)
+    for event in parsed.События:
+        for notice in recognize(event, saved.Состояние, settings.Добавочные):
+            notifications.append(notice)
     if len(notifications) == 0 and cursor == saved.Курсор:
         return
     log_losses(platform, notifications)
@@ -423,18 +414,26 @@ async def log_in(settings: Structure, session: Structure) -> str:
 
 
 async def wait_events(
-    settings: Structure, link: HttpConnection, session_id: str, cursor: int | None, timeout: float
+    settings: Structure, link: HttpConnection, session_id: str, cursor: int | None
 ) -> Any:
     """ЖдатьСобытия."""
     path = (
         "/json?action=WaitEvent&Timeout="
-        + number_text(timeout)
+        + number_text(settings.ТаймаутОжидания)
         + "&cursor="
         + ("" if cursor is None else number_text(cursor))
+        + extensions_parameter(settings.Добавочные)
         + "&mansession_id="
         + form(session_id)
     )
     return await request_json(settings, link, "GET", path, None, False)
+
+
+def extensions_parameter(extensions: list[str] | None) -> str:
+    """ПараметрДобавочных."""
+    if extensions is None:
+        return ""
+    return "&Extension=" + form(str_join(extensions, ","))
 
 
 def parse_wait(answer: Any) -> Structure:
@@ -456,11 +455,6 @@ def parse_wait(answer: Any) -> Structure:
     if result.Курсор is None:
         raise OnecError("ajam-gateway: в ответе WaitEvent нет Cursor")
     return result
-
-
-def gateway_restarted(saved: int | None, received: int) -> bool:
-    """ШлюзПерезапущен."""
-    return saved is not None and received < saved
 
 
 def pause_after_failure(settings: Structure, failures: int, chance: float) -> float:

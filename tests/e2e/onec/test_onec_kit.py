@@ -37,13 +37,22 @@ from tests.support.onec_gateway import (
 from tests.support.onec_platform import (
     Map,
     OnecError,
+    Structure,
     base64_string,
     bsl_literals,
     bsl_routines,
     bsl_source,
     read_json,
 )
-from tests.support.onec_twin import call, call_body, new_connection, parse_wait, perform
+from tests.support.onec_twin import (
+    call,
+    call_body,
+    log_in,
+    new_connection,
+    parse_wait,
+    perform,
+    wait_events,
+)
 
 GLUE: Final = {"Пауза": "platform.sleep"}
 """Routines the platform stands in for: Пауза is the job waiting for itself."""
@@ -59,7 +68,7 @@ PLATFORM: Final = words(
     "ИнформацияОбОшибке КодироватьСтроку Лев Мин НРег НачатьТранзакцию ОтменитьТранзакцию "
     "ПолучитьДвоичныеДанныеИзСтроки ПолучитьТекущийСеансИнформационнойБазы ПрочитатьJSON "
     "ПустаяСтрока СокрЛП Сред СтрДлина СтрЗаменить СтрНайти СтрНачинаетсяС СтрРазделить "
-    "СтрШаблон Строка ТекущаяУниверсальнаяДатаВМиллисекундах Тип ТипЗнч Формат Число"
+    "СтрСоединить СтрШаблон Строка ТекущаяУниверсальнаяДатаВМиллисекундах Тип ТипЗнч Формат Число"
 )
 TYPES: Final = words(
     # The types the module makes with Новый.
@@ -339,6 +348,24 @@ async def test_tls_verifies_the_server_against_the_given_ca(
         assert not refused.Успех
         assert "CERTIFICATE_VERIFY_FAILED" in refused.ТекстОшибки
     assert len(originates(simulator)) == 1  # the refused one never reached Asterisk
+
+
+async def test_the_loop_asks_for_its_extensions_and_its_cursor(port: int) -> None:
+    settings = kit_settings(port, Добавочные=["100", "600"], ТаймаутОжидания=0)
+    link = new_connection(settings, 5)
+    session = Structure.new("Соединение, ВходОтклонен", link, False)
+    session_id = await log_in(settings, session)
+    await wait_events(settings, link, session_id, 123348210063104)
+    target = link.sent[-1][1]
+    assert target == (
+        "/asterisk/json?action=WaitEvent&Timeout=0&cursor=123348210063104"
+        f"&Extension=100%2C600&mansession_id={session_id}"
+    )
+    settings.Добавочные = None
+    await wait_events(settings, link, session_id, None)
+    assert link.sent[-1][1] == (
+        f"/asterisk/json?action=WaitEvent&Timeout=0&cursor=&mansession_id={session_id}"
+    )
 
 
 def test_a_waitevent_answer_is_read_as_maps() -> None:

@@ -34,7 +34,7 @@ from tests.support.onec_gateway import (
 )
 from tests.support.onec_platform import Map, OnecError, Structure
 from tests.support.onec_recognizer import extension_of, new_state, recognize, to_structure
-from tests.support.onec_twin import history, recording_url
+from tests.support.onec_twin import get_recording, history, recording_url
 
 CHANNEL = r"Local/{}@test-[0-9a-f]{{8}};{}"
 
@@ -141,6 +141,25 @@ async def test_a_call_through_the_queue(simulator: Simulator) -> None:
     assert {k: v for k, v in again["Звонит"].items() if k != "Очередь"} == {
         k: v for k, v in calls["Звонит"].items() if k != "Очередь"
     }
+
+
+async def test_the_loop_reads_its_extensions_calls_only(simulator: Simulator) -> None:
+    """Добавочные go to the gateway as WaitEvent's Extension: a queue call to 200
+    at the same time never reaches a loop for 100, and 100's card is the same."""
+    async with serve(kit_app(simulator)) as port:
+
+        def both() -> None:
+            incoming(simulator, "400", 1)
+            incoming(simulator, "500", 1)
+
+        settings = kit_settings(port, Добавочные=["100"])
+        events = await events_of_calls(settings, both, hangups(4))
+    linkedids = {e["Linkedid"] for e in events if e["Linkedid"] is not None}
+    assert len(linkedids) == 1  # the direct call's only
+    assert not {"QueueCallerJoin", "AgentCalled"} & {e["Event"] for e in events}
+    calls = by_kind(recognized(events, ["100"]), "100")
+    assert calls["Звонит"].Linkedid in linkedids
+    assert calls["Звонит"].НомерЗвонящего == CLIENT[1]
 
 
 def dial(kind: str, caller: str, dest: str, linkedid: str, uid: str, **extra: str) -> Map:
@@ -264,3 +283,43 @@ def test_the_recording_url() -> None:
     assert recording_url(settings, "1795770510.30") == (
         "https://ajam.example.com:8443/asterisk/recording?uniqueid=1795770510.30"
     )
+
+
+# -- ПолучитьЗапись -------------------------------------------------------------------------
+
+
+async def test_a_recording_whole_in_parts_or_none(simulator: Simulator, tmp_path: Path) -> None:
+    uniqueid = "1795770510.30"
+    monitor = tmp_path / "monitor"
+    (monitor / "2026/11/27").mkdir(parents=True)
+    data = bytes(range(256)) * 8
+    (monitor / "2026/11/27" / f"external-100-{uniqueid}.wav").write_bytes(data)
+    section = {
+        "enabled": True,
+        "path": str(tmp_path / "h.sqlite3"),
+        "pbx_timezone": "Europe/Moscow",
+        "recordings_dir": str(monitor),
+    }
+    async with serve(kit_app(simulator, history=section)) as bound:
+        settings = kit_settings(bound)
+        whole = await get_recording(settings, uniqueid)
+        assert whole is not None
+        assert whole == {"Данные": data, "ТипСодержимого": "audio/wav", "Диапазон": ""}
+        head = await get_recording(settings, uniqueid, 0, 99)  # Range: bytes=0-99
+        assert head == {
+            "Данные": data[:100],
+            "ТипСодержимого": "audio/wav",
+            "Диапазон": f"bytes 0-99/{len(data)}",
+        }
+        tail = await get_recording(settings, uniqueid, 2000)  # Range: bytes=2000-
+        assert tail is not None
+        assert (tail.Данные, tail.Диапазон) == (data[2000:], f"bytes 2000-2047/{len(data)}")
+        assert await get_recording(settings, "1795770599.1") is None  # 404
+        with pytest.raises(OnecError) as raised:
+            await get_recording(settings, uniqueid, 5000)
+        assert str(raised.value) == "ajam-gateway /recording: HTTP 416"
+        with pytest.raises(OnecError) as raised:
+            await get_recording(kit_settings(bound, Пользователь="nocdr"), uniqueid)
+        assert str(raised.value) == (
+            "ajam-gateway /recording: HTTP 403: the cdr or reporting read class is required"
+        )
