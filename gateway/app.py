@@ -18,6 +18,7 @@ from typing import Final
 from aiohttp import web
 
 from gateway.access.accounts import Accounts
+from gateway.access.identity import Identity
 from gateway.ami.client import AmiClient
 from gateway.config import Config
 from gateway.core.dispatch import Dispatcher
@@ -25,11 +26,12 @@ from gateway.core.eventpath import AmiEventPath
 from gateway.core.events import EventLog
 from gateway.core.facts import AmiFacts
 from gateway.core.login import LoginGate
+from gateway.core.logincache import VerifiedLogins
 from gateway.core.metrics import Metrics
 from gateway.core.nonces import NonceStore
 from gateway.core.numbering import LANES, Numbering
 from gateway.core.phase import Lifecycle
-from gateway.core.ratelimit import LoginGuard, TokenBuckets
+from gateway.core.ratelimit import CostRates, LoginGuard, TokenBuckets
 from gateway.core.security import SecurityEvents
 from gateway.core.sendbudget import SendBudget
 from gateway.core.sessions import Session, SessionStore
@@ -66,10 +68,12 @@ class Gateway:
     """Every AMI event goes through it: facts, log, then its subscribers."""
     security: SecurityEvents
     login_guard: LoginGuard
+    verified_logins: VerifiedLogins[Identity]
+    """Right secrets remembered ``login_cache_ttl``; a reload empties it."""
     gate: LoginGate
     """The one way in: Login, HTTP Basic and Digest all check and open here."""
-    session_rate: TokenBuckets[str]
-    address_rate: TokenBuckets[str]
+    rates: CostRates
+    """What a client may spend per second (``rate_per_session``, ``rate_per_address``)."""
     polls: Polls
     send_budget: SendBudget
     """Bytes of answers being written to clients (``[limits] queued_bytes``)."""
@@ -119,6 +123,7 @@ def build_gateway(
         httptimeout=http.httptimeout,
         unauth_timeout=http.unauth_timeout,
         max_sessions=limits.max_sessions,
+        max_unauth_per_address=limits.max_unauth_sessions_per_address,
     )
     accounts = Accounts(config.users)
     metrics = Metrics(action_name=accounts.canonical_action)
@@ -136,16 +141,23 @@ def build_gateway(
         limits.login_failures_per_user_address,
         limits.login_failure_window,
     )
+    verified: VerifiedLogins[Identity] = VerifiedLogins(
+        limits.login_cache_ttl, limits.login_cache_size
+    )
+    rates = CostRates(
+        TokenBuckets[str](limits.rate_per_session), TokenBuckets[str](limits.rate_per_address)
+    )
     gate = LoginGate(
         logins=accounts,
         sessions=sessions,
         log=log,
         security=security,
         guard=guard,
+        rates=rates,
         fail_delay=limits.login_fail_delay,
         lifecycle=lifecycle,
+        verified=verified,
     )
-    session_rate = TokenBuckets[str](limits.rate_per_session)
     send_budget = SendBudget(limits.queued_bytes)
     polls = Polls(
         log,
@@ -162,7 +174,7 @@ def build_gateway(
         gate=gate,
         polls=polls,
         facts=facts,
-        session_rate=session_rate,
+        rates=rates,
         metrics=metrics,
     )
     nonces = NonceStore(
@@ -174,12 +186,10 @@ def build_gateway(
     digest = DigestAuth(
         users=accounts, gate=gate, sessions=sessions, nonces=nonces, realm=http.digest_realm
     )
-    callers = CallerResolver(
-        sessions=sessions, log=log, gate=gate, digest=digest, session_rate=session_rate
-    )
+    callers = CallerResolver(sessions=sessions, log=log, gate=gate, digest=digest, rates=rates)
     metrics.watch(sessions, ami)
     metrics.watch_memory(log, send_budget)
-    metrics.watch_logins(security)
+    metrics.watch_logins(security, verified)
     history = HistoryService(config.history.for_node(config.http.node_id))
     events.subscribe(metrics.event_received)
     events.subscribe(history.on_event)
@@ -194,9 +204,9 @@ def build_gateway(
         events=events,
         security=security,
         login_guard=guard,
+        verified_logins=verified,
         gate=gate,
-        session_rate=session_rate,
-        address_rate=TokenBuckets[str](limits.rate_per_address),
+        rates=rates,
         polls=polls,
         send_budget=send_budget,
         dispatcher=dispatcher,
@@ -265,7 +275,7 @@ def create_app(config: Config, *, numbering: Numbering | None = None) -> web.App
     gateway = build_gateway(config, numbering=numbering)
     app = web.Application(
         middlewares=[
-            gateway_middleware(gateway.metrics, config.http.trusted_proxies, gateway.address_rate),
+            gateway_middleware(gateway.metrics, config.http.trusted_proxies),
         ],
         handler_args=server_limits(config.limits),
     )

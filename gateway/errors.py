@@ -87,6 +87,13 @@ class BadCredentials(BadRequest):
     message = "Malformed Basic credentials"
 
 
+class BodyIncomplete(BadRequest):
+    """The body did not end well: the client hung up in its middle, or its
+    chunked framing broke.  Nothing of it is acted on."""
+
+    message = "Request body incomplete"
+
+
 class BodyTooLarge(HttpLevelError):
     status = 413
     message = "Request body too large"

@@ -7,7 +7,8 @@ denied``) and gives actions already sent to Asterisk ``drain_time`` to come
 back.  The caller then stops the app, whose cleanup logs off AMI.
 
 A reload takes users and limits from a new configuration.  Sessions stay;
-a removed user's sessions end, and changed rights apply at once.
+a removed user's sessions end, and changed rights apply at once; the login
+cache is emptied (a secret may have changed).
 """
 
 from __future__ import annotations
@@ -82,11 +83,12 @@ def reload_config(app: web.Application, new: Config) -> list[str]:
 
 def _apply_limits(app: web.Application, config: Config) -> None:
     gateway, limits = app[GATEWAY], config.limits
-    gateway.sessions.max_sessions = limits.max_sessions
+    gateway.sessions.configure(limits.max_sessions, limits.max_unauth_sessions_per_address)
     gateway.gate.configure(limits.login_fail_delay)
+    gateway.verified_logins.configure(limits.login_cache_ttl, limits.login_cache_size)
     gateway.polls.configure(config.waitevent_cap())
-    gateway.address_rate.configure(limits.rate_per_address)
-    gateway.session_rate.configure(limits.rate_per_session)
+    gateway.rates.per_address.configure(limits.rate_per_address)
+    gateway.rates.per_session.configure(limits.rate_per_session)
     gateway.login_guard.configure(
         limits.login_failures_per_address,
         limits.login_failures_per_user_address,

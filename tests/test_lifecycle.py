@@ -164,13 +164,15 @@ async def test_reload_applies_request_and_login_rates(
     simulator: Simulator, aiohttp_client: MakeClient
 ) -> None:
     client = await start(simulator, aiohttp_client)
-    limits = {"rate_per_address": 2, "rate_per_session": 3, "login_failures_per_address": 4}
+    limits = {"rate_per_address": 3, "rate_per_session": 5, "login_failures_per_address": 4}
     reload_config(client.app, reloaded(simulator, limits=limits))
     gateway = client.app[GATEWAY]
-    assert gateway.address_rate.rate == 2
-    assert gateway.session_rate.rate == 3
+    assert gateway.rates.per_address.rate == 3
+    assert gateway.rates.per_session.rate == 5
     assert gateway.login_guard.by_address.limit == 4
-    answers = [await client.get("/asterisk/rawman?action=ping") for _ in range(3)]
+    session = await login(client)  # its secret check is one of the address's 3
+    headers = {"Cookie": f'mansession_id="{session}"'}
+    answers = [await client.get("/asterisk/rawman?action=ping", headers=headers) for _ in range(3)]
     assert [a.status for a in answers] == [200, 200, 429]  # the new per-address rate
 
 

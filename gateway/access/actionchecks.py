@@ -43,11 +43,11 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Final
 
-from gateway.access.astvalues import ascii_lower, skip_blanks
+from gateway.access.astvalues import ascii_lower, header_value, skip_blanks
 from gateway.access.classes import CLASS_BITS
 from gateway.access.clitokens import DEFAULT_PREFIXES, Prefix, allowed_prefix, cli_args
 from gateway.access.expressions import dynamic_name
-from gateway.ami.message import header, header_values
+from gateway.ami.message import header_values
 
 Fields = Sequence[tuple[str, str]]
 
@@ -87,9 +87,8 @@ _CONFIG_FILE_FIELDS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
 )
 
 
-def field_value(fields: Fields, name: str) -> str:
-    """The first value of ``name`` (case-insensitive), or "" as Asterisk does."""
-    return header(fields, name) or ""
+field_value = header_value
+"""The first value of ``name``, past its leading blanks, or "": astman_get_header."""
 
 
 field_values = header_values
@@ -97,7 +96,7 @@ field_values = header_values
 
 def escalation_reason(action: str, fields: Fields, write: int) -> str | None:
     """Asterisk's own refusal for this action and user, or None."""
-    name = action.strip().lower()
+    name = ascii_lower(action)
     if name == "originate":
         needed = _originate_needs(field_value(fields, "Application"), field_value(fields, "Data"))
         return ORIGINATE_FORBIDDEN if needed and not write & needed else None
@@ -139,7 +138,7 @@ def dangerous_reason(
     action: str, fields: Fields, commands_allow: Sequence[Prefix] = DEFAULT_PREFIXES
 ) -> str | None:
     """Why the gateway's default policy refuses this action, or None."""
-    name = action.strip().lower()
+    name = ascii_lower(action)
     if name == "command":
         return _command(fields, commands_allow)
     check = _DANGER_CHECKS.get(name)

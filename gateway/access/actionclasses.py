@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
+from gateway.access.astvalues import ascii_lower
 from gateway.access.classes import parse_privilege
 from gateway.ami.message import OPAQUE, Message
 from gateway.errors import ProtocolError
@@ -166,9 +167,9 @@ class ActionPermissions:
     def of(
         cls, pairs: Iterable[tuple[str, int]], *, authoritative: bool = False
     ) -> ActionPermissions:
-        table = {name.lower(): (name, mask) for name, mask in pairs}
+        table = {ascii_lower(name): (name, mask) for name, mask in pairs}
         for name, classes in SESSION_ACTIONS.items():
-            table[name.lower()] = (name, _mask(classes))
+            table[ascii_lower(name)] = (name, _mask(classes))
         return cls(MappingProxyType(table), authoritative)
 
     @classmethod
@@ -194,20 +195,22 @@ class ActionPermissions:
         return cls.of(pairs, authoritative=True)
 
     def classes(self, action: str) -> int | None:
-        """The action's class mask, or None when the action is unknown."""
-        entry = self.table.get(action.strip().lower())
+        """The action's class mask, or None when the action is unknown.
+        Names compare as ``action_find`` compares them: whole, ASCII case
+        folded (``Ping `` is no Ping)."""
+        entry = self.table.get(ascii_lower(action))
         return None if entry is None else entry[1]
 
     def canonical(self, action: str) -> str | None:
         """The action's name as Asterisk spells it, or None when unknown."""
-        entry = self.table.get(action.strip().lower())
+        entry = self.table.get(ascii_lower(action))
         return None if entry is None else entry[0]
 
     def names(self) -> tuple[str, ...]:
         return tuple(sorted(name for name, _ in self.table.values()))
 
     def __contains__(self, action: object) -> bool:
-        return isinstance(action, str) and action.strip().lower() in self.table
+        return isinstance(action, str) and ascii_lower(action) in self.table
 
     def __len__(self) -> int:
         return len(self.table)

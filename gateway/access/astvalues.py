@@ -6,6 +6,13 @@ Every rule here is a fact of Asterisk 22's C code, restated (never copied):
   matches case-insensitively, its value after ``ast_skip_blanks``, which
   skips leading bytes below 33 (controls and space) and nothing at the end;
   a missing header reads as "".
+* ``process_message`` (main/manager.c) reads the action with
+  ``GET_HEADER_SKIP_EMPTY``: the first ``Action`` header whose value is not
+  empty once past its blanks.  It compares the name whole (``strcasecmp``),
+  for the three actions allowed before login and in ``action_find``: a
+  blank at its end makes ``Ping `` an unknown command.  Every action handler
+  echoes the first ``ActionID`` as ``astman_get_header`` reads it, and none
+  when that is empty.
 * ``ast_true`` / ``ast_false`` (main/utils.c): ``strcasecmp`` against
   yes/true/y/t/1/on and no/false/n/f/0/off; case folding is ASCII only (the
   C locale Asterisk runs in), and nothing is trimmed: ``"true "`` is neither.
@@ -23,7 +30,7 @@ Masks come back as Asterisk's ``int`` (EVENT_FLAG_* bits, 32-bit wrap);
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from gateway.access.classes import CLASS_BITS
@@ -84,6 +91,42 @@ def header_value(fields: Iterable[Field], name: str) -> str:
         if ascii_lower(key) == wanted:
             return skip_blanks(value)
     return ""
+
+
+def action_name(fields: Iterable[Field]) -> str:
+    """The action Asterisk runs: the first ``Action`` value that is not empty
+    past its leading blanks (its end kept); "" when there is none."""
+    for key, value in fields:
+        if ascii_lower(key) == "action":
+            name = skip_blanks(value)
+            if name:
+                return name
+    return ""
+
+
+def as_asterisk_reads(fields: Sequence[Field]) -> list[Field]:
+    """The fields with the two headers every action shares as Asterisk reads
+    them: the ``Action`` that ``action_name`` finds, alone and past its
+    blanks (an empty one before it, or any after it, is read by nobody), and
+    the first ``ActionID`` past its blanks.  What Asterisk does with the
+    action is unchanged; what the gateway reads of it (its owner, a sync
+    Originate, the ActionID it echoes) is now the same."""
+    name = action_name(fields)
+    out: list[Field] = []
+    kept_action = False
+    first_id = True
+    for key, value in fields:
+        lowered = ascii_lower(key)
+        if lowered == "action":
+            if not kept_action and skip_blanks(value):
+                out.append((key, name))
+                kept_action = True
+            continue
+        if lowered == "actionid" and first_id:
+            first_id = False
+            value = skip_blanks(value)
+        out.append((key, value))
+    return out
 
 
 def ast_true(value: str) -> bool:

@@ -29,6 +29,7 @@ from typing import Final
 
 from gateway.access.actionchecks import Fields, dangerous_reason, escalation_reason
 from gateway.access.actionclasses import ActionPermissions
+from gateway.access.astvalues import ascii_lower
 from gateway.access.classes import ALL, format_classes
 from gateway.access.credentials import (
     digest_ha1_for,
@@ -82,14 +83,14 @@ def may_read(read: int, event_mask: int, event_classes: int) -> bool:
 
 
 def _named(names: Iterable[str] | None, action: str) -> bool:
-    return names is not None and any(name.lower() == action for name in names)
+    return names is not None and any(ascii_lower(name) == action for name in names)
 
 
 def check_action(
     user: UserConfig, perms: ActionPermissions, action: str, fields: Fields
 ) -> Denial | None:
     """None when ``user`` may send this action with these fields, else a Denial."""
-    name = action.strip().lower()
+    name = ascii_lower(action)  # whole, as Asterisk compares it
     if name in ALWAYS_ALLOWED:
         return None
     if _named(user.actions_deny, name):

@@ -26,7 +26,10 @@ from gateway.config.fields import Reader, fail
 from gateway.config.history import parse_history
 from gateway.config.users import parse_users
 from gateway.core.events import DEFAULT_RING_BYTES, DEFAULT_RING_SIZE
+from gateway.core.logincache import DEFAULT_SIZE as LOGIN_CACHE_SIZE
+from gateway.core.logincache import DEFAULT_TTL as LOGIN_CACHE_TTL
 from gateway.core.nonces import MAX_PENDING_NONCES, NONCE_LIFETIME
+from gateway.core.pending import DEFAULT_PER_ADDRESS
 from gateway.core.sendbudget import COPIES, DEFAULT_QUEUED_BYTES, DEFAULT_REPLY_BYTES
 from gateway.errors import ConfigError
 from gateway.history.settings import HistoryConfig
@@ -102,7 +105,10 @@ class LimitsConfig:
     body_timeout: float = 60.0
     """A request body must be complete this long after its head; then 408."""
     max_sessions: int = 20000
-    """HTTP sessions in total, logged in or not; beyond it, ``Too many sessions``."""
+    """HTTP sessions stored in total; beyond it, ``Too many sessions``.  Only a
+    login or a Challenge stores one; a login drops the oldest never logged in."""
+    max_unauth_sessions_per_address: int = DEFAULT_PER_ADDRESS
+    """Sessions stored before their login (a Challenge's) per client address."""
     waitevent_max: int | None = None
     """Cap on a waitevent's wait; None means httptimeout - 10, as Asterisk."""
     login_fail_delay: float = 1.0
@@ -117,6 +123,11 @@ class LimitsConfig:
     """Failed logins per (username, address) per window; then that pair fails."""
     login_failure_window: float = 300.0
     """Seconds over which failed logins are counted (sliding)."""
+    login_cache_ttl: float = LOGIN_CACHE_TTL
+    """Seconds a right plain secret (Login, HTTP Basic) is remembered, so that
+    a burst pays one salted hash; 0 turns the cache off."""
+    login_cache_size: int = LOGIN_CACHE_SIZE
+    """Right secrets remembered (user x address), least recently used dropped."""
     digest_pending_nonces: int = MAX_PENDING_NONCES
     queued_bytes: int = DEFAULT_QUEUED_BYTES
     """Bytes of answers being written to clients, counted twice (gateway/core/sendbudget.py);
@@ -305,6 +316,7 @@ _LIMITS_READERS: Final[Mapping[str, Reader]] = {
     "keepalive_timeout": cf.number(0, DAY, open_low=True),
     "body_timeout": cf.number(0, 3600, open_low=True),
     "max_sessions": cf.integer(1, 10_000_000),
+    "max_unauth_sessions_per_address": cf.integer(1, 10_000_000),
     "waitevent_max": cf.integer(0, DAY),
     "login_fail_delay": cf.number(0, 60),
     "rate_per_session": cf.number(0, 1e9, open_low=True),
@@ -312,6 +324,8 @@ _LIMITS_READERS: Final[Mapping[str, Reader]] = {
     "login_failures_per_address": cf.integer(1, 1_000_000),
     "login_failures_per_user_address": cf.integer(1, 1_000_000),
     "login_failure_window": cf.number(0, DAY, open_low=True),
+    "login_cache_ttl": cf.number(0, 3600),
+    "login_cache_size": cf.integer(1, 10_000_000),
     "digest_pending_nonces": cf.integer(1, 10_000_000),
     "queued_bytes": cf.integer(MIB, 1024 * 1024 * MIB),
     "send_timeout": cf.number(0, DAY, open_low=True),

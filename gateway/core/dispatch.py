@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, Protocol
 
 from gateway.access.astvalues import (
+    action_name,
+    as_asterisk_reads,
     ascii_lower,
     ast_true,
     event_classes,
@@ -28,7 +30,7 @@ from gateway.ami.message import Field, Message, header
 from gateway.core.facts import AmiFacts
 from gateway.core.login import LoginGate
 from gateway.core.metrics import Metrics
-from gateway.core.ratelimit import TokenBuckets
+from gateway.core.ratelimit import CostRates
 from gateway.core.replies import Peer, Reply, response
 from gateway.core.sessions import Session, SessionStore
 from gateway.core.waitevent import PollContext, wait_for_events
@@ -95,8 +97,8 @@ class Dispatcher:
     """One AJAM action in the caller's session, at the request's ``now``.
 
     Everything it uses is handed to it: the users' rights, the AMI link, the
-    sessions, the login gate, the long polls, the session rate and the
-    metrics.  Nothing reaches through it to them.
+    sessions, the login gate, the long polls, the rates of what costs and
+    the metrics.  Nothing reaches through it to them.
     """
 
     def __init__(
@@ -107,7 +109,7 @@ class Dispatcher:
         sessions: SessionStore,
         gate: LoginGate,
         polls: PollContext,
-        session_rate: TokenBuckets[str],
+        rates: CostRates,
         facts: AmiFacts | None = None,
         metrics: Metrics | None = None,
     ) -> None:
@@ -117,7 +119,7 @@ class Dispatcher:
         self._gate = gate
         self._polls = polls
         self._facts = facts or AmiFacts()
-        self._session_rate = session_rate
+        self._rates = rates
         self._metrics = metrics or Metrics()
         self._local: dict[str, LocalAction] = {
             "login": self._login,
@@ -129,21 +131,27 @@ class Dispatcher:
         }
 
     async def handle(self, session: Session, fields: list[Field], peer: Peer, now: float) -> Reply:
-        self._session_rate.spend(session.key, now)  # over it: 429, and nothing is sent
+        """The action's answer.  Its name and ActionID are read as Asterisk
+        reads them (``gateway.access.astvalues``), once, here: the local
+        actions, the rights, the owner of an Originate and the wire all see
+        the action Asterisk would run."""
         fields = [(k, v) for k, v in fields if k.lower() not in STRIPPED_PARAMS]
         validate_action(fields)
-        action = (header(fields, "Action") or "").strip()
+        action = action_name(fields)
         if not action:
             raise MissingAction
-        name = action.lower()
+        fields = as_asterisk_reads(fields)
+        name = ascii_lower(action)
         if not session.authenticated and name not in UNAUTHENTICATED_OK:
             raise PermissionDenied
         local = self._local.get(name)
         if local is not None:
             return await local(session, fields, peer, now)
-        return await self._forward(session, action, fields)
+        return await self._forward(session, action, fields, peer, now)
 
-    async def _forward(self, session: Session, action: str, fields: list[Field]) -> Reply:
+    async def _forward(
+        self, session: Session, action: str, fields: list[Field], peer: Peer, now: float
+    ) -> Reply:
         assert session.identity is not None
         if not self._accounts.exists(action):
             raise AmiLevelError(
@@ -153,9 +161,13 @@ class Dispatcher:
         self._accounts.check_action(session.identity, action, fields)
         if not self._ami.ready:
             raise NotConnected
+        # What costs Asterisk is counted; over a rate: 429, and nothing is sent.
+        # A one-shot (Basic) session lives for this request: its address pays.
+        size = sum(len(k) + len(v) + 4 for k, v in fields)
+        self._rates.action(peer.address, session.key if session.id else None, now, size)
         timeout: float | None = None
         sync = False
-        if action.lower() == "originate":
+        if ascii_lower(action) == "originate":
             # Decided as Asterisk reads it; the wire only ever carries one
             # "Async: true": a sync Originate would stall the shared session.
             sync = not ast_true(header_value(fields, "Async"))
@@ -177,11 +189,11 @@ class Dispatcher:
             return Reply((response("Success", action_id, ("Message", "Already authenticated")),))
         gate = self._gate
         gate.refuse_if_closing()
-        username = header(fields, "Username") or ""
+        username = header_value(fields, "Username")
         md5: tuple[str, str] | None = None
-        if (header(fields, "AuthType") or "").lower() == "md5" and session.challenge:
-            md5 = (session.challenge, header(fields, "Key") or "")
-        secret = None if md5 else (header(fields, "Secret") or "")
+        if ascii_lower(header_value(fields, "AuthType")) == "md5" and session.challenge:
+            md5 = (session.challenge, header_value(fields, "Key"))
+        secret = None if md5 else header_value(fields, "Secret")
         identity = await gate.check_secret(peer, username, secret=secret, md5=md5, session=session)
         if not gate.room_for(identity.username):
             gate.refuse(peer, identity.username, "SessionLimit", session=session)
@@ -217,8 +229,9 @@ class Dispatcher:
         self, session: Session, fields: list[Field], peer: Peer, now: float
     ) -> Reply:
         action_id = header(fields, "ActionID")
-        if (header(fields, "AuthType") or "").lower() != "md5":
+        if ascii_lower(header_value(fields, "AuthType")) != "md5":
             raise AmiLevelError("Must specify AuthType")
+        self._sessions.keep(session, now)  # the one anonymous request that needs state
         challenge = session.ensure_challenge(lambda: str(secrets.randbelow(CHALLENGE_RANGE)))
         return Reply((response("Success", action_id, ("Challenge", challenge)),))
 
@@ -234,17 +247,14 @@ class Dispatcher:
         assert session.identity is not None
         if not session.identity.write & CLASS_BITS["system"]:
             raise PermissionDenied
-        operation = (header(fields, "Operation") or "").lower()
-        expression = header(fields, "Filter") or ""
+        operation = ascii_lower(header_value(fields, "Operation"))
+        expression = header_value(fields, "Filter")
         if operation != "add":
             raise AmiLevelError("Unknown operation")
         if not expression:
             raise AmiLevelError("No filter specified")
-        session.set_filter(
-            self._accounts.add_filter(
-                session.event_filter, header(fields, "MatchCriteria"), expression
-            )
-        )
+        criteria = header_value(fields, "MatchCriteria") or None
+        session.set_filter(self._accounts.add_filter(session.event_filter, criteria, expression))
         return Reply((response("Success", header(fields, "ActionID"), ("Message", "Success")),))
 
     async def _waitevent(
@@ -261,7 +271,7 @@ def event_mask(value: str) -> int | None:
 
 
 def _originate_timeout(fields: Sequence[Field]) -> float:
-    raw = (header(fields, "Timeout") or "").strip()
+    raw = header_value(fields, "Timeout").strip()
     if not (raw.isascii() and raw.isdigit()):  # "²" is a digit to isdigit(), not to int()
         ms = ORIGINATE_DEFAULT_MS
     elif len(raw) > len(str(ORIGINATE_MAX_MS)):

@@ -8,8 +8,13 @@ rest, the same way for all:
 
 1. the login limits (``LoginGuard``): an attempt from an address, or by a
    user from an address, over them fails at once, its secret never looked
-   at (no oracle on a locked login);
-2. the check itself, off the event loop: a salted hash costs ~50 ms of CPU;
+   at (no oracle on a locked login); a secret to check also spends a token
+   of its address's ``rate_per_address`` (``CostRates``: 429 over it);
+2. the check itself, off the event loop: a salted hash costs ~50 ms of CPU.
+   A right plain secret (Login, HTTP Basic) is remembered ``[limits]
+   login_cache_ttl`` seconds (``gateway.core.logincache``: an HMAC of user,
+   address and secret, never the secret); a repeat within it skips the hash
+   but nothing else: the limits before it, the events after it;
 3. a failure ends the attempt's session, writes one security event (the
    one the check named: ``InvalidPassword``, ``FailedACL``, ...), waits
    until ``fail_delay`` has passed since the attempt began, and raises
@@ -17,9 +22,11 @@ rest, the same way for all:
 4. a right secret during a drain is refused too (``ShuttingDown``: nginx
    passes the login to another instance);
 5. ``open``: a logged-in session, made one way for every door: a fresh id
-   for a stored session (no fixation), the user's rights and filters, no
-   pending challenge, its cursor at the log's end, a logged-in life, and
-   one ``SuccessfulAuth``.
+   for a stored session (no fixation), stored now if it was not (room made
+   by dropping the oldest session that never logged in; ``SessionLimit``
+   and ``TooManySessions`` only when logged-in sessions fill the table),
+   the user's rights and filters, no pending challenge, its cursor at the
+   log's end, a logged-in life, and one ``SuccessfulAuth``.
 """
 
 from __future__ import annotations
@@ -32,11 +39,12 @@ from typing import NoReturn, Protocol, TypeVar
 
 from gateway.access.identity import Identity
 from gateway.core.events import EventLog
+from gateway.core.logincache import VerifiedLogins
 from gateway.core.phase import Lifecycle
-from gateway.core.ratelimit import LoginGuard
+from gateway.core.ratelimit import CostRates, LoginGuard
 from gateway.core.replies import Peer
 from gateway.core.sessions import Session, SessionStore
-from gateway.errors import AuthenticationFailed, ShuttingDown
+from gateway.errors import AuthenticationFailed, ShuttingDown, TooManySessions
 
 T = TypeVar("T")
 
@@ -74,15 +82,21 @@ class LoginGate:
         log: EventLog,
         security: SecurityEvent,
         guard: LoginGuard,
+        rates: CostRates,
         fail_delay: float = 1.0,
         lifecycle: Lifecycle | None = None,
+        verified: VerifiedLogins[Identity] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._logins = logins
+        self._verified: VerifiedLogins[Identity] = (
+            VerifiedLogins() if verified is None else verified  # an empty one is falsy
+        )
         self._sessions = sessions
         self._log = log
         self._security = security
         self._guard = guard
+        self._rates = rates
         self._fail_delay = fail_delay
         self._lifecycle = lifecycle or Lifecycle()
         self._clock = clock
@@ -112,11 +126,26 @@ class LoginGate:
         the security event's name for a failure.  ``session`` is the session
         the attempt runs in: a failure ends it and the event names it (None:
         no session yet, ``SessionID`` 0)."""
+        return await self._check(peer, username, verify, session, None)
+
+    async def _check(
+        self,
+        peer: Peer,
+        username: str,
+        verify: Callable[[], T | str],
+        session: Session | None,
+        remembered: T | None,
+    ) -> T:
+        """``check``, with the outcome of the same credentials checked a
+        moment ago, if any, in place of ``verify``: the limits still apply."""
         started = self._clock()
         guard = self._guard
         if guard.blocked(username, peer.address, started):
             await self.fail(peer, username, "LoginRateLimited", session=session, started=started)
-        result = await self._verify(username, peer.address, verify)
+        if remembered is not None:
+            result: T | str = remembered
+        else:
+            result = await self._verify(username, peer.address, verify)
         if isinstance(result, str):
             guard.failed(username, peer.address, started)
             await self.fail(peer, username, result, session=session, started=started)
@@ -134,7 +163,8 @@ class LoginGate:
         session: Session | None = None,
     ) -> Identity:
         """A Login's or HTTP Basic's credentials: the user's secret (or MD5
-        key) and its permit/deny."""
+        key) and its permit/deny.  A right plain secret is remembered for
+        ``login_cache_ttl``; an MD5 key answers a challenge used once."""
 
         def verify() -> Identity | str:
             identity, failure = self._logins.check_login(
@@ -142,7 +172,18 @@ class LoginGate:
             )
             return failure if identity is None else identity
 
-        return await self.check(peer, username, verify, session=session)
+        if md5 is not None or secret is None:
+            self._rates.check(peer.address, self._clock())
+            return await self._check(peer, username, verify, session, None)
+        verified = self._verified
+        key = verified.key(username, peer.address, secret)
+        remembered = verified.get(key, self._clock())
+        if remembered is None:  # a hash to pay: it counts against the address's rate
+            self._rates.check(peer.address, self._clock())
+        identity = await self._check(peer, username, verify, session, remembered)
+        if remembered is None:
+            verified.put(key, identity, self._clock())
+        return identity
 
     async def _verify(self, username: str, address: str, verify: Callable[[], T | str]) -> T | str:
         self._guard.checking(username, address, busy=True)
@@ -192,7 +233,11 @@ class LoginGate:
         """Log ``session`` in as ``identity``, the same way for every door."""
         sessions = self._sessions
         if session.id:  # a one-request (detached) session has none, and stays out of the store
-            sessions.rekey(session)  # a fixed id is worthless
+            try:
+                sessions.rekey(session, now)  # a fixed id is worthless
+            except TooManySessions:  # logged-in sessions fill the table
+                self.refuse(peer, identity.username, "SessionLimit", session=session)
+                raise
         session.log_in(identity)
         if own_login is OwnLogin.SHOWN:
             session.move_cursor(self._log.last_seq)

@@ -100,6 +100,15 @@ class LoginCounts(Protocol):
     def failed(self) -> Mapping[str, int]: ...
 
 
+class CacheCounts(Protocol):
+    """What the login cache counters read (``gateway.core.logincache.VerifiedLogins``)."""
+
+    hits: int
+    misses: int
+
+    def __len__(self) -> int: ...
+
+
 class ConnectionCounts(Protocol):
     """What the connection metrics read (``gateway.http.server.ConnectionCounts``)."""
 
@@ -184,9 +193,9 @@ class Metrics:
         """Expose the event ring's and the send budget's bytes, read at scrape time."""
         self.registry.register(_Memory(ring, budget))
 
-    def watch_logins(self, logins: LoginCounts) -> None:
-        """Expose the HTTP users' failed logins, read at scrape time."""
-        self.registry.register(_Logins(logins))
+    def watch_logins(self, logins: LoginCounts, cache: CacheCounts) -> None:
+        """Expose the HTTP users' failed logins and the login cache, read at scrape time."""
+        self.registry.register(_Logins(logins, cache))
 
     def watch_connections(self, counts: ConnectionCounts) -> None:
         """Expose the HTTP server's connection counts (``GatewayRunner``), read at scrape time."""
@@ -342,8 +351,9 @@ class _Memory(Collector):
 
 
 class _Logins(Collector):
-    def __init__(self, logins: LoginCounts) -> None:
+    def __init__(self, logins: LoginCounts, cache: CacheCounts) -> None:
         self._logins = logins
+        self._cache = cache
 
     def collect(self) -> Iterator[Metric]:
         yield _by_label(
@@ -351,6 +361,16 @@ class _Logins(Collector):
             "HTTP users' failed logins (Login, Basic, Digest), by security event",
             "event",
             self._logins.failed,
+        )
+        cache = self._cache
+        yield _by_label(
+            "ajam_login_cache",
+            "Plain-secret checks (Login, HTTP Basic) by whether a recent right one answered them",
+            "result",
+            {"hit": cache.hits, "miss": cache.misses},
+        )
+        yield GaugeMetricFamily(
+            "ajam_login_cache_entries", "Right secrets remembered", value=len(cache)
         )
 
 

@@ -1,7 +1,12 @@
 """Rate and failure limits, sans-I/O: every call takes ``now`` (monotonic s).
 
-* ``TokenBuckets``: requests per second per key (a session, an address),
+* ``TokenBuckets``: tokens per second per key (a session, an address),
   with a burst of one second's worth.
+* ``CostRates``: what a client may spend, in those tokens: actions sent to
+  Asterisk, ``/history`` lookups and secrets checked (issue 11, item 14).
+  Held polls and everything else that costs Asterisk nothing are free: a
+  long poll paces itself, and counting it refused exactly the offices of
+  dashboards behind one NAT the gateway is for.
 * ``FailureWindow``: failed logins per key over a sliding window.
 * ``LoginGuard``: the two failure windows a login goes through, per address
   and per (username, address).  Keys always hold the address, so guessing a
@@ -50,8 +55,10 @@ class TokenBuckets(Generic[K]):
     def __len__(self) -> int:
         return len(self._buckets)
 
-    def take(self, key: K, now: float) -> float:
-        """Spend one token: 0.0 when allowed, else seconds until one is due."""
+    def take(self, key: K, now: float, cost: float = 1.0) -> float:
+        """Spend ``cost`` tokens (at most a burst's worth, or a big cost could
+        never pass): 0.0 when allowed, else seconds until they are due."""
+        cost = min(cost, self.burst)
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = _Bucket(self.burst, now)
@@ -62,14 +69,14 @@ class TokenBuckets(Generic[K]):
             elapsed = max(0.0, now - bucket.at)
             bucket.tokens = min(self.burst, bucket.tokens + elapsed * self.rate)
             bucket.at = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
+        if bucket.tokens >= cost:
+            bucket.tokens -= cost
             return 0.0
-        return (1.0 - bucket.tokens) / self.rate
+        return (cost - bucket.tokens) / self.rate
 
-    def spend(self, key: K, now: float) -> None:
+    def spend(self, key: K, now: float, cost: float = 1.0) -> None:
         """``take``, raising ``RateLimited`` (429, with its ``Retry-After``) over the rate."""
-        wait = self.take(key, now)
+        wait = self.take(key, now, cost)
         if wait:
             raise RateLimited(retry_after(wait))
 
@@ -86,6 +93,36 @@ class TokenBuckets(Generic[K]):
     def _evict(self) -> None:
         while len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)
+
+
+ACTION_UNIT: Final = 1024
+"""An action sent to Asterisk costs one token per started KiB of its text:
+AMI's own line limit, and one ordinary action; a 100 KiB UserEvent costs
+Asterisk (and every session that reads it) a hundred times more."""
+
+
+class CostRates:
+    """Tokens a client spends on what costs: ``rate_per_session`` per session
+    and ``rate_per_address`` per client address (all its sessions and
+    one-shot requests together).  Over either: ``RateLimited`` (429), and
+    nothing is done."""
+
+    def __init__(self, per_session: TokenBuckets[str], per_address: TokenBuckets[str]) -> None:
+        self.per_session = per_session
+        self.per_address = per_address
+
+    def action(self, address: str, session_key: str | None, now: float, size: int = 0) -> None:
+        """An action for Asterisk (``size``: its text's length) or a ``/history``
+        lookup; ``session_key`` None for a one-shot request, whose session
+        lives for one request and has no bucket of its own."""
+        cost = 1 + max(0, size - 1) // ACTION_UNIT
+        self.per_address.spend(address, now, cost)
+        if session_key is not None:
+            self.per_session.spend(session_key, now, cost)
+
+    def check(self, address: str, now: float) -> None:
+        """A secret checked against its (salted) hash: a login."""
+        self.per_address.spend(address, now)
 
 
 class FailureWindow(Generic[K]):

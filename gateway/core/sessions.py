@@ -15,8 +15,10 @@ from typing import Final, Protocol
 
 from gateway.access.classes import ALL
 from gateway.access.identity import EventPredicate, Identity
+from gateway.core.anonymous import AnonymousIds
 from gateway.core.cursors import LossReason
 from gateway.core.events import EventLog, Placement, StoredEvent
+from gateway.core.pending import DEFAULT_PER_ADDRESS, PendingSessions
 from gateway.core.views import CallView
 from gateway.errors import TooManySessions
 
@@ -308,6 +310,7 @@ class SessionStore:
         httptimeout: float = 60.0,
         unauth_timeout: float = 10.0,
         max_sessions: int = 20_000,
+        max_unauth_per_address: int = DEFAULT_PER_ADDRESS,
     ) -> None:
         self.node_id = node_id
         self.httptimeout = httptimeout
@@ -315,7 +318,14 @@ class SessionStore:
         self.max_sessions = max_sessions
         self._by_id: dict[str, Session] = {}
         self._waiting: dict[str, Session] = {}
+        self._pending: PendingSessions[Session] = PendingSessions(max_unauth_per_address)
+        self._anonymous = AnonymousIds(node_id, unauth_timeout)
         self._keys = itertools.count(1)
+
+    def configure(self, max_sessions: int, max_unauth_per_address: int) -> None:
+        """A reload's limits, for the sessions stored from now on."""
+        self.max_sessions = max_sessions
+        self._pending.per_address = max_unauth_per_address
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -323,20 +333,40 @@ class SessionStore:
     def __iter__(self) -> Iterator[Session]:
         return iter(list(self._by_id.values()))
 
-    def create(self, address: str, now: float, cursor: int) -> Session:
-        if len(self._by_id) >= self.max_sessions:
-            self.reap(now)
-            if len(self._by_id) >= self.max_sessions:
-                raise TooManySessions
-        session = Session(
-            id=new_id(self.node_id),
+    def fresh(self, address: str, now: float, cursor: int, named: str | None = None) -> Session:
+        """A new session that is not stored and costs nothing: an anonymous
+        request's.  Its id goes out in Set-Cookie as Asterisk's would: the
+        ``named`` one when this store minted it for an anonymous session less
+        than ``unauth_timeout`` ago (``gateway.core.anonymous``), else a new
+        one.  It is stored when it logs in (``rekey``) or takes a challenge
+        (``keep``)."""
+        anonymous = self._anonymous
+        return Session(
+            id=named if named and anonymous.valid(named, now) else anonymous.mint(now),
             key=str(next(self._keys)),
             address=address,
             expires=now + self.unauth_timeout,
             cursor=cursor,
         )
-        self._by_id[session.id] = session
+
+    def create(self, address: str, now: float, cursor: int) -> Session:
+        """A fresh session, stored before its login (``keep``)."""
+        session = self.fresh(address, now, cursor)
+        self.keep(session, now)
         return session
+
+    def keep(self, session: Session, now: float) -> None:
+        """Store a session that has not logged in (a Challenge's): within its
+        address's share and the table's room, else ``TooManySessions``."""
+        if session.id in self._by_id:
+            return
+        self._pending.admit(session)
+        if len(self._by_id) >= self.max_sessions:
+            self.reap(now)
+            if len(self._by_id) >= self.max_sessions:
+                self._pending.forget(session)
+                raise TooManySessions
+        self._by_id[session.id] = session
 
     def detached(self, address: str, now: float, cursor: int) -> Session:
         """A session for one request only (HTTP Basic without a session): it
@@ -362,14 +392,39 @@ class SessionStore:
         life = self.httptimeout if session.authenticated else self.unauth_timeout
         session._expires = max(session._expires, now + life)
 
-    def rekey(self, session: Session) -> None:
-        """Give a session a fresh id (at login): a fixed id is worthless."""
-        self._by_id.pop(session.id, None)
+    def rekey(self, session: Session, now: float) -> None:
+        """Give a session a fresh id at its login (a fixed id is worthless),
+        stored.  A login is never refused for room that sessions which never
+        logged in took: the oldest of them goes first; ``TooManySessions``
+        only when logged-in sessions fill the table."""
+        if self._by_id.pop(session.id, None) is None:
+            self._make_room(now)
+        self._pending.forget(session)
         session._id = new_id(self.node_id)
         self._by_id[session.id] = session
 
+    def _make_room(self, now: float) -> None:
+        if len(self._by_id) < self.max_sessions:
+            return
+        self.reap(now)
+        while len(self._by_id) >= self.max_sessions:
+            oldest = self._pending.oldest()
+            if oldest is None:
+                raise TooManySessions
+            if oldest.authenticated:  # logged in without a new id: no longer pending
+                self._pending.forget(oldest)
+            else:
+                self.remove(oldest)
+
     def remove(self, session: Session) -> None:
+        """End a session (its id names nothing from now on)."""
         self._by_id.pop(session.id, None)
+        self._pending.forget(session)
+        if session.id and not session.authenticated:
+            # Its anonymous id would come back from ``fresh``: Asterisk has
+            # destroyed the session (a failed login), the next request gets a
+            # new id.  So its answer names a random id nothing will accept.
+            session._id = new_id(self.node_id)
         waiter = session.waiter
         if waiter is not None:
             self.clear_waiter(session)

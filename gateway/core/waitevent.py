@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
+from gateway.access.astvalues import header_value
 from gateway.ami.message import Field, Message, header
 from gateway.core.calls import parse_extensions
 from gateway.core.cursors import LossReason, lost_notice, parse_cursor
@@ -171,7 +172,7 @@ def view_of(value: str | None) -> CallView | None:
 
 async def wait_for_events(polls: PollContext, session: Session, fields: list[Field]) -> Reply:
     log, sessions = polls.log, polls.sessions
-    timeout = parse_timeout(header(fields, "Timeout"), polls.waitevent_max)
+    timeout = parse_timeout(header_value(fields, "Timeout") or None, polls.waitevent_max)
     cursor = header(fields, "Cursor")
     if cursor is not None:
         _set_cursor(session, cursor, log)

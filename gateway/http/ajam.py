@@ -20,6 +20,7 @@ from typing import Final, cast
 
 from aiohttp import web
 
+from gateway.access.astvalues import action_name, header_value
 from gateway.ami.codec import validate_action
 from gateway.ami.message import Field, header
 from gateway.core.dispatch import Dispatcher
@@ -28,6 +29,7 @@ from gateway.core.replies import Reply, error_message
 from gateway.core.sendbudget import SendBudget
 from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge, RequestTooLarge
 from gateway.http.accesslog import note_request
+from gateway.http.body import read_body
 from gateway.http.caller import Caller, CallerResolver
 from gateway.http.client import request_peer
 from gateway.http.errors import error_page
@@ -69,9 +71,10 @@ def match_format(prefix: str, path: str) -> str | None:
 
 
 def safe_action_id(fields: list[Field]) -> str | None:
-    """The client's ActionID, unless it is itself the bad input."""
-    value = header(fields, "ActionID")
-    if value is None:
+    """The client's ActionID as Asterisk echoes it (past its leading blanks,
+    none when empty), unless it is itself the bad input."""
+    value = header_value(fields, "ActionID")
+    if not value:
         return None
     try:
         validate_action([("ActionID", value)])
@@ -176,7 +179,7 @@ class AjamHandler:
         self, request: web.Request, fields: list[Field], caller: Caller | None, reply: Reply
     ) -> None:
         """The action's metric and the access log's user and action."""
-        action = (header(fields, "Action") or "").strip()
+        action = action_name(fields)
         self.metrics.action(action, reply)
         identity = caller.session.identity if caller is not None else None
         note_request(request, identity.username if identity else "", action)
@@ -191,10 +194,7 @@ class AjamHandler:
         content_type = request.headers.get("Content-Type", "")
         if content_type.split(";")[0].strip().lower() != FORM_TYPE:
             return []  # Asterisk: a POST without a form body has no parameters
-        body = await request.content.read(self.settings.max_body + 1)
-        if len(body) > self.settings.max_body:
-            raise BodyTooLarge
-        return parse_form(body)
+        return parse_form(await read_body(request, self.settings.max_body))
 
 
 def _options(name: str, fields: list[Field]) -> RenderOptions:

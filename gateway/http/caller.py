@@ -11,8 +11,10 @@ the answer sets the session cookie.  The ways, in order:
   the Login's; with the same user's session, that session once the
   password is checked; without one, a one-shot session never stored;
 * the session the ``mansession_id`` cookie (quoted or not) or parameter
-  names;
-* none, or an unknown one: a fresh unauthenticated session (AJAM only).
+  names (a POST's form body, else its query);
+* none, or an unknown one: a fresh unauthenticated session (AJAM only),
+  not stored: its id goes out in Set-Cookie as Asterisk's would, but it
+  costs nothing until it logs in or takes a challenge (issue 11, item 7).
 
 Every credential goes through the login gate (``gateway.core.login``).
 """
@@ -29,21 +31,22 @@ from aiohttp import web
 from gateway.ami.message import Field, header
 from gateway.core.events import EventLog
 from gateway.core.login import LoginGate
-from gateway.core.ratelimit import TokenBuckets
+from gateway.core.ratelimit import CostRates
 from gateway.core.replies import Peer
 from gateway.core.sessions import Session, SessionStore
 from gateway.errors import CredentialsMismatch, NeedsSession
 from gateway.http.basic import BasicCredentials, parse_basic
 from gateway.http.digestauth import DigestAuth
 from gateway.http.oneshot import action_name, login_fields, other_user
-from gateway.http.params import cookie_session_id
+from gateway.http.params import cookie_session_id, query_parameter, split_target
 
 
 class How(enum.Enum):
     """How a request's session was found."""
 
     NEW = "new"
-    """No session named, or an unknown one: a fresh, unauthenticated session."""
+    """No session named, or an unknown one: a fresh, unauthenticated session,
+    not stored (``SessionStore.fresh``)."""
     NAMED = "named"
     """The session the ``mansession_id`` cookie or parameter names."""
     BASIC = "basic"
@@ -82,7 +85,7 @@ class CallerResolver:
         sessions: SessionStore,
         log: EventLog,
         gate: LoginGate,
-        session_rate: TokenBuckets[str],
+        rates: CostRates,
         digest: DigestAuth | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -90,7 +93,7 @@ class CallerResolver:
         self._log = log
         self._gate = gate
         self.digest = digest
-        self._session_rate = session_rate
+        self._rates = rates
         self._clock = clock
 
     async def ajam(
@@ -105,13 +108,14 @@ class CallerResolver:
                 return found
             return Caller(found, How.DIGEST, fields, now)
         credentials = _basic_credentials(request)
-        existing = self._named(request, header(fields, "mansession_id"), now)
+        wanted = _wanted(request, _session_parameter(request, fields))
+        existing = self._sessions.get(wanted, now) if wanted else None
         if credentials is not None and action_name(fields) == "login":
             fields, credentials = login_fields(fields, credentials, existing), None
         if credentials is not None:
             return await self._basic(credentials, existing, fields, peer, now)
-        if existing is None:
-            session = self._sessions.create(peer.address, now, self._log.last_seq)
+        if existing is None:  # stored only once it logs in or takes a challenge
+            session = self._sessions.fresh(peer.address, now, self._log.last_seq, wanted)
             return Caller(session, How.NEW, fields, now)
         self._sessions.touch(existing, now)
         return Caller(existing, How.NAMED, fields, now)
@@ -121,10 +125,10 @@ class CallerResolver:
     ) -> Caller | None:
         """The logged-in caller of a ``/history`` request, None without one.
 
-        The query's ``mansession_id`` counts beside a body's: nginx routes on
-        the query alone, so a cookie-less POST names its session there.  A
-        lookup spends the session's request rate too.  HTTP Basic is checked
-        as for AJAM; no session is kept.
+        The query's ``mansession_id`` counts beside a body's, as for AJAM.  A
+        lookup costs a database query: it spends a token of the session's
+        and the address's rates.  HTTP Basic is checked as for AJAM; no
+        session is kept.
         """
         now = self._clock()
         credentials = _basic_credentials(request)
@@ -134,12 +138,14 @@ class CallerResolver:
                 peer, credentials.username, secret=credentials.password, session=probe
             )
             probe.log_in(identity)
+            self._rates.action(peer.address, None, now)
             return Caller(probe, How.ONE_SHOT, [], now)
-        wanted = params.get("mansession_id") or request.query.get("mansession_id")
-        session = self._named(request, wanted if isinstance(wanted, str) else None, now)
+        given = params.get("mansession_id")
+        wanted = given if isinstance(given, str) and given else _query_session(request)
+        session = self._named(request, wanted, now)
         if session is None or session.identity is None:
             return None
-        self._session_rate.spend(session.key, now)
+        self._rates.action(peer.address, session.key, now)
         self._sessions.touch(session, now)  # a reload that removes its user ends the session
         return Caller(session, How.NAMED, [], now)
 
@@ -154,8 +160,7 @@ class CallerResolver:
         return Caller(session, How.NAMED, [], now)
 
     def _named(self, request: web.Request, parameter: str | None, now: float) -> Session | None:
-        """The session named by the cookie, else by a ``mansession_id`` parameter."""
-        wanted = cookie_session_id(request.headers.get("Cookie")) or parameter
+        wanted = _wanted(request, parameter)
         return self._sessions.get(wanted, now) if wanted else None
 
     async def _basic(
@@ -183,6 +188,26 @@ class CallerResolver:
         identity = await gate.check_secret(peer, username, secret=secret, session=session)
         gate.open(session, identity, peer, now)
         return Caller(session, How.ONE_SHOT, fields, now)
+
+
+def _wanted(request: web.Request, parameter: str | None) -> str | None:
+    """The session id the cookie names, else the ``mansession_id`` parameter."""
+    return cookie_session_id(request.headers.get("Cookie")) or parameter
+
+
+def _session_parameter(request: web.Request, fields: list[Field]) -> str | None:
+    """The ``mansession_id`` parameter: the form's, else the query's.  A POST's
+    form replaces its query for every AMI field, as in Asterisk, but nginx
+    routes on the query alone, so a cookie-less POST names its session there
+    (the id is the gateway's own parameter: Asterisk reads only the cookie)."""
+    named = header(fields, "mansession_id")
+    if named or request.method != "POST":  # a GET's fields are its query
+        return named
+    return _query_session(request)
+
+
+def _query_session(request: web.Request) -> str | None:
+    return query_parameter(split_target(request.raw_path)[1], "mansession_id")
 
 
 def _basic_credentials(request: web.Request) -> BasicCredentials | None:

@@ -1,31 +1,26 @@
-"""Per-request client address and the per-address request rate.
+"""Per-request client address.
 
 ``admit``, called by the gateway's one middleware (``gateway.http.middleware``),
 finds the client's address once (``gateway.http.clientaddr``:
-``X-Forwarded-For`` only behind a trusted proxy), stores it on the request
-for everything after it (the AJAM handler's ``Peer``, the access log), and
-spends one token of that address's bucket.  Over the rate, the request is
-answered 429 before a session is looked up or a body read: nothing reaches
-Asterisk.
+``X-Forwarded-For`` only behind a trusted proxy) and stores it on the request
+for everything after it (the AJAM handler's ``Peer``, the access log, the
+rates of what costs: ``gateway.core.ratelimit.CostRates``).  A request
+itself is not counted: a long poll paces itself (issue 11, item 14).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Final
 
 from aiohttp import web
 
 from gateway.access.users import Network
-from gateway.core.ratelimit import TokenBuckets
 from gateway.core.replies import Peer
 from gateway.http.clientaddr import client_address
 
 CLIENT_KEY: Final = web.RequestKey("client", str)
 """The client's address, as the middleware found it."""
-UNLIMITED_PATHS: Final = frozenset({"/healthz", "/readyz"})
-"""Load balancers probe these; they never reach Asterisk."""
 
 
 def peer_address(request: web.BaseRequest) -> str:
@@ -42,16 +37,13 @@ def client_of(request: web.BaseRequest) -> str:
     return request.get(CLIENT_KEY) or peer_address(request)
 
 
-def admit(request: web.Request, trusted: Sequence[Network], buckets: TokenBuckets[str]) -> None:
-    """Store the client's address on the request and spend one of its tokens;
-    raise ``RateLimited`` over the rate."""
+def admit(request: web.Request, trusted: Sequence[Network]) -> None:
+    """Store the client's address on the request."""
     address = peer_address(request)
     if trusted:  # without trusted proxies the header is never read
         forwarded = request.headers.getall("X-Forwarded-For", [])
         address = client_address(address, forwarded, trusted)
     request[CLIENT_KEY] = address
-    if request.path not in UNLIMITED_PATHS:
-        buckets.spend(address, time.monotonic())
 
 
 def request_peer(request: web.Request) -> Peer:

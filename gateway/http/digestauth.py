@@ -139,7 +139,7 @@ class DigestAuth:
                 await self.gate.fail(peer, answer.username, "SessionLimit")
             except AuthenticationFailed:
                 return self.unauthorized(self._clock())
-        session = self.sessions.create(peer.address, now, 0)
+        session = self.sessions.fresh(peer.address, now, 0)  # stored by the login
         # After its own SuccessfulAuth: a digest session's first waitevent is
         # empty in the captures (ajam/*_digest_ok).
         self.gate.open(session, self.users.identity(user), peer, now, own_login=OwnLogin.HIDDEN)

@@ -21,7 +21,6 @@ from gateway.access.identity import Identity
 from gateway.errors import (
     AuthenticationFailed,
     BadCredentials,
-    BodyTooLarge,
     Forbidden,
     InvalidField,
     NotAuthenticated,
@@ -32,6 +31,7 @@ from gateway.history.record import to_json
 from gateway.history.service import HistoryService
 from gateway.history.stats import RecorderStats
 from gateway.http.accesslog import note_request
+from gateway.http.body import read_body
 from gateway.http.caller import CallerResolver
 from gateway.http.client import request_peer
 from gateway.http.respond import NO_CACHE, SERVER_NAME
@@ -90,11 +90,7 @@ class HistoryRoute:
             raise QueryTooLarge
         if request.method != "POST":
             return single(request.query.items())
-        if request.content_length is not None and request.content_length > self.max_body:
-            raise BodyTooLarge
-        raw = await request.content.read(self.max_body + 1)
-        if len(raw) > self.max_body:
-            raise BodyTooLarge
+        raw = await read_body(request, self.max_body)
         kind = request.content_type.lower()
         if not raw.strip():
             return single(request.query.items())

@@ -1,4 +1,4 @@
-"""The gateway's one middleware: status count, error pages, client address and rate;
+"""The gateway's one middleware: status count, error pages, client address;
 and the drain's ``Connection: close`` on every answer.
 
 It counts every answer by status (outermost, so errors turned into pages
@@ -18,22 +18,19 @@ from aiohttp.typedefs import Handler, Middleware
 from gateway.access.users import Network
 from gateway.core.metrics import Metrics
 from gateway.core.phase import Lifecycle
-from gateway.core.ratelimit import TokenBuckets
 from gateway.http.client import admit
 from gateway.http.errors import TRANSLATED, error_response
 from gateway.http.metricsview import status_of
 
 
-def gateway_middleware(
-    metrics: Metrics, trusted: Sequence[Network], buckets: TokenBuckets[str]
-) -> Middleware:
+def gateway_middleware(metrics: Metrics, trusted: Sequence[Network]) -> Middleware:
     counted = metrics.http_status
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             try:
-                admit(request, trusted, buckets)
+                admit(request, trusted)
                 response = await handler(request)
             except TRANSLATED as error:
                 response = error_response(error)

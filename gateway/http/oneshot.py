@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from gateway.access.astvalues import action_name as asterisk_action
+from gateway.access.astvalues import ascii_lower
 from gateway.ami.message import Field, header
 from gateway.core.sessions import Session
 from gateway.errors import CredentialsMismatch
@@ -32,7 +34,8 @@ LOGIN_CREDENTIALS: Final = frozenset({"username", "secret", "authtype", "key"})
 
 
 def action_name(fields: list[Field]) -> str:
-    return (header(fields, "Action") or "").strip().lower()
+    """The action, lower-cased, as Asterisk and the dispatcher read it."""
+    return ascii_lower(asterisk_action(fields))
 
 
 def other_user(session: Session, username: str) -> bool:

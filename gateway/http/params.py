@@ -60,6 +60,18 @@ def parse_form(raw: bytes) -> list[Field]:
     return pairs
 
 
+def query_parameter(raw_query: bytes, name: str) -> str | None:
+    """The first ``name`` of a raw query, decoded as ``parse_form`` decodes it
+    (names ASCII case-insensitively, as ``header``); None without one.  Only
+    what it needs is decoded: a POST's query is read for its session id alone."""
+    wanted = name.lower().encode()
+    for part in raw_query.split(b"&"):
+        key, _, value = part.partition(b"=")
+        if unquote(key).lower() == wanted:
+            return decode(unquote(value))
+    return None
+
+
 def split_target(raw_path: str) -> tuple[str, bytes]:
     """The raw request target to (path, raw query bytes)."""
     path, _, query = raw_path.partition("?")

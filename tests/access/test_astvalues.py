@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
+from gateway.access.astvalues import action_name, as_asterisk_reads
 from gateway.access.classes import ALL, CLASS_BITS
 from gateway.simulator import Simulator
 from tests.support.harness import MakeClient, login, rawman, start
@@ -125,3 +126,38 @@ def test_the_mask_helpers_are_asterisks() -> None:
     assert event_classes(1 << 15) == CLASS_BITS["cc"]  # Asterisk's bit 14 is hookresponse
     assert event_classes(1 << 30) == CLASS_BITS["message"]
     assert event_classes(1 << 14) == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "name"),
+    [
+        ([("Action", "Ping")], "Ping"),
+        ([("action", " \x01Ping ")], "Ping "),  # leading blanks skipped, the end kept
+        ([("Action", ""), ("ACTION", "\t"), ("Action", "Logoff")], "Logoff"),  # SKIP_EMPTY
+        ([("Action", "Ping"), ("Action", "Logoff")], "Ping"),
+        ([("Actions", "Ping"), ("Action ", "Ping")], ""),  # the name must be exactly Action
+        ([("Act\u0130on", "Ping")], ""),  # ASCII case folding only
+        ([], ""),
+    ],
+)
+def test_the_action_is_read_as_process_message_reads_it(
+    fields: list[tuple[str, str]], name: str
+) -> None:
+    assert action_name(fields) == name
+
+
+def test_the_fields_carry_the_action_and_actionid_as_read() -> None:
+    fields = [
+        ("Action", " "),
+        ("ActionID", "\x01 a1 "),
+        ("Action", "\x1bOriginate"),
+        ("Channel", " Local/1@test"),
+        ("Action", "Logoff"),
+        ("actionid", " second"),
+    ]
+    assert as_asterisk_reads(fields) == [
+        ("ActionID", "a1 "),
+        ("Action", "Originate"),
+        ("Channel", " Local/1@test"),  # Asterisk skips it itself: left as sent
+        ("actionid", " second"),  # the correlator drops a later ActionID
+    ]

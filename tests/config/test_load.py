@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,22 @@ def test_example_documents_every_key() -> None:
         assert f"{key} =" in text
     for key in ("actions_allow", "actions_deny", "max_sessions", "ring_size"):
         assert f"{key} =" in text
+
+
+def test_the_readme_limits_table_names_every_key() -> None:
+    """README, "Limits and timeouts": one table, every [limits] key in it."""
+    readme = (EXAMPLE.parent.parent / "README.md").read_text()
+    after = readme.split("**Limits and timeouts.**", 1)[1].split("\n")
+    start = next(n for n, line in enumerate(after) if line.startswith("|"))
+    rows = []
+    for line in after[start:]:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    table = "\n".join(rows)
+    keys = [f.name for f in dataclasses.fields(LimitsConfig)]
+    for key in [*keys, "ring_size", "ring_bytes", "reply_bytes", "httptimeout", "unauth_timeout"]:
+        assert re.search(rf"[` ]{key}`", table), key  # `key`, or `[table] key`
 
 
 def test_example_defaults_match_the_dataclasses() -> None:

@@ -6,7 +6,6 @@ from gateway.access.classes import ALL, CLASS_BITS
 from gateway.ami.challenge import md5_key
 from gateway.ami.message import Message
 from gateway.core.dispatch import _originate_timeout, event_mask
-from gateway.core.sessions import Session
 from gateway.errors import (
     AuthenticationFailed,
     MissingAction,
@@ -16,7 +15,7 @@ from gateway.errors import (
     ShuttingDown,
     TooManySessions,
 )
-from tests.support.memcore import PEER, MemCore, mem_core
+from tests.support.memcore import PEER, MemCore, logged_in, mem_core
 
 
 @pytest.mark.parametrize(
@@ -57,15 +56,6 @@ def test_originate_timeout_from_the_action_or_asterisks_default() -> None:
 
 
 # -- the Dispatcher in memory (tests/support/memcore.py) ------------------------
-
-
-async def logged_in(core: MemCore, user: str = "admin", **extra: str) -> Session:
-    session = core.session()
-    fields = [("Action", "Login"), ("Username", user), ("Secret", f"{user}-secret")]
-    reply = await core.dispatcher.handle(session, [*fields, *extra.items()], PEER, core.now)
-    assert reply.head[0].get("Message") == "Authentication accepted"
-    assert reply.login_session == session.id
-    return session
 
 
 async def test_login_opens_the_session_through_the_gate(core: MemCore) -> None:
@@ -151,13 +141,20 @@ async def test_nothing_is_sent_while_ami_is_down(core: MemCore) -> None:
         await core.dispatcher.handle(session, [("Action", "Ping")], PEER, core.now)
 
 
-async def test_the_session_rate_is_spent_before_anything_else() -> None:
-    core = mem_core(session_rate=1)
-    session = core.session()
-    await core.dispatcher.handle(session, [("Action", "Logoff")], PEER, core.now)
-    with pytest.raises(RateLimited) as raised:
-        await core.dispatcher.handle(session, [("Action", "Ping")], PEER, core.now)
+async def test_only_actions_sent_to_asterisk_spend_the_session_rate() -> None:
+    core = mem_core(session_rate=2)
+    session = await logged_in(core)
+    handle, now = core.dispatcher.handle, core.now
+    for _ in range(5):  # the session's own actions cost Asterisk nothing
+        await handle(session, [("Action", "WaitEvent"), ("Timeout", "0")], PEER, now)
+        await handle(session, [("Action", "Events"), ("EventMask", "on")], PEER, now)
+    await handle(session, [("Action", "Ping")], PEER, now)
+    big = [("Action", "UserEvent"), ("UserEvent", "x"), *((f"B{n}", "b" * 900) for n in range(3))]
+    with pytest.raises(RateLimited) as raised:  # ~3 KiB: three tokens, one is left
+        await handle(session, big, PEER, now)
     assert raised.value.retry_after == 1
+    assert [f[0][0] for f in core.ami.sent] == [("Action", "Ping")]
+    await handle(session, [("Action", "Ping")], PEER, now + 1.0)  # refilled
 
 
 async def test_logoff_events_and_filter_change_only_the_session(core: MemCore) -> None:

@@ -8,6 +8,7 @@ from gateway.access.classes import ALL
 from gateway.access.identity import Identity
 from gateway.ami.message import Message
 from gateway.core.events import EventLog
+from gateway.core.logincache import VerifiedLogins
 from gateway.core.metrics import OTHER, Metrics, names, outcome_of
 from gateway.core.replies import Reply, error_message, response
 from gateway.core.security import SecurityEvents
@@ -96,9 +97,9 @@ def test_each_instance_has_its_own_registry() -> None:
 def test_the_readme_lists_every_metric() -> None:
     metrics = Metrics()
     metrics.watch(SessionStore(), Link())
-    metrics.watch_logins(SecurityEvents(EventLog(1)))
+    metrics.watch_logins(SecurityEvents(EventLog(1)), VerifiedLogins())
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     listed = names(metrics.registry)
-    assert len(listed) == 13 + 6  # and prometheus-client's process_* (Linux)
+    assert len(listed) == 15 + 6  # and prometheus-client's process_* (Linux)
     for name in listed:
         assert f"| `{name}" in readme, name

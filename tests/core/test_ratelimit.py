@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.core.ratelimit import FailureWindow, LoginGuard, TokenBuckets, retry_after
+from gateway.core.ratelimit import (
+    CostRates,
+    FailureWindow,
+    LoginGuard,
+    TokenBuckets,
+    retry_after,
+)
+from gateway.errors import RateLimited
 
 
 def test_bucket_allows_a_burst_then_paces_at_the_rate() -> None:
@@ -191,3 +198,25 @@ def test_reconfigured_guard_keeps_counted_failures() -> None:
     assert not guard.blocked("bob", "10.0.0.1", 1.0)  # a shorter window forgets them
     with pytest.raises(ValueError, match="positive"):
         guard.configure(per_address=0, per_user_address=3, window=1)
+
+
+def test_a_cost_spends_several_tokens_but_never_more_than_a_burst() -> None:
+    buckets: TokenBuckets[str] = TokenBuckets(rate=10, burst=10)
+    assert buckets.take("a", 0.0, cost=4) == 0.0
+    assert buckets.take("a", 0.0, cost=4) == 0.0
+    assert buckets.take("a", 0.0, cost=4) == pytest.approx(0.2)  # 2 left, 2 more due in 0.2 s
+    assert buckets.take("b", 0.0, cost=1000) == 0.0  # a burst's worth: it can pass at all
+    assert buckets.take("b", 0.0) == pytest.approx(0.1)
+
+
+def test_cost_rates_count_actions_by_size_per_session_and_address() -> None:
+    rates = CostRates(TokenBuckets(rate=5), TokenBuckets(rate=8))
+    rates.action("192.0.2.1", "s1", 0.0, size=3000)  # three started KiB: 3 tokens each
+    rates.action("192.0.2.1", "s1", 0.0)
+    with pytest.raises(RateLimited):  # the session has 1 left
+        rates.action("192.0.2.1", "s1", 0.0, size=1025)
+    rates.action("192.0.2.1", None, 0.0)  # a one-shot request: its address pays only
+    rates.check("192.0.2.1", 0.0)  # a secret checked
+    with pytest.raises(RateLimited):  # 3 + 1 + 2 + 1 + 1 = 8: the address is spent
+        rates.check("192.0.2.1", 0.0)
+    rates.check("192.0.2.2", 0.0)  # another address has its own

@@ -63,7 +63,7 @@ def test_rekey_changes_the_id_and_keeps_the_key() -> None:
     store = SessionStore()
     session = store.create("127.0.0.1", 0.0, 0)
     old_id, key = session.id, session.key
-    store.rekey(session)
+    store.rekey(session, 0.0)
     assert session.id != old_id
     assert session.key == key
     assert store.get(old_id, 0.0) is None
@@ -76,6 +76,58 @@ def test_limit_reaps_before_refusing() -> None:
     store.create("b", 5.0, 0)  # the first has expired by now
     with pytest.raises(TooManySessions):
         store.create("c", 5.5, 0)
+
+
+def log_in(store: SessionStore, session: Session) -> Session:
+    """What the login gate does to a session: a new id, stored, then the user."""
+    store.rekey(session, 0.0)
+    session.log_in(Identity("admin", ALL, ALL))
+    return session
+
+
+def test_a_fresh_session_is_stored_only_by_its_login_or_a_challenge() -> None:
+    store = SessionStore(max_sessions=2)
+    fresh = store.fresh("a", 0.0, 0)
+    assert len(store) == 0
+    assert store.get(fresh.id, 0.0) is None
+    store.keep(fresh, 0.0)
+    store.keep(fresh, 0.0)  # once
+    assert len(store) == 1
+    assert store.get(fresh.id, 0.0) is fresh
+    other = store.fresh("b", 0.0, 0)
+    store.rekey(other, 0.0)  # a login stores it
+    assert store.get(other.id, 0.0) is other
+
+
+def test_sessions_before_login_are_capped_per_address() -> None:
+    store = SessionStore(max_unauth_per_address=2)
+    store.create("a", 0.0, 0)
+    pending = store.create("a", 0.0, 0)
+    with pytest.raises(TooManySessions):
+        store.create("a", 0.0, 0)
+    store.create("b", 0.0, 0)  # another address has its own share
+    log_in(store, pending)  # logged in: no longer pending
+    store.create("a", 0.0, 0)
+    store.configure(10, 1)
+    with pytest.raises(TooManySessions):
+        store.create("b", 0.0, 0)
+    assert len(store) == 4
+
+
+def test_a_login_drops_the_oldest_pending_session_never_a_logged_in_one() -> None:
+    store = SessionStore(max_sessions=3)
+    oldest, newer = store.create("a", 0.0, 0), store.create("b", 0.0, 0)
+    first = log_in(store, store.fresh("c", 0.0, 0))
+    second = log_in(store, store.fresh("c", 0.0, 0))
+    assert store.get(oldest.id, 0.0) is None
+    assert store.get(newer.id, 0.0) is newer
+    third = log_in(store, store.fresh("c", 0.0, 0))
+    assert store.get(newer.id, 0.0) is None
+    with pytest.raises(TooManySessions):
+        store.rekey(store.fresh("c", 0.0, 0), 0.0)  # only logged-in ones left
+    with pytest.raises(TooManySessions):
+        store.create("d", 0.0, 0)  # nor does a challenge push one out
+    assert {first, second, third} == set(store)
 
 
 def test_waiting_sessions_are_not_reaped_and_removal_kicks() -> None:

@@ -186,9 +186,24 @@ def check_one_action(query: bytes, sent: bytes) -> None:
     fields = [tuple(line.split(b": ", 1)) for line in lines]
     action_ids = [f for f in fields if f[0].lower() == b"actionid"]
     assert len(action_ids) == 1, fields  # the gateway's, with the client's after '|'
-    assert [f for f in fields if f[0].lower() != b"actionid"] == [
-        f for f in expected if f[0].lower() != b"actionid"
-    ]
+    assert [f for f in fields if f[0].lower() != b"actionid"] == as_read(
+        [f for f in expected if f[0].lower() != b"actionid"]
+    )
+
+
+def as_read(fields: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """One Action line: the first whose value is not empty once its leading
+    bytes below 33 are skipped, so skipped (what Asterisk's process_message
+    runs, issue 11 item 11); the other Action lines are read by nobody."""
+    out: list[tuple[bytes, bytes]] = []
+    found = False
+    for name, value in fields:
+        if name.lower() != b"action":
+            out.append((name, value))
+        elif not found and value.lstrip(bytes(range(1, 33))):
+            out.append((name, value.lstrip(bytes(range(1, 33)))))
+            found = True
+    return out
 
 
 @settings(

@@ -51,7 +51,7 @@ async def test_session_rate_answers_429_and_nothing_reaches_asterisk(
             assert await response.text() == TOO_MANY
             assert response.headers["Retry-After"] == "1"
             assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
-    assert statuses[:2] == [200, 200]  # the burst: 3, one spent on the login
+    assert statuses[:3] == [200, 200, 200]  # the burst: 3 actions sent to Asterisk
     assert 429 in statuses
     assert set(statuses) == {200, 429}
     assert len(simulator.received) == sent + statuses.count(200)
@@ -59,24 +59,40 @@ async def test_session_rate_answers_429_and_nothing_reaches_asterisk(
     assert (await rawman(client, other, "action=ping")).startswith("Response: Success")
 
 
+async def logged_in_from(client: Client, address: str) -> str:
+    answer = await from_address(client, address, login_query("admin", "admin-secret"))
+    assert answer.startswith("200 Response: Success")
+    for cookie in client.session.cookie_jar:
+        return cookie.value.strip('"')
+    raise AssertionError("no cookie")
+
+
 async def test_address_rate_is_per_forwarded_address_behind_a_trusted_proxy(
     simulator: Simulator, aiohttp_client: MakeClient
 ) -> None:
     client = await start(simulator, aiohttp_client, http=TRUSTED, limits={"rate_per_address": 3})
-    answers = [await from_address(client, "192.0.2.1", "action=ping") for _ in range(QUICK)]
-    assert all(a.startswith("200 ") for a in answers[:3])
+    session = await logged_in_from(client, "192.0.2.1")  # its secret check: one token
+    answers = [
+        await from_address(client, "192.0.2.1", "action=ping", session) for _ in range(QUICK)
+    ]
+    assert all(a.startswith("200 ") for a in answers[:2])
     assert f"429 {TOO_MANY}" in answers
-    assert (await from_address(client, "192.0.2.2", "action=ping")).startswith("200 ")
+    other = await logged_in_from(client, "192.0.2.2")
+    assert (await from_address(client, "192.0.2.2", "action=ping", other)).startswith("200 ")
+    for _ in range(QUICK):  # what costs Asterisk nothing is never limited
+        polled = await from_address(client, "192.0.2.1", "action=waitevent&timeout=0", session)
+        assert polled.startswith("200 Response: Success")
     health = await client.get("/healthz", headers={"X-Forwarded-For": "192.0.2.1"})
-    assert health.status == 200  # probes are never limited
+    assert health.status == 200
 
 
 async def test_forwarded_for_from_an_untrusted_peer_is_ignored(
     simulator: Simulator, aiohttp_client: MakeClient
 ) -> None:
     client = await start(simulator, aiohttp_client, limits={"rate_per_address": 2})
-    answers = [
-        await from_address(client, f"192.0.2.{n}", "action=ping") for n in range(1, QUICK + 1)
+    answers = [  # wrong secrets: each one is checked (a right one is remembered)
+        await from_address(client, f"192.0.2.{n}", login_query("admin", f"guess{n}"))
+        for n in range(1, QUICK + 1)
     ]
     assert f"429 {TOO_MANY}" in answers  # every spoofed address shared one bucket
 

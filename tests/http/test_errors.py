@@ -4,7 +4,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from gateway.core.metrics import Metrics
-from gateway.core.ratelimit import TokenBuckets
 from gateway.errors import BodyTooLarge, QueryTooLarge, RateLimited, ShuttingDown
 from gateway.http.errors import error_page, http_error_response
 from gateway.http.middleware import gateway_middleware
@@ -39,7 +38,7 @@ async def test_middleware_turns_errors_into_pages(
     async def too_big(request: web.Request) -> web.Response:
         raise BodyTooLarge
 
-    app = web.Application(middlewares=[gateway_middleware(Metrics(), (), TokenBuckets(1000))])
+    app = web.Application(middlewares=[gateway_middleware(Metrics(), ())])
     app.router.add_get("/big", too_big)
     client: TestClient[web.Request, web.Application] = await aiohttp_client(app)  # type: ignore[operator]
     assert (await client.get("/big")).status == 413

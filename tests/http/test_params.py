@@ -4,7 +4,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.ami.message import encode, header
-from gateway.http.params import cookie_session_id, parse_form, split_target, unquote
+from gateway.http.params import (
+    cookie_session_id,
+    parse_form,
+    query_parameter,
+    split_target,
+    unquote,
+)
 
 
 def test_url_encoding_fixture_decodes_as_asterisk_does() -> None:
@@ -56,6 +62,14 @@ def test_split_target_and_first() -> None:
     assert query == b"action=ping&ActionID=1"
     assert header(parse_form(query), "actionid") == "1"
     assert header([], "x") is None
+
+
+def test_one_query_parameter_reads_as_the_form_does() -> None:
+    raw = b"action=ping&MANSESSION%5Fid=a%2Bb+c&mansession_id=second"
+    assert query_parameter(raw, "mansession_id") == "a+b c"  # the first, any case
+    assert query_parameter(raw, "mansession_id") == header(parse_form(raw), "mansession_id")
+    assert query_parameter(b"", "mansession_id") is None
+    assert query_parameter(b"mansession_idx=1", "mansession_id") is None
 
 
 @given(st.binary(max_size=64))

@@ -101,3 +101,13 @@ def mem_core(
         rate_per_session=session_rate,
         login_failures_per_user_address=failures_per_user,
     )
+
+
+async def logged_in(core: MemCore, user: str = "admin", **extra: str) -> Session:
+    """A session logged in through the dispatcher, as an ``Action: Login`` does it."""
+    session = core.session()
+    fields = [("Action", "Login"), ("Username", user), ("Secret", f"{user}-secret")]
+    reply = await core.dispatcher.handle(session, [*fields, *extra.items()], PEER, core.now)
+    assert reply.head[0].get("Message") == "Authentication accepted"
+    assert reply.login_session == session.id
+    return session

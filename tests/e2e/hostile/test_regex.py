@@ -5,23 +5,20 @@ regcomp(REG_EXTENDED) and runs them on every event.  Python's backtracking
 ``re`` took exponential time on ``(.*.*)*Q``: one write=system user froze
 the event loop for everyone.  Each attack runs in a child process (or against
 a gateway process), so that the unfixed code fails the test instead of
-hanging it.
+hanging it.  The 5 s bound on a logged-in Ping while a hostile filter
+meets a flow of events is in test_under_attack.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
-from aiohttp import ClientSession, ClientTimeout, CookieJar
 
-from gateway.simulator import Simulator
-from tests.support.procs import ROOT, GatewayProcess
+from tests.support.procs import ROOT
 
 ATTACKS = ("^.*.*.*.*Q", "(.*.*)*Q", "(.*){1,32}(.*){1,32}Q")
 """Patterns with exponential (or high polynomial) backtracking, none matching."""
@@ -81,47 +78,3 @@ def test_matching_a_hostile_filter_takes_bounded_time(pattern: str, how: str) ->
     hits, elapsed = out.split()
     assert hits == "0"  # no event carries a Q
     assert float(elapsed) < BOUND
-
-
-async def _get(client: ClientSession, url: str, **params: str) -> str:
-    async with client.get(url, params=params) as response:
-        assert response.status == 200
-        return await response.text()
-
-
-async def _timed(client: ClientSession, url: str, **params: str) -> float:
-    began = time.monotonic()
-    await _get(client, url, **params)
-    return time.monotonic() - began
-
-
-@pytest.mark.parametrize("pattern", ["^.*.*.*.*Q", "(.*.*)*Q"])
-async def test_a_hostile_filter_does_not_stall_healthz_or_ping(
-    gateway_process: GatewayProcess, simulator: Simulator, pattern: str
-) -> None:
-    url = f"{gateway_process.base}/asterisk/rawman"
-    timeout = ClientTimeout(total=10)
-    async with (
-        ClientSession(cookie_jar=CookieJar(unsafe=True), timeout=timeout) as attacker,
-        ClientSession(cookie_jar=CookieJar(unsafe=True), timeout=timeout) as admin,
-    ):
-        await _get(attacker, url, action="login", username="ops", secret="ops-secret")
-        added = await _get(attacker, url, action="filter", operation="add", filter=pattern)
-        assert "Response: Success" in added
-        await _get(admin, url, action="login", username="admin", secret="admin-secret")
-        poll = asyncio.create_task(_get(attacker, url, action="waitevent", timeout="3"))
-        slowest = 0.0
-        try:
-            for n in range(10):
-                body = f"{n}" + "x" * 900
-                sent = await _get(admin, url, action="userevent", userevent="Flood", body=body)
-                assert "Response: Success" in sent
-                slowest = max(
-                    slowest,
-                    await _timed(admin, f"{gateway_process.base}/healthz"),
-                    await _timed(admin, url, action="ping"),
-                )
-        finally:
-            reply = await asyncio.wait_for(poll, 10)
-        assert "Flood" not in reply  # the filter matches none of them
-        assert slowest < 1.0, f"slowest answer {slowest:.3f} s while events flowed"
