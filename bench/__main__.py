@@ -33,6 +33,9 @@ class Plan:
     fanout: tuple[tuple[int, float], ...]
     fanout_seconds: float
     sessions: tuple[int, ...]
+    push: tuple[tuple[int, float], ...] = ()
+    """Issue 14: each S x R run with long polls, then with SSE streams (interleaved)."""
+    push_kinds: tuple[str, ...] = ("poll", "sse")
 
 
 FULL: Final = Plan(
@@ -41,6 +44,7 @@ FULL: Final = Plan(
     fanout=((100, 10.0), (100, 100.0), (1000, 100.0), (5000, 10.0)),
     fanout_seconds=10.0,
     sessions=(1000, 10000),
+    push=((100, 10.0), (1000, 100.0), (10000, 10.0)),
 )
 QUICK: Final = Plan(
     rtt=(1, 10),
@@ -48,8 +52,10 @@ QUICK: Final = Plan(
     fanout=((20, 10.0), (50, 50.0)),
     fanout_seconds=2.0,
     sessions=(200,),
+    push=((20, 10.0),),
+    push_kinds=("poll", "sse", "ws"),
 )
-SCENARIOS: Final = ("rtt", "fanout", "sessions")
+SCENARIOS: Final = ("rtt", "fanout", "sessions", "push")
 
 
 def machine() -> dict[str, Any]:
@@ -96,10 +102,13 @@ def _pairs(text: str) -> tuple[tuple[int, float], ...]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python3 -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="seconds, not minutes (CI)")
-    parser.add_argument("--only", default=",".join(SCENARIOS), help="rtt,fanout,sessions")
+    parser.add_argument("--only", default=",".join(SCENARIOS), help="rtt,fanout,sessions,push")
     parser.add_argument("--rtt", help="concurrency levels, e.g. 1,10,50,200")
     parser.add_argument("--fanout", help="SESSIONSxRATE list, e.g. 100x10,1000x100")
     parser.add_argument("--sessions", help="session counts, e.g. 1000,10000")
+    parser.add_argument("--push", help="push SESSIONSxRATE list, e.g. 100x10,1000x100")
+    parser.add_argument("--push-kinds", help="push runs to interleave: poll,sse,ws")
+    parser.add_argument("--rounds", type=int, default=1, help="push: repeat each pair N times")
     parser.add_argument("--seconds", type=float, help="duration of each load or event stream")
     parser.add_argument("--uvloop", action="store_true", help="run the gateway on uvloop")
     parser.add_argument("--profile", metavar="DIR", help="pyinstrument profile per gateway")
@@ -119,6 +128,10 @@ def _plan(args: argparse.Namespace) -> Plan:
         plan = dataclasses.replace(plan, fanout=_pairs(args.fanout))
     if args.sessions:
         plan = dataclasses.replace(plan, sessions=_ints(args.sessions))
+    if args.push:
+        plan = dataclasses.replace(plan, push=_pairs(args.push))
+    if args.push_kinds:
+        plan = dataclasses.replace(plan, push_kinds=tuple(args.push_kinds.split(",")))
     if args.seconds:
         plan = dataclasses.replace(plan, rtt_seconds=args.seconds, fanout_seconds=args.seconds)
     return plan
@@ -138,6 +151,12 @@ async def run(args: argparse.Namespace, out: Any) -> None:
     if "sessions" in only:
         for count in plan.sessions:
             _emit(await sessions(options, count), out)
+    if "push" in only:
+        for count, rate in plan.push:
+            for _ in range(args.rounds):  # each kind in turn: the machine's load hits all alike
+                for kind in plan.push_kinds:
+                    run_ = Fanout(count, rate, plan.fanout_seconds, kind, "push")
+                    _emit({**await fanout(options, run_), "loadavg": _loadavg()}, out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -48,6 +48,10 @@ login_fail_delay = 0.0
 [events]
 ring_size = 100000
 
+[push]
+max_streams = 1000000
+max_streams_per_address = 1000000   # every bench client is 127.0.0.1
+
 [users.bench]
 secret = "bench-secret"
 read = "user"                 # only the bench's UserEvents, not login security events
@@ -156,13 +160,20 @@ class Worker:
         self.process = process
 
     @classmethod
-    async def start(cls, target: Target, sessions: int, timeout: float) -> Worker:
-        """Workers always run on asyncio: --uvloop changes the server only."""
+    async def start(
+        cls, target: Target, sessions: int, timeout: float, kind: str = "poll"
+    ) -> Worker:
+        """Workers always run on asyncio: --uvloop changes the server only.
+        ``kind``: ``poll`` (``bench.pollers``), ``sse`` or ``ws`` (``bench.streamers``)."""
         args = ["--url", target.base, "--sessions", str(sessions), "--timeout", str(timeout)]
+        module = "bench.pollers"
+        if kind != "poll":
+            module = "bench.streamers"
+            args += ["--kind", kind]
         process = await asyncio.create_subprocess_exec(
             *_python(),
             "-m",
-            "bench.pollers",
+            module,
             *args,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
@@ -194,12 +205,12 @@ class Worker:
 
 @contextlib.asynccontextmanager
 async def workers(
-    target: Target, sessions: int, timeout: float, options: Options
+    target: Target, sessions: int, timeout: float, options: Options, kind: str = "poll"
 ) -> AsyncIterator[list[Worker]]:
     """Sessions spread over processes: one Python process saturates a core first."""
     count = worker_count(sessions)
     shares = [sessions // count + (1 if i < sessions % count else 0) for i in range(count)]
-    started = [await Worker.start(target, share, timeout) for share in shares]
+    started = [await Worker.start(target, share, timeout, kind) for share in shares]
     try:
         yield started
     finally:

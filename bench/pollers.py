@@ -21,6 +21,7 @@ import re
 import sys
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final, cast
 
@@ -188,9 +189,17 @@ async def _stdin_lines() -> asyncio.StreamReader:
     return reader
 
 
-async def run(target: Target, sessions: int, timeout: float) -> dict[str, object]:
+SessionTask = Callable[[str, asyncio.Event], Awaitable[None]]
+"""One session's work from its cookie, told the shared sync event (a poll loop, a stream)."""
+
+
+async def run_sessions(
+    tally: Tally, target: Target, sessions: int, session: SessionTask
+) -> dict[str, object]:
+    """The worker's line protocol around ``session`` run for each logged-in
+    session: ``logged_in N``, wait for ``go``, ``synced`` once all saw the
+    marker; the tally as the ``result`` dict."""
     commands = await _stdin_lines()
-    tally = Tally()
     async with client_session() as http:
         cookies = await login_many(http, target, sessions)
         _say(f"logged_in {len(cookies)}")
@@ -203,9 +212,7 @@ async def run(target: Target, sessions: int, timeout: float) -> dict[str, object
             _say("synced")
 
         reporter = asyncio.create_task(report_sync())
-        await asyncio.gather(
-            *(poll(target, c, timeout, SessionPoller(tally, on_sync, sessions)) for c in cookies)
-        )
+        await asyncio.gather(*(session(cookie, on_sync) for cookie in cookies))
         reporter.cancel()
     return {
         "sessions": sessions,
@@ -219,6 +226,15 @@ async def run(target: Target, sessions: int, timeout: float) -> dict[str, object
         "synced": tally.synced,
         "stopped": tally.stopped,
     }
+
+
+async def run(target: Target, sessions: int, timeout: float) -> dict[str, object]:
+    tally = Tally()
+
+    def session(cookie: str, on_sync: asyncio.Event) -> Awaitable[None]:
+        return poll(target, cookie, timeout, SessionPoller(tally, on_sync, sessions))
+
+    return await run_sessions(tally, target, sessions, session)
 
 
 def main() -> int:

@@ -14,6 +14,8 @@ from typing import Any, Final
 
 FANOUT_TARGETS: Final = {(100, 10.0): 10.0, (100, 100.0): 100.0, (1000, 100.0): 500.0}
 """p99 targets in ms (issue 6); 5000x10 has a no-loss target only."""
+PUSH_TARGETS: Final = {(100, 10.0): 5.0, (1000, 100.0): 100.0}
+"""SSE p99 targets in ms (issue 14); 10000x10 and 1000x100 must lose nothing."""
 RTT_TARGET_RATIO: Final = 0.5
 SESSION_TARGET_KB: Final = 30.0
 
@@ -92,6 +94,36 @@ def sessions(lines: list[dict[str, Any]]) -> Iterator[str]:
         )
 
 
+def push(lines: list[dict[str, Any]]) -> Iterator[str]:
+    """Issue 14: each S×R with long polls and with streams, in run order."""
+    yield (
+        "| S×R | kind | delivered / expected | lost | p50 / p99 / max ms | events per read"
+        " | server CPU | CPU µs per event | server ≤ 1 / 5 / 100 ms | load | target |"
+    )
+    yield "|---|---|---|---|---|---|---|---|---|---|---|"
+    for line in lines:
+        key = (line["sessions"], line["rate"])
+        clean = line["lost"] == 0 and line["duplicates"] == 0
+        target = ""
+        if line["kind"] == "sse":
+            limit = PUSH_TARGETS.get(key)
+            parts = (
+                [] if limit is None else [f"p99 ≤ {limit:g} ms: {_met(line['p99_ms'] <= limit)}"]
+            )
+            if key != (100, 10.0):
+                parts.append(f"0 lost: {_met(clean)}")
+            target = "; ".join(parts)
+        within = "/".join(f"{line.get(f'server_within_{ms}ms', 0):.0%}" for ms in ("1", "5", "100"))
+        yield (
+            f"| {line['sessions']}×{line['rate']:g} | {line['kind']}"
+            f" | {line['delivered']} / {line['expected']} | {line['lost']}"
+            f" | {line['p50_ms']} / {line['p99_ms']} / {line['max_ms']}"
+            f" | {line['events_per_poll']} | {line['server_cpu_share']:.0%}"
+            f" | {line['cpu_us_per_event']} | {within} | {line.get('loadavg', ['?'])[0]}"
+            f" | {target} |"
+        )
+
+
 def report(lines: list[dict[str, Any]]) -> Iterator[str]:
     by: dict[str, list[dict[str, Any]]] = {}
     for line in lines:
@@ -102,6 +134,9 @@ def report(lines: list[dict[str, Any]]) -> Iterator[str]:
             yield ""
     if "sessions" in by:
         yield from sessions(by["sessions"])
+        yield ""
+    if "push" in by:
+        yield from push(by["push"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Final
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from bench.amiresponder import AmiResponder
 from bench.client import BenchError, Target, client_session, login_many
 from bench.harness import Options, Server, Worker, gateway, server, workers
@@ -76,6 +78,10 @@ class Fanout:
     sessions: int
     rate: float
     seconds: float
+    kind: str = "poll"
+    """How sessions get events: ``poll`` (waitevent), ``sse`` or ``ws`` (push streams)."""
+    scenario: str = "fanout"
+    """``push``: one of issue 14's interleaved runs, polls and streams alike."""
 
 
 async def _logged_in(pool: list[Worker]) -> int:
@@ -97,10 +103,10 @@ async def _results(pool: list[Worker]) -> list[Result]:
 
 
 async def fanout(options: Options, run: Fanout) -> Result:
-    name = f"fanout-{run.sessions}x{run.rate:g}"
+    name = f"fanout-{run.kind}-{run.sessions}x{run.rate:g}"
     async with (
         gateway(options, name) as (gw, ami),
-        workers(gw.target, run.sessions, FANOUT_POLL_TIMEOUT, options) as pool,
+        workers(gw.target, run.sessions, FANOUT_POLL_TIMEOUT, options, run.kind) as pool,
     ):
         await _logged_in(pool)
         await _sync(pool, ami)
@@ -111,7 +117,37 @@ async def fanout(options: Options, run: Fanout) -> Result:
         parts = await _results(pool)
         elapsed = time.monotonic() - started
         after = gw.sample()
-    return _fanout_line(run, emitted, parts, _cpu(before, after), elapsed, after)
+        inside = await server_delivery(gw, run.kind)
+    line = _fanout_line(run, emitted, parts, _cpu(before, after), elapsed, after)
+    return {**line, **inside}
+
+
+DELIVERY_METRIC: Final = {
+    "poll": "ajam_event_delivery_seconds",
+    "sse": "ajam_push_delivery_seconds",
+}
+"""The gateway's own view: a poll answer's oldest event's age when the answer
+is made; a push batch's age when the pass over every stream has written it."""
+
+
+async def server_delivery(gw: Server, kind: str) -> Result:
+    """The share of answers (polls) or batches (push) the gateway made within
+    1, 5 and 100 ms of the event's arrival, from its own histogram: the part
+    of the latency spent inside the server process."""
+    name = DELIVERY_METRIC.get(kind, DELIVERY_METRIC["sse"])
+    url = f"http://127.0.0.1:{gw.port}/metrics"
+    async with client_session() as http, http.get(url) as response:
+        text = await response.text()
+    buckets: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == f"{name}_bucket":
+                buckets[sample.labels["le"]] = sample.value
+    total = buckets.get("+Inf", 0.0) or 1.0
+    return {
+        f"server_within_{ms}ms": round(buckets.get(le, 0.0) / total, 4)
+        for ms, le in (("1", "0.001"), ("5", "0.005"), ("100", "0.1"))
+    }
 
 
 def _sum(parts: list[Result], key: str) -> int:
@@ -125,7 +161,8 @@ def _fanout_line(
     delivered = _sum(parts, "delivered")
     expected = emitted * run.sessions
     return {
-        "scenario": "fanout",
+        "scenario": run.scenario,
+        "kind": run.kind,
         "sessions": run.sessions,
         "rate": run.rate,
         "seconds": run.seconds,

@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 from aiohttp import web
@@ -22,7 +23,7 @@ from gateway.access.identity import Identity
 from gateway.ami.client import AmiClient
 from gateway.config import Config
 from gateway.core.dispatch import Dispatcher
-from gateway.core.eventpath import AmiEventPath
+from gateway.core.eventpath import AmiEventPath, EventBatches
 from gateway.core.events import EventLog
 from gateway.core.facts import AmiFacts
 from gateway.core.login import LoginGate
@@ -47,6 +48,12 @@ from gateway.http.middleware import close_when_draining, gateway_middleware
 from gateway.http.recording import RecordingRoute, install_recordings
 from gateway.http.respond import CookiePolicy
 from gateway.http.server import server_limits
+from gateway.http.staticfiles import StaticFiles, StaticSettings
+from gateway.push.fanout import Fanout
+from gateway.push.metrics import PushCollector, delivery_histogram
+from gateway.push.routes import install_push
+from gateway.push.sse import SseRoute
+from gateway.push.ws import WsRoute
 from gateway.tasks import cancel_and_wait
 
 REAP_INTERVAL: Final = 1.0
@@ -66,6 +73,8 @@ class Gateway:
     facts: AmiFacts
     events: AmiEventPath
     """Every AMI event goes through it: facts, log, then its subscribers."""
+    batches: EventBatches
+    """The log's new events, once per loop iteration, to the polls and the streams."""
     security: SecurityEvents
     login_guard: LoginGuard
     verified_logins: VerifiedLogins[Identity]
@@ -82,12 +91,16 @@ class Gateway:
     """Finds each HTTP request's session, once."""
     metrics: Metrics
     history: HistoryService
+    push: Fanout
+    """Every push stream (SSE, WebSocket): written once per batch of events."""
     started: float
 
 
 GATEWAY: Final = web.AppKey("gateway", Gateway)
 AJAM: Final = web.AppKey("ajam", AjamHandler)
 """The AJAM handler, whose size limits a SIGHUP reload replaces."""
+PUSH_ROUTES: Final = web.AppKey("push_routes", tuple[SseRoute, WsRoute])
+"""The push routes (when ``[push] enabled``), whose ``max_query`` a reload replaces."""
 
 
 async def _learn_actions(accounts: Accounts, client: AmiClient) -> None:
@@ -193,6 +206,14 @@ def build_gateway(
     history = HistoryService(config.history.for_node(config.http.node_id))
     events.subscribe(metrics.event_received)
     events.subscribe(history.on_event)
+    push = Fanout(
+        log=log,
+        sessions=sessions,
+        budget=send_budget,
+        settings=config.push,
+        on_delivery=delivery_histogram(metrics.registry).observe,
+    )
+    metrics.registry.register(PushCollector(push))
     return Gateway(
         config=config,
         lifecycle=lifecycle,
@@ -202,6 +223,7 @@ def build_gateway(
         ami=ami,
         facts=facts,
         events=events,
+        batches=EventBatches(log),
         security=security,
         login_guard=guard,
         verified_logins=verified,
@@ -213,6 +235,7 @@ def build_gateway(
         callers=callers,
         metrics=metrics,
         history=history,
+        push=push,
         started=time.monotonic(),
     )
 
@@ -227,11 +250,23 @@ async def _phase_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _ami_ctx(app: web.Application) -> AsyncIterator[None]:
     gateway = app[GATEWAY]
-    notifier = Notifier(gateway.log, gateway.sessions)
+    batches = gateway.batches.listen()
+    notifier = Notifier(batches, gateway.sessions)
     task = asyncio.create_task(gateway.ami.run(), name="ami-client")
     yield
     notifier.close()
+    batches.close()
     await gateway.ami.close()
+    await cancel_and_wait(task)
+
+
+async def _push_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The fan-out: after the polls' notifier on the log's batches; its
+    streams end (``shutdown``) before the app stops."""
+    gateway = app[GATEWAY]
+    task = asyncio.create_task(gateway.push.run(gateway.batches), name="push-fanout")
+    yield
+    gateway.push.drain()
     await cancel_and_wait(task)
 
 
@@ -249,11 +284,13 @@ async def _reaper_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _end_polls(app: web.Application) -> None:
-    """On shutdown every held waitevent gets a well-formed empty reply."""
-    sessions = app[GATEWAY].sessions
-    for session in sessions.waiting():
+    """On shutdown every held waitevent gets a well-formed empty reply, and
+    every push stream its end."""
+    gateway = app[GATEWAY]
+    for session in gateway.sessions.waiting():
         if session.waiter is not None:
             session.waiter.kick()
+    gateway.push.drain()
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -269,6 +306,30 @@ async def readyz(request: web.Request) -> web.Response:
     if gateway.ami.ready:
         return web.Response(text="ready\n")
     return web.Response(status=503, text="not ready: ami-down\n")
+
+
+def _install_push(app: web.Application, gateway: Gateway, cors: CorsPolicy) -> None:
+    """``{prefix}/events`` and ``{prefix}/ws`` (``[push] enabled``)."""
+    max_query = gateway.config.limits.max_query
+    sse = SseRoute(
+        fanout=gateway.push,
+        callers=gateway.callers,
+        sessions=gateway.sessions,
+        log=gateway.log,
+        max_query=max_query,
+    )
+    ws = WsRoute(
+        fanout=gateway.push,
+        callers=gateway.callers,
+        sessions=gateway.sessions,
+        dispatcher=gateway.dispatcher,
+        log=gateway.log,
+        metrics=gateway.metrics,
+        cors=cors,
+        max_query=max_query,
+    )
+    install_push(app, gateway.config.http.prefix, sse, ws)
+    app[PUSH_ROUTES] = (sse, ws)
 
 
 def create_app(config: Config, *, numbering: Numbering | None = None) -> web.Application:
@@ -297,6 +358,7 @@ def create_app(config: Config, *, numbering: Numbering | None = None) -> web.App
     )
     install_recordings(app, recordings, config.http.prefix)
     app.cleanup_ctx.append(_ami_ctx)
+    app.cleanup_ctx.append(_push_ctx)
     app.cleanup_ctx.append(_reaper_ctx)
     app.on_shutdown.append(_end_polls)
     app.on_response_prepare.append(close_when_draining(gateway.lifecycle))
@@ -317,15 +379,20 @@ def create_app(config: Config, *, numbering: Numbering | None = None) -> web.App
         gateway.metrics,
         gateway.send_budget,
     )
-    install_cors(app, CorsPolicy.of(http.cors_origins, http.cors_credentials, http.cors_max_age))
+    cors = CorsPolicy.of(http.cors_origins, http.cors_credentials, http.cors_max_age)
+    install_cors(app, cors)
     app[AJAM] = handler
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view(gateway.metrics))
+    if config.push.enabled:
+        _install_push(app, gateway, cors)
     # The canonical AJAM paths as plain routes: a dict lookup instead of the
     # catch-all's regex for nearly every request (fanout profile in bench/).
     # Case variants and trailing slashes still reach the same handler below.
     for name in AJAM_FORMATS:
         app.router.add_route("*", f"{http.prefix}/{name}", handler.handle)
+    static_dir = Path(http.static_dir) if http.static_dir is not None else None
+    StaticFiles(StaticSettings(http.prefix, static_dir), gateway.callers).install(app)
     app.router.add_route("*", "/{tail:.*}", handler.handle)
     return app

@@ -162,6 +162,21 @@ class Forbidden(JsonHttpError):
     message = "Permission denied"
 
 
+class TooManyStreams(JsonHttpError):
+    """A push stream over its session's or its address's cap (``[push]``)."""
+
+    status = 429
+    message = "Too many streams"
+
+
+class StreamsUnavailable(JsonHttpError):
+    """A push stream the instance cannot take: ``[push] max_streams``, or no
+    room for its session (``Too many sessions``)."""
+
+    status = 503
+    message = "Too many streams on this instance"
+
+
 class NoRecording(JsonHttpError):
     status = 404
     message = "no recording for this call"

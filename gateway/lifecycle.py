@@ -22,7 +22,7 @@ from aiohttp import web
 
 from gateway.access.identity import Identity
 from gateway.access.rights import address_allowed
-from gateway.app import AJAM, GATEWAY, Gateway
+from gateway.app import AJAM, GATEWAY, PUSH_ROUTES, Gateway
 from gateway.config import Config
 from gateway.core.sessions import Session
 
@@ -35,12 +35,16 @@ denied`` and its refused login (which nginx passes on) here, not a reset."""
 
 RESTART_ONLY: Final = ("ami", "http", "events", "log", "history")
 """Tables a reload cannot change: the AMI link, the listener, the ring, the logs,
-the call-history backend (its store or database pool lives as long as the app)."""
+the call-history backend (its store or database pool lives as long as the app).
+So is ``[push] enabled`` (the routes); the rest of ``[push]`` applies at once."""
 
 
 def begin_drain(gateway: Gateway) -> int:
-    """Refuse logins from now on and end every session; returns how many ended."""
+    """Refuse logins from now on, end every push stream (``shutdown``: a last
+    SSE event, a WebSocket close 1001) and every session; returns how many
+    sessions ended."""
     gateway.lifecycle.drain()
+    gateway.push.drain()
     sessions = list(gateway.sessions)
     for session in sessions:
         gateway.sessions.remove(session)  # kicks its held poll: an empty reply
@@ -72,7 +76,10 @@ def reload_config(app: web.Application, new: Config) -> list[str]:
         for name in RESTART_ONLY
         if getattr(old, name) != getattr(new, name)
     ]
-    config = dataclasses.replace(old, users=new.users, limits=new.limits)
+    if old.push.enabled != new.push.enabled:
+        warnings.append("[push] enabled changed: it takes effect only after a restart")
+    push = dataclasses.replace(new.push, enabled=old.push.enabled)
+    config = dataclasses.replace(old, users=new.users, limits=new.limits, push=push)
     gateway.config = config
     gateway.accounts.replace_users(config.users)
     _apply_limits(app, config)
@@ -95,6 +102,9 @@ def _apply_limits(app: web.Application, config: Config) -> None:
         limits.login_failure_window,
     )
     gateway.send_budget.limit = limits.queued_bytes
+    gateway.push.configure(config.push)
+    for route in app.get(PUSH_ROUTES, ()):
+        route.max_query = limits.max_query
     handler = app[AJAM]
     handler.settings = dataclasses.replace(
         handler.settings,

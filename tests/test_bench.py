@@ -53,6 +53,20 @@ def test_quick_fanout_loses_and_duplicates_nothing(quick_lines: list[dict[str, A
         assert line["cpu_us_per_event"] is not None
 
 
+def test_quick_push_streams_and_polls_lose_nothing(quick_lines: list[dict[str, Any]]) -> None:
+    lines = by_scenario(quick_lines, "push")
+    assert [(line["kind"], line["sessions"]) for line in lines] == [
+        ("poll", 20),
+        ("sse", 20),
+        ("ws", 20),
+    ]
+    for line in lines:
+        assert line["delivered"] == line["expected"] > 0
+        assert (line["lost"], line["duplicates"], line["errors"]) == (0, 0, 0), line
+        assert 0 <= line["p50_ms"] <= line["p99_ms"]
+        assert 0 <= line["server_within_1ms"] <= line["server_within_100ms"] <= 1
+
+
 def test_quick_sessions_hold_every_poll(quick_lines: list[dict[str, Any]]) -> None:
     (line,) = by_scenario(quick_lines, "sessions")
     assert line["logged_in"] == line["sessions"] == 200

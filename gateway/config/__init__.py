@@ -2,8 +2,9 @@
 
 ``load`` reads the file and builds ``Config``; ``fields`` holds the readers
 for single values, ``users`` the ``[users.NAME]`` tables and ``history`` the
-``[history]`` tables.  Nothing below the top of ``gateway`` imports this
-package: it is handed the settings it needs.
+``[history]`` tables (``[push]`` becomes ``gateway.push.settings``).
+Nothing below the top of ``gateway`` imports this package: it is handed the
+settings it needs.
 """
 
 from gateway.access.users import UserConfig
@@ -22,6 +23,7 @@ from gateway.config.load import (
 )
 from gateway.config.users import check_user_name
 from gateway.history.settings import HistoryConfig
+from gateway.push.settings import PushSettings
 
 __all__ = [
     "AmiConfig",
@@ -31,6 +33,7 @@ __all__ = [
     "HttpConfig",
     "LimitsConfig",
     "LogConfig",
+    "PushSettings",
     "UserConfig",
     "check_node_id",
     "check_realm",

@@ -34,6 +34,7 @@ from gateway.core.sendbudget import COPIES, DEFAULT_QUEUED_BYTES, DEFAULT_REPLY_
 from gateway.errors import ConfigError
 from gateway.history.settings import HistoryConfig
 from gateway.logs import FORMATS as LOG_FORMATS
+from gateway.push.settings import PushSettings
 
 MIB: Final = 1024 * 1024
 DAY: Final = 86_400
@@ -79,6 +80,9 @@ class HttpConfig:
     # HTTP Digest (/arawman, /amxml, /amanager)
     digest_realm: str = DIGEST_REALM
     digest_nonce_lifetime: int = NONCE_LIFETIME
+    static_dir: str | None = None
+    """Served under {prefix}/static/ (gateway/http/staticfiles.py); None serves
+    the dashboard shipped in the package."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +174,7 @@ class Config:
     users: Mapping[str, UserConfig] = field(default_factory=lambda: MappingProxyType({}))
     """Keyed by lower-cased name: AMI user names are case-insensitive."""
     history: HistoryConfig = field(default_factory=HistoryConfig)
+    push: PushSettings = field(default_factory=PushSettings)
     demo: bool = False
 
     def user(self, name: str) -> UserConfig | None:
@@ -275,6 +280,13 @@ def _realm(where: str, value: object) -> str:
     return text
 
 
+def _directory(where: str, value: object) -> str:
+    text = cf.nonempty(where, value)
+    if not os.path.isdir(text):
+        raise fail(where, f"{text!r} is not a directory")
+    return text
+
+
 _HTTP_READERS: Final[Mapping[str, Reader]] = {
     "host": cf.nonempty,
     "port": cf.integer(0, 65535),
@@ -293,6 +305,7 @@ _HTTP_READERS: Final[Mapping[str, Reader]] = {
     "drain_time": cf.number(0, 3600),
     "digest_realm": _realm,
     "digest_nonce_lifetime": cf.integer(1, 3600),
+    "static_dir": _directory,
 }
 
 
@@ -368,7 +381,25 @@ def _parse_log(table: Mapping[str, object]) -> LogConfig:
     return LogConfig(**cf.read_section("[log]", table, readers))
 
 
-_TABLES: Final = ("ami", "http", "limits", "events", "log", "history", "users")
+_PUSH_READERS: Final[Mapping[str, Reader]] = {
+    "enabled": cf.boolean,
+    "heartbeat": cf.number(0, 3600, open_low=True),
+    "retry": cf.integer(0, 3_600_000),
+    "buffer_bytes": cf.integer(4096, 1024 * MIB),
+    "write_timeout": cf.number(0, DAY, open_low=True),
+    "max_streams": cf.integer(1, 10_000_000),
+    "max_streams_per_session": cf.integer(1, 10_000),
+    "max_streams_per_address": cf.integer(1, 10_000_000),
+    "max_frame_bytes": cf.integer(1024, 64 * MIB),
+    "max_bad_frames": cf.integer(0, 1_000_000),
+}
+
+
+def _parse_push(table: Mapping[str, object]) -> PushSettings:
+    return PushSettings(**cf.read_section("[push]", table, _PUSH_READERS))
+
+
+_TABLES: Final = ("ami", "http", "limits", "events", "log", "history", "push", "users")
 
 
 def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
@@ -389,6 +420,7 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
         log=_parse_log(tables["log"]),
         users=parse_users(tables["users"], env),
         history=parse_history(tables["history"], env),
+        push=_parse_push(tables["push"]),
     )
 
 

@@ -39,7 +39,6 @@ from gateway.errors import (
     MissingAction,
     NotConnected,
     PermissionDenied,
-    TooManySessions,
 )
 
 LOCAL_ACTIONS: Final = frozenset({"login", "logoff", "challenge", "waitevent", "events", "filter"})
@@ -195,9 +194,7 @@ class Dispatcher:
             md5 = (session.challenge, header_value(fields, "Key"))
         secret = None if md5 else header_value(fields, "Secret")
         identity = await gate.check_secret(peer, username, secret=secret, md5=md5, session=session)
-        if not gate.room_for(identity.username):
-            gate.refuse(peer, identity.username, "SessionLimit", session=session)
-            raise TooManySessions
+        gate.ensure_room(peer, identity, session)
         gate.open(session, identity, peer, now)
         mask = event_mask(header_value(fields, "Events"))
         if mask is not None:  # set_eventmask leaves the mask alone when it is invalid

@@ -4,10 +4,15 @@ The AMI client hands each event, and each change of its link, to one
 ``AmiEventPath``.  For an event it
 
 1. updates what the gateway knows of Asterisk (``AmiFacts``: FullyBooted),
-2. appends it to the shared ``EventLog``, where every session reads it (and
-   whose listeners wake the held polls),
+2. appends it to the shared ``EventLog``, where every session reads it,
 3. tells each subscriber, in the order they subscribed: the metrics, the
-   call history's recorder, and later the push and AMI-server doors.
+   call history's recorder, and later the AMI-server door.
+
+Readers of the log (the held polls, the push streams) learn of new events
+through one ``EventBatches``: it collects whatever the log took during one
+loop iteration (an AMI read, the gateway's own events: link changes,
+security events) and hands the batch to each consumer once, so a burst of
+events costs each consumer one pass, not one per event.
 
 A change of the link becomes the gateway's own ``GatewayAMIUp`` or
 ``GatewayAMIDown`` event in the log, so that sessions learn of it.
@@ -17,15 +22,19 @@ read loop.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
 from gateway.ami.message import Message
-from gateway.core.events import EventLog
+from gateway.core.events import EventLog, StoredEvent
 from gateway.core.facts import AmiFacts
 
 Subscriber = Callable[[Message], None]
 """Told of every AMI event once it is in the log."""
+
+BatchConsumer = Callable[[list[StoredEvent]], None]
+"""Told of the events the log took during one loop iteration, oldest first."""
 
 
 def link_event(up: bool, reason: str) -> Message:
@@ -59,3 +68,42 @@ class AmiEventPath:
     def on_link(self, up: bool, reason: str) -> None:
         """The AMI link came up, or went down for ``reason``."""
         self._log.append(link_event(up, reason))
+
+
+class EventBatches:
+    """The log's new events, handed to each consumer once per loop iteration.
+
+    The one way from the log to its readers: the poll notifier
+    (``gateway.core.waitevent.Notifier``) and the push fan-out subscribe
+    here, in that order.  Consumers must be quick and must not block.
+    """
+
+    def __init__(self, log: EventLog) -> None:
+        self._log = log
+        self._batch: list[StoredEvent] = []
+        self._consumers: list[BatchConsumer] = []
+
+    def subscribe(self, consumer: BatchConsumer) -> None:
+        self._consumers.append(consumer)
+
+    def unsubscribe(self, consumer: BatchConsumer) -> None:
+        self._consumers.remove(consumer)
+
+    def listen(self) -> EventBatches:
+        """Start taking the log's events (inside the running loop, whose
+        iterations make the batches)."""
+        self._log.add_listener(self._on_event)
+        return self
+
+    def close(self) -> None:
+        self._log.remove_listener(self._on_event)
+
+    def _on_event(self, event: StoredEvent) -> None:
+        self._batch.append(event)
+        if len(self._batch) == 1:
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        batch, self._batch = self._batch, []
+        for consumer in self._consumers:
+            consumer(batch)

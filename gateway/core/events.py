@@ -61,6 +61,11 @@ mxml variants.  mxml's key holds the client's ``ajaxdest``/``ajaxobjtype``,
 so without a cap one client could store any number of copies per event; a
 further key is rendered for its answer only."""
 
+PUSH_KEYS: Final = frozenset({"sse", "ws"})
+"""The push streams' shapes (an SSE message, a WebSocket frame): always
+cached, beside the ``FRAGMENT_KEYS`` others, so no client's choice of mxml
+keys can make every stream render each event again."""
+
 _EMPTY_STR: Final = sys.getsizeof("")
 
 Listener = Callable[["StoredEvent"], None]
@@ -134,9 +139,13 @@ class StoredEvent:
         return len(raw) + 2 if raw else len(self.message.to_wire())
 
     def remember(self, key: str, data: bytes) -> bytes:
-        """Cache a rendering (at most ``FRAGMENT_KEYS``), counted by the ring."""
+        """Cache a rendering (at most ``FRAGMENT_KEYS``, and the ``PUSH_KEYS``),
+        counted by the ring."""
         fragments = self.fragments
-        if len(fragments) < FRAGMENT_KEYS and key not in fragments:
+        if key in fragments:
+            return data
+        pushed = sum(key in fragments for key in PUSH_KEYS)
+        if key in PUSH_KEYS or len(fragments) - pushed < FRAGMENT_KEYS:
             fragments[key] = data
             if self.log is not None:
                 self.log.charge(self, len(data) + FRAGMENT_OVERHEAD)

@@ -221,6 +221,13 @@ class LoginGate:
         limit = self._logins.max_sessions(username)
         return limit is None or self._sessions.count_user(username) < limit
 
+    def ensure_room(self, peer: Peer, identity: Identity, session: Session) -> None:
+        """Refuse (``SessionLimit``, ``TooManySessions``) a login over the
+        user's ``max_sessions``, after its secret was checked."""
+        if not self.room_for(identity.username):
+            self.refuse(peer, identity.username, "SessionLimit", session=session)
+            raise TooManySessions
+
     def open(
         self,
         session: Session,

@@ -17,9 +17,12 @@ Only waitevent answers can be made smaller, so only they obey the budget:
   answer larger than the budget still goes out, alone).
 
 Other answers (an action's response, already in memory) are counted but
-never wait.  A client that does not read keeps its share until ``[limits]
-send_timeout`` closes its connection.  Nothing here does I/O: a waiter is
-anything with ``wake()``.
+never wait.  Push streams (``gateway.push``) count what their transports
+hold (``adjust``, one copy: the bytes they write are shared with the ring)
+and stop writing when there is no ``room``, to go on from their cursor
+later.  A client that does not read keeps its share until ``[limits]
+send_timeout`` (a stream: ``[push] write_timeout``) closes its connection.
+Nothing here does I/O: a waiter is anything with ``wake()``.
 """
 
 from __future__ import annotations
@@ -79,7 +82,19 @@ class SendBudget:
 
     def give(self, share: int) -> None:
         """A body was written (or dropped): wake as many waiters as now fit."""
-        self.used -= share
+        self.adjust(-share)
+
+    def room(self) -> int:
+        """Bytes that may still be queued before the limit."""
+        return self.limit - self.used
+
+    def adjust(self, delta: int) -> None:
+        """Bytes queued grew (a stream's transport holds more) or shrank; room
+        given back wakes as many waiting polls as now fit."""
+        self.used += delta
+        if delta > 0:
+            self.peak = max(self.peak, self.used)
+            return
         waiters = self._waiters
         fit = (self.limit - self.used) // COPIES // MIN_SHARE or (self.used == 0)
         while waiters and fit > 0:

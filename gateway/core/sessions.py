@@ -60,6 +60,7 @@ class Session:
         "_cursor",
         "_event_filter",
         "_expires",
+        "_holders",
         "_id",
         "_identity",
         "_key",
@@ -84,6 +85,7 @@ class Session:
         self._missed: LossReason | None = None
         self._view: CallView | None = None
         self._waiter: Waiter | None = None
+        self._holders = 0
 
     def __repr__(self) -> str:
         user = self._identity.username if self._identity else None
@@ -154,6 +156,11 @@ class Session:
     @property
     def authenticated(self) -> bool:
         return self._identity is not None
+
+    @property
+    def held(self) -> bool:
+        """A poll or a push stream is open on it: it does not expire meanwhile."""
+        return self._waiter is not None or self._holders > 0
 
     def log_in(self, identity: Identity) -> None:
         """Take the user's rights (its eventfilters are a ceiling, kept apart
@@ -321,6 +328,7 @@ class SessionStore:
         self._pending: PendingSessions[Session] = PendingSessions(max_unauth_per_address)
         self._anonymous = AnonymousIds(node_id, unauth_timeout)
         self._keys = itertools.count(1)
+        self._on_remove: list[Callable[[Session], None]] = []
 
     def configure(self, max_sessions: int, max_unauth_per_address: int) -> None:
         """A reload's limits, for the sessions stored from now on."""
@@ -383,7 +391,7 @@ class SessionStore:
         session = self._by_id.get(session_id)
         if session is None:
             return None
-        if session.expires <= now and session.waiter is None:
+        if session.expires <= now and not session.held:
             self.remove(session)
             return None
         return session
@@ -417,7 +425,9 @@ class SessionStore:
                 self.remove(oldest)
 
     def remove(self, session: Session) -> None:
-        """End a session (its id names nothing from now on)."""
+        """End a session (its id names nothing from now on; Logoff, expiry, a
+        drain, a reload that removed its user): its held poll is kicked and
+        the removal listeners told."""
         self._by_id.pop(session.id, None)
         self._pending.forget(session)
         if session.id and not session.authenticated:
@@ -429,6 +439,21 @@ class SessionStore:
         if waiter is not None:
             self.clear_waiter(session)
             waiter.kick()
+        for listener in self._on_remove:
+            listener(session)
+
+    def on_remove(self, listener: Callable[[Session], None]) -> None:
+        """Be told of every session that ends (the push streams end with theirs)."""
+        self._on_remove.append(listener)
+
+    def hold(self, session: Session) -> None:
+        """A push stream is open on the session: it does not expire until released."""
+        session._holders += 1
+
+    def release(self, session: Session, now: float) -> None:
+        """A stream on the session closed: its life runs again from ``now``."""
+        session._holders -= 1
+        self.touch(session, now)
 
     def count_user(self, username: str) -> int:
         return sum(
@@ -441,8 +466,8 @@ class SessionStore:
         return sum(1 for s in self._by_id.values() if s.identity is not None)
 
     def reap(self, now: float) -> list[Session]:
-        """Drop expired sessions that hold no poll; returns them."""
-        dead = [s for s in self._by_id.values() if s.expires <= now and s.waiter is None]
+        """Drop expired sessions that hold no poll or stream; returns them."""
+        dead = [s for s in self._by_id.values() if s.expires <= now and not s.held]
         for session in dead:
             self.remove(session)
         return dead

@@ -24,6 +24,7 @@ from gateway.access.astvalues import header_value
 from gateway.ami.message import Field, Message, header
 from gateway.core.calls import parse_extensions
 from gateway.core.cursors import LossReason, lost_notice, parse_cursor
+from gateway.core.eventpath import EventBatches
 from gateway.core.events import EventLog, StoredEvent
 from gateway.core.metrics import Metrics
 from gateway.core.replies import Reply, response
@@ -107,28 +108,22 @@ class PollWaiter:
 
 
 class Notifier:
-    """Turns appended events into wake-ups, once per loop iteration.
+    """Turns the log's new events into wake-ups of the held polls, once per
+    loop iteration (a consumer of ``EventBatches``).
 
     A burst of events read from one AMI chunk costs one pass over the
     waiting sessions, not one per event.
     """
 
-    def __init__(self, log: EventLog, sessions: SessionStore) -> None:
+    def __init__(self, batches: EventBatches, sessions: SessionStore) -> None:
         self._sessions = sessions
-        self._batch: list[StoredEvent] = []
-        self._log = log
-        log.add_listener(self._on_event)
+        self._batches = batches
+        batches.subscribe(self.flush)
 
     def close(self) -> None:
-        self._log.remove_listener(self._on_event)
+        self._batches.unsubscribe(self.flush)
 
-    def _on_event(self, event: StoredEvent) -> None:
-        self._batch.append(event)
-        if len(self._batch) == 1:
-            asyncio.get_running_loop().call_soon(self._flush)
-
-    def _flush(self) -> None:
-        batch, self._batch = self._batch, []
+    def flush(self, batch: list[StoredEvent]) -> None:
         for session in self._sessions.waiting():
             waiter = session.waiter
             if waiter is not None and session.has_pending(batch):

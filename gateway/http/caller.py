@@ -16,6 +16,10 @@ the answer sets the session cookie.  The ways, in order:
   not stored: its id goes out in Set-Cookie as Asterisk's would, but it
   costs nothing until it logs in or takes a challenge (issue 11, item 7).
 
+A push stream (``stream``) needs a logged-in session for its cursor and its
+rules: the named one, or, with HTTP Basic and no session, one opened for the
+stream's life (``How.STREAM``).
+
 Every credential goes through the login gate (``gateway.core.login``).
 """
 
@@ -55,6 +59,11 @@ class How(enum.Enum):
     """HTTP Basic without a session: one action in a session never stored."""
     DIGEST = "digest"
     """The session the Digest nonce names."""
+    STREAM = "stream"
+    """HTTP Basic without a session on a push stream: a session opened for the
+    stream's life.  It is stored (a Logoff, a reload, a drain, ``max_sessions``
+    apply to it as to any other), never named by a cookie, and ends with the
+    stream: every reconnect logs in again and resumes by its Last-Event-ID."""
 
 
 COOKIE_WAYS = frozenset({How.NEW, How.NAMED, How.BASIC})
@@ -148,6 +157,37 @@ class CallerResolver:
         self._rates.action(peer.address, session.key, now)
         self._sessions.touch(session, now)  # a reload that removes its user ends the session
         return Caller(session, How.NAMED, [], now)
+
+    async def stream(
+        self, request: web.Request, parameter: str | None, peer: Peer
+    ) -> Caller | None:
+        """The caller of a push stream: a logged-in session, None without one.
+
+        ``parameter`` is the request's ``mansession_id``.  Opening a stream
+        spends a token of the session's and the address's rates (a reconnect
+        loop cannot spin); a Basic login spends what every login does.
+        """
+        now = self._clock()
+        credentials = _basic_credentials(request)
+        existing = self._named(request, parameter, now)
+        if credentials is None:
+            if existing is None or existing.identity is None:
+                return None
+            self._rates.action(peer.address, existing.key, now)
+            self._sessions.touch(existing, now)
+            return Caller(existing, How.NAMED, [], now)
+        if existing is not None and existing.identity is not None:
+            caller = await self._basic(credentials, existing, [], peer, now)
+            self._rates.action(peer.address, existing.key, now)
+            return caller
+        gate, username = self._gate, credentials.username
+        session = self._sessions.fresh(peer.address, now, self._log.last_seq)
+        identity = await gate.check_secret(
+            peer, username, secret=credentials.password, session=session
+        )
+        gate.ensure_room(peer, identity, session)
+        gate.open(session, identity, peer, now)
+        return Caller(session, How.STREAM, [], now)
 
     def by_cookie(self, request: web.Request) -> Caller | None:
         """The session the cookie names, touched, for an AJAM answer refused

@@ -48,7 +48,8 @@ class CookiePolicy:
         return f'mansession_id="{session_id}"; {self.attributes}'
 
 
-def _event_fragment(fmt: Format, key: str, event: StoredEvent, opts: RenderOptions) -> bytes:
+def event_fragment(fmt: Format, key: str, event: StoredEvent, opts: RenderOptions) -> bytes:
+    """The event in ``fmt``, rendered once and cached on it under ``key``."""
     cached = event.fragments.get(key)
     if cached is None:
         cached = event.remember(key, fmt.fragment(event.message, opts))
@@ -58,7 +59,7 @@ def _event_fragment(fmt: Format, key: str, event: StoredEvent, opts: RenderOptio
 def render_reply(fmt: Format, reply: Reply, opts: RenderOptions) -> bytes:
     key = fmt.cache_key(opts)  # unique across formats (Format.cache_key): no name prefix
     fragments = [fmt.fragment(m, opts) for m in reply.head]
-    fragments += [_event_fragment(fmt, key, e, opts) for e in reply.events]
+    fragments += [event_fragment(fmt, key, e, opts) for e in reply.events]
     fragments += [fmt.fragment(m, opts) for m in reply.tail]
     return fmt.document(fragments, opts)
 

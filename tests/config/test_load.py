@@ -19,6 +19,7 @@ from gateway.config import (
     HttpConfig,
     LimitsConfig,
     LogConfig,
+    PushSettings,
     demo_config,
     load_config,
     parse_config,
@@ -79,6 +80,7 @@ def test_example_documents_every_key() -> None:
         (HttpConfig, "http"),
         (LimitsConfig, "limits"),
         (LogConfig, "log"),
+        (PushSettings, "push"),
     )
     for cls, table in tables:
         for f in dataclasses.fields(cls):
@@ -107,7 +109,13 @@ def test_the_readme_limits_table_names_every_key() -> None:
 
 def test_example_defaults_match_the_dataclasses() -> None:
     data = tomllib.loads(EXAMPLE.read_text())
-    for cls, table in ((AmiConfig, "ami"), (HttpConfig, "http"), (LimitsConfig, "limits")):
+    pairs = (
+        (AmiConfig, "ami"),
+        (HttpConfig, "http"),
+        (LimitsConfig, "limits"),
+        (PushSettings, "push"),
+    )
+    for cls, table in pairs:
         for f in dataclasses.fields(cls):
             if f.name in data[table] and f.name not in ("username", "trusted_proxies"):
                 value = data[table][f.name]
@@ -345,3 +353,16 @@ def test_bad_digest_keys(http: dict[str, object], fragment: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_config(with_(http=http), {})
     assert fragment in str(info.value)
+
+
+def test_static_dir_must_be_a_directory(tmp_path: Path) -> None:
+    config = parse_config(with_(http={"static_dir": str(tmp_path)}), {})
+    assert config.http.static_dir == str(tmp_path)
+    assert parse_config(MINIMAL, {}).http.static_dir is None
+    missing = tmp_path / "static-http"
+    assert error_of(with_(http={"static_dir": str(missing)})) == (
+        f"[http] static_dir: {str(missing)!r} is not a directory"
+    )
+    (tmp_path / "file").write_text("")
+    assert "is not a directory" in error_of(with_(http={"static_dir": str(tmp_path / "file")}))
+    assert "[http] static_dir" in error_of(with_(http={"static_dir": ""}))

@@ -7,6 +7,7 @@ import pytest
 from gateway.access.classes import ALL
 from gateway.access.identity import Identity
 from gateway.ami.message import Message
+from gateway.core.eventpath import EventBatches
 from gateway.core.events import EventLog
 from gateway.core.metrics import Metrics
 from gateway.core.numbering import SEQ_EPOCH, Numbering
@@ -37,7 +38,7 @@ def test_timeout_rules(value: str | None, seconds: float) -> None:
 async def test_notifier_wakes_only_sessions_that_want_the_events() -> None:
     log = EventLog(10)
     store = SessionStore()
-    notifier = Notifier(log, store)
+    notifier = Notifier(EventBatches(log).listen(), store)
     admin = store.create("a", 0.0, 0)
     admin.log_in(Identity("admin", ALL, ALL))
     admin.set_event_mask(ALL)
@@ -109,7 +110,7 @@ async def test_a_backlog_larger_than_a_batch_does_not_hide_a_wanted_event() -> N
 
 async def test_a_woken_poll_does_not_rescan_what_it_already_looked_at() -> None:
     polls = polls_of(batch=1000)
-    notifier = Notifier(polls.log, polls.sessions)
+    notifier = Notifier(EventBatches(polls.log).listen(), polls.sessions)
     predicate = OnlyWanted()
     session = reader(polls, predicate)
     append(polls.log, "Noise", 50)

@@ -101,6 +101,22 @@ def test_the_installed_package_is_this_tree_in_the_venv(staged: Staged) -> None:
     assert not (ROOT / "build").exists()  # pip built a copy, not the tree
 
 
+def test_the_installed_package_carries_the_dashboard(staged: Staged) -> None:
+    # pip built a wheel from the tree: the dashboard is package data in it.
+    python = staged.venv / "bin" / "python"
+    code = "from gateway.http.staticfiles import package_static; print(package_static())"
+    where = run([str(python), "-c", code], cwd=staged.root, env=clean_env())
+    assert where.returncode == 0, where.stdout
+    installed = Path(where.stdout.strip()) / "dashboard"
+    assert installed.is_relative_to(staged.venv)
+    source = ROOT / "gateway" / "http" / "static" / "dashboard"
+    names = sorted(path.name for path in source.iterdir())
+    assert names == sorted(path.name for path in installed.iterdir())
+    assert {"index.html", "dashboard.css", "dashboard.mjs"} <= set(names)
+    for name in names:
+        assert (installed / name).read_bytes() == (source / name).read_bytes()
+
+
 def test_the_installed_gateway_answers_readyz(staged: Staged, tmp_path: Path) -> None:
     # The installed example config, with the demo PBX's AMI account and a
     # history file the test may write; secrets from the environment, as
@@ -120,6 +136,9 @@ def test_the_installed_gateway_answers_readyz(staged: Staged, tmp_path: Path) ->
     with running([*argv, "--port", str(port)], port, tmp_path / "log", env=env, cwd=tmp_path):
         status, body = get(f"http://127.0.0.1:{port}/readyz")
         assert (status, body) == (200, "ready\n")
+        status, body = get(f"http://127.0.0.1:{port}/asterisk/static/dashboard/")
+        assert status == 200
+        assert '<script type="module" src="dashboard.mjs">' in body
         # The example's own user, with the secret from the environment.
         login = "/asterisk/rawman?action=login&username=admin&secret=s3cret"
         status, body = get(f"http://127.0.0.1:{port}{login}")

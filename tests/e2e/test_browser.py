@@ -13,10 +13,8 @@ shows back to its own server, which is more robust than scraping a DOM dump.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +23,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from gateway.simulator import Simulator
+from tests.support.browser import CHROMIUM, chromium
 from tests.support.harness import new_app, wait_ready
 
 PAGE = Path(__file__).parents[1] / "data" / "browser" / "page.html"
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",  # CI runs as root, where the sandbox cannot start
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 RESULT_TIMEOUT = 60.0
 """Generous: the page needs about two seconds (a 1 s call and its polls)."""
 
@@ -60,22 +48,6 @@ def page_app(result: asyncio.Future[dict[str, Any]]) -> web.Application:
     app.router.add_get("/", page)
     app.router.add_post("/result", report)
     return app
-
-
-@contextlib.asynccontextmanager
-async def chromium(url: str, profile: Path) -> AsyncIterator[None]:
-    assert CHROMIUM is not None
-    log = (profile.parent / "chromium.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", url, stdout=log, stderr=log
-    )
-    try:
-        yield
-    finally:
-        if process.returncode is None:
-            process.kill()
-        await process.wait()
-        log.close()
 
 
 async def test_page_on_another_origin_sees_its_call(

@@ -14,22 +14,11 @@ from typing import Any
 from gateway.app import GATEWAY
 from gateway.lifecycle import reload_config
 from gateway.simulator import Simulator
-from tests.support.harness import TEST_USERS, MakeClient, gateway_config, login, rawman, start
+from tests.support.harness import MakeClient, gateway_config, login, narrow_users, rawman, start
 
 
 def user_event(name: str) -> list[tuple[str, str]]:
     return [("Event", "UserEvent"), ("Privilege", "user,all"), ("UserEvent", name)]
-
-
-def users(eventfilter: list[str]) -> dict[str, Any]:
-    table: dict[str, Any] = {name: dict(user) for name, user in TEST_USERS.items()}
-    table["narrow"] = {
-        "secret": "narrow-secret",
-        "read": "all",
-        "write": "system,user",
-        "eventfilter": eventfilter,
-    }
-    return table
 
 
 async def seen(client: Any, session: str, simulator: Simulator, *names: str) -> str:
@@ -43,7 +32,7 @@ async def seen(client: Any, session: str, simulator: Simulator, *names: str) -> 
 async def test_a_session_include_cannot_widen_the_users_filter(
     simulator: Simulator, aiohttp_client: MakeClient
 ) -> None:
-    client = await start(simulator, aiohttp_client, users=users(["UserEvent: (Public|End)"]))
+    client = await start(simulator, aiohttp_client, users=narrow_users(["UserEvent: (Public|End)"]))
     session = await login(client, "narrow")
     await rawman(client, session, "action=waitevent&timeout=0")
     added = await rawman(client, session, "action=filter&operation=add&filter=UserEvent:%20Secret")
@@ -56,7 +45,9 @@ async def test_a_session_include_cannot_widen_the_users_filter(
 async def test_a_session_filter_narrows_the_users_filter(
     simulator: Simulator, aiohttp_client: MakeClient
 ) -> None:
-    client = await start(simulator, aiohttp_client, users=users(["UserEvent: (Public|Other|End)"]))
+    client = await start(
+        simulator, aiohttp_client, users=narrow_users(["UserEvent: (Public|Other|End)"])
+    )
     session = await login(client, "narrow")
     await rawman(client, session, "action=waitevent&timeout=0")
     await rawman(client, session, "action=filter&operation=add&filter=!UserEvent:%20Other")
@@ -69,11 +60,11 @@ async def test_a_session_filter_narrows_the_users_filter(
 async def test_a_reload_replaces_the_ceiling_and_keeps_the_sessions_own_filters(
     simulator: Simulator, aiohttp_client: MakeClient
 ) -> None:
-    client = await start(simulator, aiohttp_client, users=users(["UserEvent: (Public|End)"]))
+    client = await start(simulator, aiohttp_client, users=narrow_users(["UserEvent: (Public|End)"]))
     session = await login(client, "narrow")
     await rawman(client, session, "action=waitevent&timeout=0")
     await rawman(client, session, "action=filter&operation=add&filter=!UserEvent:%20Public")
-    wider = gateway_config(simulator.port, users=users(["UserEvent: (Public|Secret|End)"]))
+    wider = gateway_config(simulator.port, users=narrow_users(["UserEvent: (Public|Secret|End)"]))
     reload_config(client.app, wider)
     body = await seen(client, session, simulator, "Public", "Secret", "Hidden")
     assert "UserEvent: Secret" in body  # the new ceiling lets it through

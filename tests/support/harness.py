@@ -10,7 +10,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -25,6 +25,19 @@ TEST_USERS: Mapping[str, Mapping[str, str]] = {
     "caller": {"secret": "caller-secret", "read": "call", "write": "originate,call"},
 }
 """The users of the captures (fixtures README), so that replays log in as recorded."""
+
+
+def narrow_users(eventfilter: list[str]) -> dict[str, Any]:
+    """TEST_USERS and ``narrow`` (read=all, write=system,user) whose config
+    ``eventfilter`` is the operator's ceiling (issue 11, item 11)."""
+    table: dict[str, Any] = {name: dict(user) for name, user in TEST_USERS.items()}
+    table["narrow"] = {
+        "secret": "narrow-secret",
+        "read": "all",
+        "write": "system,user",
+        "eventfilter": eventfilter,
+    }
+    return table
 
 
 def gateway_config(ami_port: int, **sections: Mapping[str, Any]) -> Config:
@@ -133,8 +146,19 @@ async def scrape(client: Client) -> Samples:
     """``GET /metrics``, parsed: (sample name, labels) → value."""
     response = await client.get("/metrics")
     assert response.status == 200
+    return parse_samples(await response.text())
+
+
+async def scrape_url(base: str) -> Samples:
+    """``scrape`` of a served gateway (``served``'s base URL)."""
+    async with ClientSession() as http, http.get(f"{base}/metrics") as response:
+        assert response.status == 200
+        return parse_samples(await response.text())
+
+
+def parse_samples(text: str) -> Samples:
     samples: Samples = {}
-    for family in text_string_to_metric_families(await response.text()):
+    for family in text_string_to_metric_families(text):
         for sample in family.samples:
             samples[sample.name, frozenset(sample.labels.items())] = sample.value
     return samples

@@ -40,6 +40,7 @@ LAYERS: Final[tuple[tuple[str, ...], ...]] = (
     ("access",),
     ("render", "core", "history", "simulator"),
     ("http",),
+    ("push",),
     ("config",),
     ("app", "lifecycle", "cli", "__main__", ""),
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,7 +78,9 @@ class Cluster:
 
 
 @contextlib.asynccontextmanager
-async def running_cluster(tmp_path: Path, simulator: Simulator) -> AsyncIterator[Cluster]:
+async def running_cluster(
+    tmp_path: Path, simulator: Simulator, push: Mapping[str, object] | None = None
+) -> AsyncIterator[Cluster]:
     """nginx with the shipped file in front of gateway processes ``a`` and ``b``."""
     nginx_binary()  # skips early without nginx
     cert = self_signed(tmp_path)
@@ -91,6 +93,7 @@ async def running_cluster(tmp_path: Path, simulator: Simulator) -> AsyncIterator
             port=port,
             node_id=node,
             http={"drain_time": 5.0},
+            push=push,
         )
         gateways[node] = GatewayProcess(config, port, tmp_path / f"{node}.log")
     nginx = Nginx(tmp_path / "nginx", free_port())

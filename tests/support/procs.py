@@ -43,6 +43,7 @@ def write_config(
     node_id: str = "",
     users: Mapping[str, Mapping[str, str]] = USERS,
     http: Mapping[str, object] | None = None,
+    push: Mapping[str, object] | None = None,
 ) -> Path:
     lines = [
         "[ami]",
@@ -60,6 +61,8 @@ def write_config(
         # Every test client is 127.0.0.1: the rate limits have their own tests.
         "rate_per_address = 1000000.0",
     ]
+    if push:
+        lines += ["[push]", *(f"{key} = {toml_value(value)}" for key, value in push.items())]
     for name, user in users.items():
         lines.append(f"[users.{name}]")
         lines.extend(f"{key} = {toml_value(value)}" for key, value in user.items())
