@@ -211,7 +211,7 @@ def build_gateway(
         sessions=sessions,
         budget=send_budget,
         settings=config.push,
-        on_delivery=delivery_histogram(metrics.registry).observe,
+        on_delivery=delivery_histogram(metrics.instruments).observe,
     )
     metrics.registry.register(PushCollector(push))
     return Gateway(

@@ -146,9 +146,10 @@ class Metrics:
         self.events_delivered = 0
         self.events_lost = 0
         self.events_filtered = 0
-        # The library's own counters and histograms live in a registry of
-        # their own, exposed through _WithoutCreated (no NAME_created series).
-        instruments = CollectorRegistry()
+        self.instruments = instruments = CollectorRegistry()
+        """Where prometheus-client's own Counter and Histogram objects go
+        (here and in other packages): exposed in ``registry`` without their
+        NAME_created series (``_WithoutCreated``)."""
         self.registry.register(_WithoutCreated(instruments))
         # process_open_fds against process_max_fds (the unit's LimitNOFILE),
         # RSS, CPU: read from /proc at scrape time (nothing off Linux).

@@ -9,7 +9,7 @@ import resource
 import sys
 
 import pytest
-from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import choose_encoder
 
 from gateway.core.metrics import Metrics, names
@@ -59,3 +59,11 @@ def test_process_series() -> None:
         assert value is not None
         assert value > 0, name
     assert b"process_cpu_seconds_total " in generate_latest(metrics.registry)
+
+
+def test_other_packages_instruments_go_without_created_too() -> None:
+    metrics = Metrics()
+    Histogram("elsewhere_seconds", "a package's own histogram", registry=metrics.instruments)
+    text = generate_latest(metrics.registry)
+    assert b"elsewhere_seconds_count 0.0" in text
+    assert b"_created" not in text
