@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Mapping
 from typing import Final
 
 from aiohttp import web
@@ -38,19 +39,33 @@ def error_page(status: int, title: str, text: str) -> web.Response:
     )
 
 
-def json_error_response(error: JsonHttpError) -> web.Response:
+BROWSER_SCRIPT_MODES: Final = frozenset({"cors", "same-origin", "no-cors", "websocket"})
+"""``Sec-Fetch-Mode`` of a request made by a page's script (fetch, XHR,
+EventSource, WebSocket), as opposed to ``navigate`` or a client that sends
+no such header."""
+
+
+def from_browser_script(headers: Mapping[str, str]) -> bool:
+    """Whether a page's script sent the request: a Basic challenge on its 401
+    makes the browser hold the request and prompt for a password instead of
+    failing it, so the page never learns that its session is gone."""
+    return headers.get("Sec-Fetch-Mode", "").lower() in BROWSER_SCRIPT_MODES
+
+
+def json_error_response(error: JsonHttpError, *, challenge: bool = True) -> web.Response:
     body: dict[str, str] = {"error": error.message}
     if error.field is not None:
         body["field"] = error.field
     headers = {"Server": SERVER_NAME, "Cache-Control": NO_CACHE}
-    if isinstance(error, NotAuthenticated):
+    if challenge and isinstance(error, NotAuthenticated):
         headers["WWW-Authenticate"] = 'Basic realm="ajam-gateway", charset="UTF-8"'
     return web.json_response(body, status=error.status, headers=headers)
 
 
-def http_error_response(error: HttpLevelError) -> web.Response:
+def http_error_response(error: HttpLevelError, *, challenge: bool = True) -> web.Response:
+    """``challenge``: whether a 401 asks for Basic (not for a page's script)."""
     if isinstance(error, JsonHttpError):
-        return json_error_response(error)
+        return json_error_response(error, challenge=challenge)
     if error.retry_after is not None:  # 429 and 503: a client should try again
         body = f"Response: Error\r\nMessage: {error.message}\r\n\r\n"
         return web.Response(
@@ -71,10 +86,10 @@ TRANSLATED: Final = (HttpLevelError, web.HTTPRequestEntityTooLarge, web.HTTPNotF
 """What ``error_response`` turns into a page; anything else propagates."""
 
 
-def error_response(error: Exception) -> web.Response:
+def error_response(error: Exception, *, challenge: bool = True) -> web.Response:
     """The page for one of ``TRANSLATED``."""
     if isinstance(error, HttpLevelError):
-        return http_error_response(error)
+        return http_error_response(error, challenge=challenge)
     if isinstance(error, web.HTTPRequestEntityTooLarge):
         return error_page(413, "Request Entity Too Large", "The request body is too large")
     return error_page(404, "Not Found", "The requested URL was not found on this server.")

@@ -19,7 +19,7 @@ from gateway.access.users import Network
 from gateway.core.metrics import Metrics
 from gateway.core.phase import Lifecycle
 from gateway.http.client import admit
-from gateway.http.errors import TRANSLATED, error_response
+from gateway.http.errors import TRANSLATED, error_response, from_browser_script
 from gateway.http.metricsview import status_of
 
 
@@ -33,7 +33,7 @@ def gateway_middleware(metrics: Metrics, trusted: Sequence[Network]) -> Middlewa
                 admit(request, trusted)
                 response = await handler(request)
             except TRANSLATED as error:
-                response = error_response(error)
+                response = error_response(error, challenge=not from_browser_script(request.headers))
         except Exception as error:  # counted as what it becomes, then aiohttp's
             counted(status_of(error))
             raise

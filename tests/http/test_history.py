@@ -40,6 +40,10 @@ async def test_basic_auth_and_rights(history_client: Client) -> None:
     assert (await response.json())["error"].startswith("log in first")
     response = await history_client.get('/asterisk/history?mansession_id="nope"')
     assert response.status == 401
+    # A page's fetch() is failed, not answered with a password prompt.
+    response = await history_client.get("/asterisk/history", headers={"Sec-Fetch-Mode": "cors"})
+    assert response.status == 401
+    assert "WWW-Authenticate" not in response.headers
 
 
 async def test_malformed_basic_and_other_schemes(history_client: Client) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from aiohttp import ClientSession
 
 from gateway.app import GATEWAY
@@ -214,3 +215,20 @@ async def test_a_cursor_this_ring_never_handed_out_hears_restart_then_everything
     }
     assert held.json["UserEvent"] == "Held"
     await stream.close()
+
+
+@pytest.mark.parametrize("mode", ["cors", "same-origin"])
+async def test_a_browser_script_is_not_asked_for_a_password(serve: Serve, mode: str) -> None:
+    """EventSource and fetch send Sec-Fetch-Mode: cors or same-origin.  A
+    Basic challenge on their 401 makes the browser hold the request open and
+    prompt for a password instead of failing it, so the page never learns
+    that its session is gone; a 401 without the challenge fails it at once."""
+    _, base = await serve()
+    for headers in ({}, basic("admin", "nope")):
+        stream = await SseClient.open(base, EVENTS, {**headers, "Sec-Fetch-Mode": mode})
+        assert stream.head.status == 401
+        assert "www-authenticate" not in stream.head.headers
+        await stream.close()
+    navigated = await SseClient.open(base, EVENTS, {"Sec-Fetch-Mode": "navigate"})
+    assert navigated.head.headers["www-authenticate"].startswith("Basic")
+    await navigated.close()
