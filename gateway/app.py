@@ -203,7 +203,7 @@ def build_gateway(
     metrics.watch(sessions, ami)
     metrics.watch_memory(log, send_budget)
     metrics.watch_logins(security, verified)
-    history = HistoryService(config.history)
+    history = HistoryService(config.history.for_node(config.http.node_id))
     events.subscribe(metrics.event_received)
     events.subscribe(history.on_event)
     push = Fanout(
@@ -211,7 +211,7 @@ def build_gateway(
         sessions=sessions,
         budget=send_budget,
         settings=config.push,
-        on_delivery=delivery_histogram(metrics.registry).observe,
+        on_delivery=delivery_histogram(metrics.instruments).observe,
     )
     metrics.registry.register(PushCollector(push))
     return Gateway(
