@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install (or upgrade) ajam-gateway as a systemd service, with the system's
-# own python3: Debian 12 (3.11) and Ubuntu 24.04 (3.12).
+# own python3: Debian 12 (3.11.2, the oldest supported) and Ubuntu 24.04 (3.12).
 #
 #   sudo deploy/install.sh                    # from this source tree
 #   sudo deploy/install.sh --from ajam_gateway-0.1.0-py3-none-any.whl
@@ -48,7 +48,7 @@ usage() {
     cat <<EOF
 Usage: $0 [options]
   --from FILE       install this wheel or sdist instead of the source tree
-  --python PATH     the interpreter for the venv (default /usr/bin/python3; 3.11 or later)
+  --python PATH     the interpreter for the venv (default /usr/bin/python3; 3.11.2 or later)
   --extras LIST     pip extras, e.g. mysql,postgresql (to read the PBX's CDR table)
   --instance ID     set up ajam-gateway@ID (node id [a-z0-9]{1,8}) with
                     /etc/ajam-gateway/ID.toml instead of ajam-gateway.service
@@ -97,8 +97,8 @@ fi
 
 # --- Python with venv ------------------------------------------------------------
 [ -x "$PYTHON" ] || die "$PYTHON not found (apt-get install python3, or --python PATH)"
-"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
-    || die "$PYTHON is older than 3.11 ($("$PYTHON" -V 2>&1))"
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11, 2))' \
+    || die "$PYTHON is older than 3.11.2 ($("$PYTHON" -V 2>&1))"
 if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
     staged && die "$PYTHON has no venv/ensurepip: apt-get install python3-venv"
     say "installing python3-venv"
@@ -178,7 +178,10 @@ mkdir -p "$ROOT$CONFDIR"
 own 0750 "$ROOT$CONFDIR"
 
 CREATED=()
-# new_config NAME [INSTANCE]: the example, with that instance's own state directory.
+CHECK=()  # check-config's arguments for the first config created: the service's secrets, node id
+# new_config NAME [ID]: the example; for instance ID of ajam-gateway@.service its
+# SQLite history in its own state directory, /var/lib/ajam-gateway/{node_id}/
+# (the unit's StateDirectory=ajam-gateway/%i; its --node-id %i fills {node_id} in).
 new_config() {
     local target="$ROOT$CONFDIR/$1"
     if [ -e "$target" ]; then
@@ -186,13 +189,18 @@ new_config() {
         return
     fi
     local state=/var/lib/ajam-gateway
-    [ $# -lt 2 ] || state="/var/lib/ajam-gateway/$2"
+    [ $# -lt 2 ] || state="/var/lib/ajam-gateway/{node_id}"
     sed "s#^path = \"/var/lib/ajam-gateway/history.sqlite3\"#path = \"$state/history.sqlite3\"#" \
         "$SOURCE_TREE/config/gateway.example.toml" >"$target.new"
     own 0640 "$target.new"
     mv "$target.new" "$target"
     CREATED+=("$CONFDIR/$1")
     say "created $CONFDIR/$1 from the example: set [ami], [http] and your users"
+    if [ ${#CHECK[@]} -eq 0 ]; then
+        CHECK=(--env-file "$CONFDIR/$ENV_FILE")
+        [ $# -lt 2 ] || CHECK+=("--env-file=-$CONFDIR/$2.env" --node-id "$2")
+        CHECK+=("$CONFDIR/$1")
+    fi
 }
 UNITS=()
 if [ ${#INSTANCES[@]} -eq 0 ]; then
@@ -226,7 +234,15 @@ for unit in ajam-gateway.service ajam-gateway@.service; do
     install -m 0644 "$SOURCE_TREE/deploy/systemd/$unit" "$ROOT$UNITDIR/$unit"
 done
 
+# Once the new config has your AMI account and users: the same secrets and
+# node id as the service, so that what passes here also starts.
+check_hint() {
+    if [ ${#CHECK[@]} -gt 0 ]; then
+        say "check it with: $PREFIX/bin/ajam-gateway check-config ${CHECK[*]}"
+    fi
+}
 if staged; then
+    check_hint
     say "staged: would now run systemctl daemon-reload and enable ${UNITS[*]}"
     exit 0
 fi
@@ -239,8 +255,8 @@ systemctl enable --quiet "${UNITS[@]}"
 if [ "$START" = no ]; then
     say "enabled ${UNITS[*]}; not started (--no-start)"
 elif [ ${#CREATED[@]} -gt 0 ]; then
-    say "enabled ${UNITS[*]}; not started: edit ${CREATED[*]} and $CONFDIR/$ENV_FILE, check with"
-    say "  $PREFIX/bin/ajam-gateway check-config --env-file $CONFDIR/$ENV_FILE ${CREATED[0]}"
+    say "enabled ${UNITS[*]}; not started: edit ${CREATED[*]} and $CONFDIR/$ENV_FILE"
+    check_hint
     say "then: systemctl start ${UNITS[*]}"
 else
     systemctl restart "${UNITS[@]}"

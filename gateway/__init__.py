@@ -1,3 +1,5 @@
-"""ajam-gateway: AJAM over HTTP, one multiplexed AMI connection to Asterisk."""
+"""ajam-gateway: AJAM over HTTP, one multiplexed AMI connection to Asterisk.
 
-__version__ = "0.1.0"
+The version lives in one place, pyproject.toml (``ajam-gateway --version``
+reads it: ``gateway.cli.version``).
+"""

@@ -23,6 +23,7 @@ from gateway.access.identity import Identity
 from gateway.ami.client import AmiClient
 from gateway.amiserver import AmiDoor, DoorParts
 from gateway.amiserver.settings import DEFAULT_BANNER
+from gateway.cli.listen import listen_error
 from gateway.config import Config
 from gateway.core.dispatch import Dispatcher
 from gateway.core.eventpath import AmiEventPath, EventBatches
@@ -39,6 +40,7 @@ from gateway.core.security import SecurityEvents
 from gateway.core.sendbudget import SendBudget
 from gateway.core.sessions import Session, SessionStore
 from gateway.core.waitevent import Notifier, Polls
+from gateway.errors import StartupError
 from gateway.history.service import HistoryService
 from gateway.http.ajam import AJAM_FORMATS, AjamHandler, AjamSettings
 from gateway.http.caller import CallerResolver
@@ -207,7 +209,7 @@ def build_gateway(
     metrics.watch(sessions, ami)
     metrics.watch_memory(log, send_budget)
     metrics.watch_logins(security, verified)
-    history = HistoryService(config.history)
+    history = HistoryService(config.history.for_node(config.http.node_id))
     events.subscribe(metrics.event_received)
     events.subscribe(history.on_event)
     push = Fanout(
@@ -215,7 +217,7 @@ def build_gateway(
         sessions=sessions,
         budget=send_budget,
         settings=config.push,
-        on_delivery=delivery_histogram(metrics.registry).observe,
+        on_delivery=delivery_histogram(metrics.instruments).observe,
     )
     metrics.registry.register(PushCollector(push))
     door = None
@@ -300,7 +302,19 @@ async def _ami_door_ctx(app: web.Application) -> AsyncIterator[None]:
     if door is None:
         yield
         return
-    await door.start()
+    settings = app[GATEWAY].config.ami_server
+    try:
+        await door.start()
+    except OSError as error:
+        why = listen_error(
+            "AMI",
+            settings.host,
+            settings.port,
+            error,
+            host_setting="[ami_server] host",
+            port_setting="[ami_server] port",
+        )
+        raise StartupError(why) from None
     yield
     await door.close()
 

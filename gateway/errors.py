@@ -10,6 +10,7 @@ layer translates them to responses in one place (``gateway.http.errors``):
   ``JsonHttpError`` ones carry a JSON body naming the bad field.
 * ``ProtocolError``: Asterisk sent something the codec cannot accept.
 * ``ConfigError``: a bad configuration file, reported at start-up.
+* ``StartupError``: a port that cannot be listened on, reported at start-up.
 """
 
 from __future__ import annotations
@@ -196,3 +197,10 @@ class ConfigError(GatewayError):
     """The configuration is invalid; the message names the key."""
 
     message = "Invalid configuration"
+
+
+class StartupError(GatewayError):
+    """The gateway cannot start for a reason outside its configuration file
+    (a port another program holds); reported at start-up as one line."""
+
+    message = "Cannot start"

@@ -102,3 +102,41 @@ def test_report_on_demo() -> None:
     assert "user admin:" in summary
     assert "user reader:" in summary
     assert "  read: system,call" in summary
+
+
+@pytest.mark.parametrize(
+    ("history", "line", "warning"),
+    [
+        ({}, "history: off", None),
+        ({"enabled": True, "backend": "mysql"}, "history: the PBX's cdr table (mysql)", None),
+        ({"enabled": True, "path": ":memory:"}, "history: SQLite :memory:", None),
+        (
+            {"enabled": True, "path": "h.sqlite3"},
+            "history: SQLite h.sqlite3",
+            "[history] path 'h.sqlite3' is relative to the working directory: / under systemd",
+        ),
+        (
+            {"enabled": True, "path": "/srv/h.sqlite3"},
+            "history: SQLite /srv/h.sqlite3",
+            "[history] path '/srv/h.sqlite3' is outside /var/lib/ajam-gateway: the shipped units",
+        ),
+        (
+            {"enabled": True, "path": "/var/lib/ajam-gateway/{node_id}/h.sqlite3"},
+            "history: SQLite /var/lib/ajam-gateway//h.sqlite3",
+            "[history] path '/var/lib/ajam-gateway/{node_id}/h.sqlite3' has {node_id} but the",
+        ),
+        ({"enabled": True, "path": "/var/lib/ajam-gateway/h.sqlite3"}, None, None),
+    ],
+)
+def test_report_on_the_history(
+    history: dict[str, object], line: str | None, warning: str | None
+) -> None:
+    config = parse_config({"ami": {"username": "g", "secret": "s"}, "history": history}, {})
+    summary, warnings = check_config_report(config)
+    if line is not None:
+        assert f"\n{line}\n" in summary
+    found = [w for w in warnings if w.startswith("[history]")]
+    expected = [warning] if warning else []
+    assert len(found) == len(expected), found
+    for text, start in zip(found, expected, strict=True):
+        assert text.startswith(start)

@@ -57,8 +57,14 @@ def test_http_level_statuses_are_the_contracts(cls: type[HttpLevelError], status
     assert cls.status == status
 
 
-def test_every_error_is_one_of_the_four_branches() -> None:
-    branches = (AmiLevelError, HttpLevelError, errors.ProtocolError, errors.ConfigError)
+def test_every_error_is_one_of_the_five_branches() -> None:
+    branches = (
+        AmiLevelError,
+        HttpLevelError,
+        errors.ProtocolError,
+        errors.ConfigError,
+        errors.StartupError,
+    )
     leaves = [cls for cls in all_errors() if cls is not GatewayError]
     assert len(leaves) > 20
     for cls in leaves:

@@ -203,9 +203,14 @@ def digest_ha1_for(user: HasCredentials, realm: str, *, username: str | None = N
     name).  A stored ``digest_ha1`` is bound to the configured name and realm.
     """
     if user.secret is not None:
-        text = f"{user.name if username is None else username}:{realm}:{user.secret}"
-        return hashlib.md5(encode(text), usedforsecurity=False).hexdigest()
+        return digest_ha1(user.name if username is None else username, realm, user.secret)
     return user.digest_ha1
+
+
+def digest_ha1(username: str, realm: str, secret: str) -> str:
+    """md5hex("username:realm:secret"), RFC 2617's HA1, as ``digest_ha1`` stores it."""
+    text = f"{username}:{realm}:{secret}"
+    return hashlib.md5(encode(text), usedforsecurity=False).hexdigest()
 
 
 def check_ha1(text: str) -> str:

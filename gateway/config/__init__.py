@@ -17,10 +17,12 @@ from gateway.config.load import (
     LimitsConfig,
     LogConfig,
     check_node_id,
+    check_realm,
     demo_config,
     load_config,
     parse_config,
 )
+from gateway.config.users import check_user_name
 from gateway.history.settings import HistoryConfig
 from gateway.push.settings import PushSettings
 
@@ -36,6 +38,8 @@ __all__ = [
     "PushSettings",
     "UserConfig",
     "check_node_id",
+    "check_realm",
+    "check_user_name",
     "demo_config",
     "load_config",
     "parse_config",

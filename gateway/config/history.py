@@ -13,6 +13,7 @@ from typing import Final
 
 from gateway.config import fields as cf
 from gateway.config.fields import Reader, fail
+from gateway.history.location import template_problem
 from gateway.history.record import COLUMNS
 from gateway.history.settings import (
     BACKENDS,
@@ -80,6 +81,14 @@ def _prefixes(where: str, value: object) -> tuple[str, ...]:
     return items
 
 
+def _path(where: str, value: object) -> str:
+    text = cf.nonempty(where, value)
+    problem = template_problem(text)
+    if problem:
+        raise fail(where, problem)
+    return text
+
+
 _DATABASE_READERS: Final[Mapping[str, Reader]] = {
     "host": cf.nonempty,
     "port": cf.integer(0, 65535),
@@ -105,7 +114,7 @@ _NUMBER_KEYS: Final = {key: key.removeprefix("number_") for key in _NUMBER_READE
 _READERS: Final[Mapping[str, Reader]] = {
     "enabled": cf.boolean,
     "backend": cf.choice(BACKENDS),
-    "path": cf.nonempty,
+    "path": _path,
     "retention_days": cf.integer(0, 100 * 366),
     "max_rows": cf.integer(0, 10**12),
     "pbx_timezone": _zone,

@@ -271,6 +271,11 @@ def _samesite(where: str, value: object) -> str:
     return _SAMESITE[text.lower()]
 
 
+def check_realm(text: str, where: str = "--realm") -> str:
+    """A Digest realm from the command line, by the rule of ``[http] digest_realm``."""
+    return _realm(where, text)
+
+
 def _realm(where: str, value: object) -> str:
     text = cf.string(where, value)
     if not _REALM_RE.match(text):

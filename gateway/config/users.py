@@ -100,10 +100,15 @@ _USER_READERS: Final[Mapping[str, Reader]] = {
 }
 
 
-def parse_user(name: str, table: Mapping[str, object], env: Mapping[str, str]) -> UserConfig:
-    where = f"[users.{name}]"
+def check_user_name(name: str, where: str) -> str:
     if len(name) > MAX_NAME or not _USER_NAME_RE.match(name):
         raise ConfigError(f"{where}: a user name is 1-{MAX_NAME} characters, no space or ':'")
+    return name
+
+
+def parse_user(name: str, table: Mapping[str, object], env: Mapping[str, str]) -> UserConfig:
+    where = f"[users.{name}]"
+    check_user_name(name, where)
     values: dict[str, Any] = cf.read_section(where, table, _USER_READERS)
     given = [key for key in ("secret", "secret_hash", "secret_env") if key in values]
     if len(given) != 1:

@@ -2,11 +2,13 @@
 
 Every app gets its own ``CollectorRegistry`` (never the library's global
 default), so that two instances in one process, or two tests, never share a
-number.  The hot paths stay cheap: an event from AMI costs one increment of a
-plain int, and a waitevent response costs a few increments and one histogram
-observation however many events it carries; nothing is counted per event
-per session.  Levels (sessions, pending polls, the AMI link) are read from
-the live objects only when ``/metrics`` is scraped.
+number.  It also carries prometheus-client's ``process_*`` series (open and
+maximum descriptors, memory, CPU) and no ``NAME_created`` series.  The hot
+paths stay cheap: an event from AMI costs one increment of a plain int, and
+a waitevent response costs a few increments and one histogram observation
+however many events it carries; nothing is counted per event per session.
+Levels (sessions, pending polls, the AMI link) are read from the live
+objects only when ``/metrics`` is scraped.
 
 No asyncio or aiohttp here: the HTTP side is ``gateway/http/metricsview.py``.
 """
@@ -17,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Final, Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -119,6 +121,9 @@ class ConnectionCounts(Protocol):
     @property
     def open(self) -> int: ...
 
+    @property
+    def max_open(self) -> int: ...
+
 
 def outcome_of(reply: Reply | None) -> str:
     """``success``, ``error`` or one of ``OUTCOMES``, from the first message."""
@@ -141,32 +146,39 @@ class Metrics:
         self.events_delivered = 0
         self.events_lost = 0
         self.events_filtered = 0
-        registry = self.registry
+        self.instruments = instruments = CollectorRegistry()
+        """Where prometheus-client's own Counter and Histogram objects go
+        (here and in other packages): exposed in ``registry`` without their
+        NAME_created series (``_WithoutCreated``)."""
+        self.registry.register(_WithoutCreated(instruments))
+        # process_open_fds against process_max_fds (the unit's LimitNOFILE),
+        # RSS, CPU: read from /proc at scrape time (nothing off Linux).
+        ProcessCollector(registry=self.registry)
         self.actions = Counter(
             "ajam_actions",
             "Actions answered, by action, outcome and door (http: AJAM, ami: the AMI door)",
             ("action", "outcome", "door"),
-            registry=registry,
+            registry=instruments,
         )
         self.http_requests = Counter(
             "ajam_http_requests",
             "HTTP requests answered, by status",
             ("status",),
-            registry=registry,
+            registry=instruments,
         )
         self.ami_roundtrip = Histogram(
             "ajam_ami_roundtrip_seconds",
             "Time from sending an action to AMI to its complete answer (sync Originate excluded)",
             buckets=AMI_BUCKETS,
-            registry=registry,
+            registry=instruments,
         )
         self.delivery = Histogram(
             "ajam_event_delivery_seconds",
             "Per waitevent response with events: age of its oldest event when the response is made",
             buckets=DELIVERY_BUCKETS,
-            registry=registry,
+            registry=instruments,
         )
-        registry.register(_EventCounts(self))
+        self.registry.register(_EventCounts(self))
         # labels() validates and locks on every call (≈3 % of a forwarded
         # ping in the rtt profile); the children are kept here instead.  Both
         # label sets are bounded: known action names or ``other`` times a few
@@ -219,6 +231,28 @@ class Metrics:
         """Events one poll passed over: dropped by the ring, or not for it."""
         self.events_lost += lost
         self.events_filtered += filtered
+
+
+class _WithoutCreated(Collector):
+    """A registry's families without their ``NAME_created`` samples.
+
+    prometheus_client gives every counter and histogram child a ``_created``
+    sample (when it was made): a second series per counter that dashboards
+    and alerts never read, and that makes OpenMetrics scrapes twice the size.
+    The library's switch, ``disable_created_metrics()``, flips a module
+    global for every registry in the process (another library's, a test's);
+    leaving it alone and dropping the samples here keeps the choice with
+    this registry.  The gateway's own collectors never make ``_created``.
+    """
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self._registry.collect():
+            created = family.name + "_created"
+            family.samples = [sample for sample in family.samples if sample.name != created]
+            yield family
 
 
 class _EventCounts(Collector):
@@ -360,6 +394,11 @@ class _Connections(Collector):
         counts = self._counts
         yield GaugeMetricFamily(
             "ajam_http_connections", "HTTP connections open (admitted)", value=counts.open
+        )
+        yield GaugeMetricFamily(
+            "ajam_http_max_connections",
+            "[limits] max_connections: connections beyond it are refused",
+            value=counts.max_open,
         )
         yield _by_label(
             "ajam_http_connections_refused",

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import zoneinfo
 from dataclasses import dataclass, field
 from typing import Final
+
+from gateway.history.location import expand
 
 DAY: Final = 86_400
 BACKENDS: Final = ("sqlite", "mysql", "postgresql")
@@ -49,6 +52,7 @@ class HistoryConfig:
     enabled: bool = False
     backend: str = "sqlite"
     path: str = "ajam-history.sqlite3"
+    """May contain ``{node_id}`` (``gateway.history.location``): ``for_node`` fills it in."""
     retention_days: int = 0
     """0 keeps calls forever."""
     max_rows: int = 0
@@ -79,3 +83,7 @@ class HistoryConfig:
     monitor folder may hold millions, and a lookup must stay short."""
     mysql: DatabaseConfig = field(default_factory=DatabaseConfig)
     postgresql: DatabaseConfig = field(default_factory=DatabaseConfig)
+
+    def for_node(self, node_id: str) -> HistoryConfig:
+        """These settings with ``{node_id}`` in ``path`` replaced by ``node_id``."""
+        return dataclasses.replace(self, path=expand(self.path, node_id))

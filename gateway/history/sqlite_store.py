@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from gateway.errors import ConfigError
+from gateway.history.location import prepare, write_problem
 from gateway.history.numbers import normalise
 from gateway.history.query import HistoryQuery
 from gateway.history.record import COLUMNS, CdrRecord
@@ -55,6 +56,7 @@ class SqliteStore:
         self.config = config
         self.path = path or config.path
         try:
+            prepare(self.path)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._db.execute("PRAGMA journal_mode = WAL")
@@ -62,8 +64,9 @@ class SqliteStore:
             # cost the last transactions, and it saves an fsync per batch.
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise ConfigError(f"[history] path: cannot use {self.path!r}: {exc}") from exc
+        except (sqlite3.Error, OSError) as exc:
+            why = write_problem(self.path) or f"[history] path: cannot use {self.path!r}: {exc}"
+            raise ConfigError(why) from exc
 
     def close(self) -> None:
         self._db.close()

@@ -299,6 +299,8 @@ class ConnectionCounts:
     timed_out: dict[str, int] = field(default_factory=dict)
     """By the ``[limits]`` key that ran out."""
     open: int = 0
+    max_open: int = 0
+    """``[limits] max_connections`` as it stands (a SIGHUP may change it)."""
 
 
 class GatewayServer(web.Server):
@@ -319,13 +321,14 @@ class GatewayServer(web.Server):
         self.trusted_proxies = tuple(trusted_proxies)
         self.limits = limits
         self.timeouts = timeouts_of(limits)
-        self.counts = ConnectionCounts()
+        self.counts = ConnectionCounts(max_open=limits.max_connections)
         self._per_address: dict[str, int] = {}
 
     def configure(self, limits: ConnectionLimits) -> None:
         """New limits (SIGHUP): for connections from now on; timeouts at once."""
         self.limits = limits
         self.timeouts = timeouts_of(limits)
+        self.counts.max_open = limits.max_connections
 
     def __call__(self) -> RequestHandler:
         return GatewayProtocol(self, loop=self._loop, **self._kwargs)

@@ -87,3 +87,15 @@ def test_errors_name_the_key(table: dict[str, Any], problem: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_history(table, {})
     assert problem in str(info.value)
+
+
+def test_the_path_may_hold_the_node_id_and_nothing_else() -> None:
+    template = "/var/lib/ajam-gateway/{node_id}/history.sqlite3"
+    config = parse_history({"path": template}, {})
+    assert config.path == template  # filled in later, with the node id of --node-id
+    assert config.for_node("a").path == "/var/lib/ajam-gateway/a/history.sqlite3"
+    assert config.for_node("").path == "/var/lib/ajam-gateway//history.sqlite3"
+    assert config.for_node("a").enabled == config.enabled
+    for bad in ("/x/{node}/h.db", "/x/{node_id}/{pid}.db", "/x/{/h.db", "/x/}/h.db"):
+        with pytest.raises(ConfigError, match=r"\[history\] path: .*the only placeholder is"):
+            parse_history({"path": bad}, {})

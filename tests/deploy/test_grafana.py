@@ -18,7 +18,9 @@ from tests.support.promql import metric_names, unknown
 DASHBOARD = ROOT / "deploy" / "grafana" / "ajam-gateway.json"
 WANTED = {
     # what the dashboard must show -> a metric that shows it
-    "connections": "ajam_pending_polls",
+    "connections": "ajam_http_connections",
+    "their limit": "ajam_http_max_connections",
+    "held long polls": "ajam_pending_polls",
     "sessions": "ajam_sessions",
     "AMI link": "ajam_ami_up",
     "actions by outcome": "ajam_actions_total",

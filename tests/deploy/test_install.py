@@ -63,8 +63,31 @@ def test_an_instance_config_writes_its_own_state_directory(staged: Staged) -> No
     instance = staged.etc("a.toml").read_text()
     assert plain == example + MARK
     old = 'path = "/var/lib/ajam-gateway/history.sqlite3"'
-    assert instance == example.replace(old, 'path = "/var/lib/ajam-gateway/a/history.sqlite3"')
+    new = 'path = "/var/lib/ajam-gateway/{node_id}/history.sqlite3"'
+    assert instance == example.replace(old, new)
     assert instance != example  # the example still has the path the sed rewrites
+    # ajam-gateway@.service: its state directory is what {node_id} becomes.
+    unit = (ROOT / "deploy" / "systemd" / "ajam-gateway@.service").read_text()
+    assert "\nStateDirectory=ajam-gateway/%i\n" in unit
+    assert " --node-id %i\n" in unit
+
+
+def test_the_check_it_suggests_is_the_services_view(staged: Staged, tmp_path: Path) -> None:
+    hint = (
+        "check it with: /opt/ajam-gateway/bin/ajam-gateway check-config"
+        " --env-file /etc/ajam-gateway/ajam-gateway.env"
+    )
+    assert f"{hint} /etc/ajam-gateway/gateway.toml\n" in staged.first
+    assert (
+        f"{hint} --env-file=-/etc/ajam-gateway/a.env --node-id a /etc/ajam-gateway/a.toml\n"
+    ) in staged.second
+    # That command, on the staged files: the instance's own history file.
+    secrets = tmp_path / "ajam-gateway.env"
+    secrets.write_text("AJAM_AMI_SECRET=x\nAJAM_ADMIN_SECRET='y z'\n")
+    argv = [str(staged.venv / "bin" / "ajam-gateway"), "check-config", "--env-file", str(secrets)]
+    argv += [f"--env-file=-{staged.etc('a.env')}", "--node-id", "a", str(staged.etc("a.toml"))]
+    result = run(argv, env=clean_env())
+    assert "history: SQLite /var/lib/ajam-gateway/a/history.sqlite3\n" in result.stdout
 
 
 def test_the_installed_package_is_this_tree_in_the_venv(staged: Staged) -> None:

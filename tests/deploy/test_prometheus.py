@@ -103,9 +103,23 @@ CASES = (
         [],
     ),
     Case(
-        "AjamConnectionsNearLimit", {f"ajam_pending_polls{{{GW}}}": "9000+0x10"}, "7m", [warning()]
+        "AjamConnectionsNearLimit",
+        {
+            f"ajam_http_connections{{{GW}}}": "9000+0x10",
+            f"ajam_http_max_connections{{{GW}}}": "10000+0x10",
+        },
+        "7m",
+        [warning()],
     ),
-    Case("AjamConnectionsNearLimit", {f"ajam_pending_polls{{{GW}}}": "5000+0x10"}, "7m", []),
+    Case(
+        "AjamConnectionsNearLimit",  # a raised limit: the same 9000 is fine
+        {
+            f"ajam_http_connections{{{GW}}}": "9000+0x10",
+            f"ajam_http_max_connections{{{GW}}}": "20000+0x10",
+        },
+        "7m",
+        [],
+    ),
     Case(
         "AjamSessionsNearLimit",
         {
@@ -244,3 +258,11 @@ def test_the_rules_read_only_exported_metrics(exported_names: frozenset[str]) ->
 )
 def test_metric_names_reads_promql(expr: str, names: set[str]) -> None:
     assert metric_names(expr) == names
+
+
+def test_a_running_gateway_exports_process_series_and_no_created(
+    exported_names: frozenset[str],
+) -> None:
+    process = {"process_open_fds", "process_max_fds", "process_resident_memory_bytes"}
+    assert process | {"process_cpu_seconds_total"} <= exported_names
+    assert not [name for name in exported_names if name.endswith("_created")]

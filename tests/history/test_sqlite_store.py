@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import stat
 import time
 from pathlib import Path
 
@@ -79,5 +81,26 @@ def test_a_failed_batch_is_rolled_back(store: SqliteStore) -> None:
 
 
 def test_an_unusable_path_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"\[history\] path: cannot use"):
-        SqliteStore(HistoryConfig(path=str(tmp_path / "missing" / "x.sqlite3")))
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ConfigError, match=r"\[history\] path .*: .*/file is not a directory"):
+        SqliteStore(HistoryConfig(path=str(blocker / "x.sqlite3")))
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b"not SQLite " * 200)
+    with pytest.raises(
+        ConfigError, match=r"\[history\] path: cannot use .*: file is not a database"
+    ):
+        SqliteStore(HistoryConfig(path=str(garbage)))
+
+
+def test_a_missing_directory_is_created_private(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "a" / "history.sqlite3"
+    SqliteStore(HistoryConfig(path=str(path))).close()
+    assert path.is_file()
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700 & ~current_umask()
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -35,20 +35,7 @@ def metric_names(expr: str) -> set[str]:
 PROMETHEUS_OWN: Final = frozenset({"up"})
 """Series Prometheus itself makes for every scrape target."""
 
-NOT_YET_EXPORTED: Final = frozenset(
-    {"process_open_fds", "process_max_fds", "process_resident_memory_bytes"}
-    | {"process_cpu_seconds_total"}
-)
-"""prometheus-client's process collector, which issue 15 adds to the
-gateway's own registry in a separate change to gateway/ (fds against
-LimitNOFILE, RSS, CPU). Until that lands these are the only names the rules
-and the dashboard may use that a running gateway does not export; once it
-has, they must all be there (``unknown`` says so)."""
-
 
 def unknown(used: set[str], exported: frozenset[str]) -> set[str]:
-    """Names in ``used`` that the gateway does not export and are not allowed
-    to be missing; the process names are all there or all missing."""
-    process = NOT_YET_EXPORTED & exported
-    assert process in (frozenset(), NOT_YET_EXPORTED), f"only {sorted(process)} are exported"
-    return used - exported - PROMETHEUS_OWN - NOT_YET_EXPORTED
+    """Names in ``used`` that the gateway does not export (none may be)."""
+    return used - exported - PROMETHEUS_OWN

@@ -1,14 +1,17 @@
-"""The pure halves of the ``hash-secret`` and ``check-config`` subcommands."""
+"""``check-config``'s report: what each user may do, and what looks wrong.
+
+Pure: the filesystem checks (the history path) are ``gateway.cli.commands``'s.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Final
 
 from gateway.access.actionclasses import ActionPermissions
 from gateway.access.classes import CLASS_BITS, format_classes
-from gateway.access.credentials import hash_secret
 from gateway.config import Config, UserConfig
-from gateway.errors import ConfigError
+from gateway.history.location import MEMORY, NODE_ID, STATE_DIRECTORY
 
 _POWERFUL: Final = (
     ("command", "can run Asterisk CLI commands"),
@@ -16,17 +19,6 @@ _POWERFUL: Final = (
     ("system", "can run system actions (reload, shutdown, dialplan changes)"),
     ("originate", "can place calls (toll fraud if exposed)"),
 )
-
-
-def hash_secret_cli(stdin_text: str) -> str:
-    """The line to paste into a ``[users.NAME]`` table for the secret on stdin.
-
-    Only the line ending is removed: spaces are part of the secret.
-    """
-    lines = stdin_text.splitlines()
-    if len(lines) != 1 or not lines[0]:
-        raise ConfigError("hash-secret: give exactly one non-empty line on stdin")
-    return f'secret_hash = "{hash_secret(lines[0])}"'
 
 
 def _login_styles(user: UserConfig) -> str:
@@ -129,6 +121,48 @@ def _door_line(config: Config) -> str:
     return f"AMI door: {door.host}:{door.port}{' (TLS)' if door.tls else ''}"
 
 
+def history_path(config: Config) -> str | None:
+    """The SQLite file this config records calls in (``{node_id}`` filled in), or None."""
+    history = config.history
+    if not history.enabled or history.backend != "sqlite":
+        return None
+    return history.for_node(config.http.node_id).path
+
+
+def _history_warnings(config: Config) -> list[str]:
+    path = history_path(config)
+    if path is None or path == MEMORY:
+        return []
+    template = config.history.path
+    warnings = []
+    if NODE_ID in template and not config.http.node_id:
+        warnings.append(
+            f"[history] path {template!r} has {NODE_ID} but the node id is empty:"
+            " give --node-id ID as ajam-gateway@ID.service does"
+        )
+    if not Path(path).is_absolute():
+        warnings.append(
+            f"[history] path {path!r} is relative to the working directory:"
+            " / under systemd, which the shipped units do not let the service write"
+        )
+    elif not Path(path).is_relative_to(STATE_DIRECTORY):
+        warnings.append(
+            f"[history] path {path!r} is outside {STATE_DIRECTORY}: the shipped units"
+            " (ProtectSystem=strict) let the service write only its StateDirectory;"
+            " add ReadWritePaths= in a drop-in (systemctl edit ajam-gateway)"
+        )
+    return warnings
+
+
+def _history_line(config: Config) -> str:
+    history = config.history
+    if not history.enabled:
+        return "history: off"
+    if history.backend != "sqlite":
+        return f"history: the PBX's cdr table ({history.backend})"
+    return f"history: SQLite {history_path(config)}"
+
+
 def check_config_report(config: Config) -> tuple[str, list[str]]:
     """A readable summary of what each user may do, and the warnings."""
     known = ActionPermissions.builtin()
@@ -138,8 +172,9 @@ def check_config_report(config: Config) -> tuple[str, list[str]]:
         f"HTTP: {config.http.host}:{config.http.port}{config.http.prefix or '/'}"
         f" node_id={config.http.node_id or '(none)'}",
         _door_line(config),
+        _history_line(config),
     ]
-    warnings = _global_warnings(config)
+    warnings = _global_warnings(config) + _history_warnings(config)
     for user in sorted(config.users.values(), key=lambda u: u.name.lower()):
         lines.extend(_user_summary(user))
         warnings.extend(_user_warnings(user, known))
