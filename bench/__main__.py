@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Final
 
+from bench.amidoor import Stall, ami_fanout, ami_stall
 from bench.harness import Options
 from bench.load import have_wrk
 from bench.procstat import raise_nofile
@@ -33,6 +34,9 @@ class Plan:
     fanout: tuple[tuple[int, float], ...]
     fanout_seconds: float
     sessions: tuple[int, ...]
+    ami: tuple[tuple[int, float], ...]
+    """AMI door clients x events per second (issue 13: 500 x 100)."""
+    ami_stall: Stall
     push: tuple[tuple[int, float], ...] = ()
     """Issue 14: each S x R run with long polls, then with SSE streams (interleaved)."""
     push_kinds: tuple[str, ...] = ("poll", "sse")
@@ -45,6 +49,8 @@ FULL: Final = Plan(
     fanout_seconds=10.0,
     sessions=(1000, 10000),
     push=((100, 10.0), (1000, 100.0), (10000, 10.0)),
+    ami=((500, 100.0),),
+    ami_stall=Stall(rate=2000.0, seconds=15.0, padding=1000),
 )
 QUICK: Final = Plan(
     rtt=(1, 10),
@@ -54,8 +60,10 @@ QUICK: Final = Plan(
     sessions=(200,),
     push=((20, 10.0),),
     push_kinds=("poll", "sse", "ws"),
+    ami=((20, 50.0),),
+    ami_stall=Stall(rate=500.0, seconds=2.0, padding=1000),
 )
-SCENARIOS: Final = ("rtt", "fanout", "sessions", "push")
+SCENARIOS: Final = ("rtt", "fanout", "sessions", "push", "ami", "ami_stall")
 
 
 def machine() -> dict[str, Any]:
@@ -102,7 +110,10 @@ def _pairs(text: str) -> tuple[tuple[int, float], ...]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python3 -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="seconds, not minutes (CI)")
-    parser.add_argument("--only", default=",".join(SCENARIOS), help="rtt,fanout,sessions,push")
+    parser.add_argument(
+        "--only", default=",".join(SCENARIOS), help="rtt,fanout,sessions,push,ami,ami_stall"
+    )
+    parser.add_argument("--ami", help="AMI door CLIENTSxRATE list, e.g. 500x100")
     parser.add_argument("--rtt", help="concurrency levels, e.g. 1,10,50,200")
     parser.add_argument("--fanout", help="SESSIONSxRATE list, e.g. 100x10,1000x100")
     parser.add_argument("--sessions", help="session counts, e.g. 1000,10000")
@@ -132,6 +143,8 @@ def _plan(args: argparse.Namespace) -> Plan:
         plan = dataclasses.replace(plan, push=_pairs(args.push))
     if args.push_kinds:
         plan = dataclasses.replace(plan, push_kinds=tuple(args.push_kinds.split(",")))
+    if args.ami:
+        plan = dataclasses.replace(plan, ami=_pairs(args.ami))
     if args.seconds:
         plan = dataclasses.replace(plan, rtt_seconds=args.seconds, fanout_seconds=args.seconds)
     return plan
@@ -157,6 +170,12 @@ async def run(args: argparse.Namespace, out: Any) -> None:
                 for kind in plan.push_kinds:
                     run_ = Fanout(count, rate, plan.fanout_seconds, kind, "push")
                     _emit({**await fanout(options, run_), "loadavg": _loadavg()}, out)
+    if "ami" in only:
+        for count, rate in plan.ami:
+            run_ = Fanout(count, rate, plan.fanout_seconds, "ami", "ami_fanout")
+            _emit(await ami_fanout(options, run_), out)
+    if "ami_stall" in only:
+        _emit(await ami_stall(options, plan.ami_stall), out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

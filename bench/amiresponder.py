@@ -118,12 +118,14 @@ class AmiResponder:
         """A control event the pollers watch for (``BenchSync``, ``BenchStop``)."""
         self.emit(user_event(name))
 
-    async def stream(self, rate: float, seconds: float) -> int:
+    async def stream(self, rate: float, seconds: float, padding: int = 0) -> int:
         """Emit ``rate`` stamped events per second for ``seconds``; returns the count.
 
         Each event is sent at its own scheduled time, so latency is measured
         from when Asterisk would have written it, never from a batch.
+        ``padding`` adds a header of that many bytes to each event.
         """
+        extra = {"Padding": "x" * padding} if padding else {}
         count = int(rate * seconds)
         start = time.monotonic()
         for seq in range(1, count + 1):
@@ -131,5 +133,5 @@ class AmiResponder:
             delay = due - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            self.emit(user_event("Bench", Seq=str(seq), Stamp=f"{time.monotonic():.6f}"))
+            self.emit(user_event("Bench", Seq=str(seq), Stamp=f"{time.monotonic():.6f}", **extra))
         return count

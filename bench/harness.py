@@ -23,9 +23,12 @@ START_TIMEOUT: Final = 30.0
 PREFIX: Final = "/asterisk"
 
 
-def gateway_toml(ami_port: int) -> str:
-    """Generous limits: the bench measures the gateway's cost, not its guards."""
-    return f"""\
+def gateway_toml(ami_port: int, extra: str = "", events: str = "") -> str:
+    """Generous limits: the bench measures the gateway's cost, not its guards;
+    ``extra`` adds tables (the AMI door's), ``events`` lines to ``[events]``."""
+    return (
+        extra
+        + f"""\
 [ami]
 host = "127.0.0.1"
 port = {ami_port}
@@ -47,6 +50,7 @@ login_fail_delay = 0.0
 
 [events]
 ring_size = 100000
+{events}
 
 [push]
 max_streams = 1000000
@@ -57,6 +61,7 @@ secret = "bench-secret"
 read = "user"                 # only the bench's UserEvents, not login security events
 write = "all"
 """
+    )
 
 
 def write_file(path: Path, text: str) -> Path:
@@ -122,12 +127,14 @@ class Options:
 
 
 @contextlib.asynccontextmanager
-async def gateway(options: Options, name: str) -> AsyncIterator[tuple[Server, AmiResponder]]:
+async def gateway(
+    options: Options, name: str, extra: str = "", events: str = ""
+) -> AsyncIterator[tuple[Server, AmiResponder]]:
     """A fresh gateway and AMI responder, ready (AMI logged in, /readyz 200)."""
     ami = AmiResponder()
     ami_port = await ami.start()
     with tempfile.TemporaryDirectory(prefix="ajam-bench-") as tmp:
-        config = write_file(Path(tmp, "gateway.toml"), gateway_toml(ami_port))
+        config = write_file(Path(tmp, "gateway.toml"), gateway_toml(ami_port, extra, events))
         args = ["gateway", str(config)]
         if options.uvloop:
             args.append("--uvloop")
@@ -154,7 +161,8 @@ async def wait_ready(srv: Server, ami: AmiResponder) -> None:
 
 
 class Worker:
-    """One ``bench.pollers`` process and its line protocol."""
+    """One worker process (``bench.pollers``, ``bench.streamers`` or
+    ``bench.amiclients``) and its line protocol."""
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
@@ -170,6 +178,16 @@ class Worker:
         if kind != "poll":
             module = "bench.streamers"
             args += ["--kind", kind]
+        return await cls.start_module(module, args)
+
+    @classmethod
+    async def start_ami(cls, port: int, clients: int, stall: int = 0) -> Worker:
+        """A ``bench.amiclients`` process: AMI door clients, same line protocol."""
+        args = ["--port", str(port), "--clients", str(clients), "--stall", str(stall)]
+        return await cls.start_module("bench.amiclients", args)
+
+    @classmethod
+    async def start_module(cls, module: str, args: list[str]) -> Worker:
         process = await asyncio.create_subprocess_exec(
             *_python(),
             "-m",

@@ -48,6 +48,21 @@ class Tally:
     synced: int = 0
     stopped: int = 0
 
+    def result(self, sessions: int) -> dict[str, object]:
+        """The ``result`` line's fields (the worker adds its CPU)."""
+        return {
+            "sessions": sessions,
+            "hist": {str(k): v for k, v in self.hist.items()},
+            "max_s": self.max_s,
+            "delivered": self.delivered,
+            "duplicates": self.duplicates,
+            "errors": self.errors,
+            "error_samples": self.error_samples,
+            "polls": self.polls,
+            "synced": self.synced,
+            "stopped": self.stopped,
+        }
+
     def error(self, what: str) -> None:
         self.errors += 1
         if len(self.error_samples) < MAX_ERROR_SAMPLES:
@@ -214,18 +229,7 @@ async def run_sessions(
         reporter = asyncio.create_task(report_sync())
         await asyncio.gather(*(session(cookie, on_sync) for cookie in cookies))
         reporter.cancel()
-    return {
-        "sessions": sessions,
-        "hist": {str(k): v for k, v in tally.hist.items()},
-        "max_s": tally.max_s,
-        "delivered": tally.delivered,
-        "duplicates": tally.duplicates,
-        "errors": tally.errors,
-        "error_samples": tally.error_samples,
-        "polls": tally.polls,
-        "synced": tally.synced,
-        "stopped": tally.stopped,
-    }
+    return tally.result(sessions)
 
 
 async def run(target: Target, sessions: int, timeout: float) -> dict[str, object]:

@@ -79,9 +79,11 @@ class Fanout:
     rate: float
     seconds: float
     kind: str = "poll"
-    """How sessions get events: ``poll`` (waitevent), ``sse`` or ``ws`` (push streams)."""
+    """How sessions get events: ``poll`` (waitevent), ``sse`` or ``ws`` (push
+    streams), ``ami`` (AMI door clients, ``bench.amidoor``)."""
     scenario: str = "fanout"
-    """``push``: one of issue 14's interleaved runs, polls and streams alike."""
+    """``push``: one of issue 14's interleaved runs, polls and streams alike;
+    ``ami_fanout``: issue 13's AMI door clients."""
 
 
 async def _logged_in(pool: list[Worker]) -> int:
@@ -108,18 +110,24 @@ async def fanout(options: Options, run: Fanout) -> Result:
         gateway(options, name) as (gw, ami),
         workers(gw.target, run.sessions, FANOUT_POLL_TIMEOUT, options, run.kind) as pool,
     ):
-        await _logged_in(pool)
-        await _sync(pool, ami)
-        before = gw.sample()
-        started = time.monotonic()
-        emitted = await ami.stream(run.rate, run.seconds)
-        ami.mark("BenchStop")
-        parts = await _results(pool)
-        elapsed = time.monotonic() - started
-        after = gw.sample()
+        line = await measure_fanout(gw, ami, pool, run)
         inside = await server_delivery(gw, run.kind)
-    line = _fanout_line(run, emitted, parts, _cpu(before, after), elapsed, after)
     return {**line, **inside}
+
+
+async def measure_fanout(gw: Server, ami: AmiResponder, pool: list[Worker], run: Fanout) -> Result:
+    """Log in, sync, stream, stop: the fanout line of workers of any kind
+    (pollers, streamers, AMI door clients)."""
+    await _logged_in(pool)
+    await _sync(pool, ami)
+    before = gw.sample()
+    started = time.monotonic()
+    emitted = await ami.stream(run.rate, run.seconds)
+    ami.mark("BenchStop")
+    parts = await _results(pool)
+    elapsed = time.monotonic() - started
+    after = gw.sample()
+    return _fanout_line(run, emitted, parts, _cpu(before, after), elapsed, after)
 
 
 DELIVERY_METRIC: Final = {

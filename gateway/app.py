@@ -21,6 +21,9 @@ from aiohttp import web
 from gateway.access.accounts import Accounts
 from gateway.access.identity import Identity
 from gateway.ami.client import AmiClient
+from gateway.amiserver import AmiDoor, DoorParts
+from gateway.amiserver.settings import DEFAULT_BANNER
+from gateway.cli.listen import listen_error
 from gateway.config import Config
 from gateway.core.dispatch import Dispatcher
 from gateway.core.eventpath import AmiEventPath, EventBatches
@@ -37,6 +40,7 @@ from gateway.core.security import SecurityEvents
 from gateway.core.sendbudget import SendBudget
 from gateway.core.sessions import Session, SessionStore
 from gateway.core.waitevent import Notifier, Polls
+from gateway.errors import StartupError
 from gateway.history.service import HistoryService
 from gateway.http.ajam import AJAM_FORMATS, AjamHandler, AjamSettings
 from gateway.http.caller import CallerResolver
@@ -94,6 +98,8 @@ class Gateway:
     push: Fanout
     """Every push stream (SSE, WebSocket): written once per batch of events."""
     started: float
+    ami_door: AmiDoor | None = None
+    """The AMI front door (``[ami_server] enabled``), listening once the app starts."""
 
 
 GATEWAY: Final = web.AppKey("gateway", Gateway)
@@ -214,6 +220,20 @@ def build_gateway(
         on_delivery=delivery_histogram(metrics.instruments).observe,
     )
     metrics.registry.register(PushCollector(push))
+    door = None
+    if config.ami_server.enabled:
+        door = AmiDoor(
+            DoorParts(
+                dispatcher=dispatcher,
+                sessions=sessions,
+                log=log,
+                lifecycle=lifecycle,
+                metrics=metrics,
+                settings=config.ami_server,
+                banner=functools.partial(_banner, config.ami_server.banner, ami),
+                access_log=config.log.access,
+            )
+        )
     return Gateway(
         config=config,
         lifecycle=lifecycle,
@@ -237,7 +257,13 @@ def build_gateway(
         history=history,
         push=push,
         started=time.monotonic(),
+        ami_door=door,
     )
+
+
+def _banner(configured: str | None, ami: AmiClient) -> str:
+    """The AMI door's greeting: the configured line, else the upstream's own."""
+    return configured or ami.banner or DEFAULT_BANNER
 
 
 async def _phase_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -268,6 +294,29 @@ async def _push_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     gateway.push.drain()
     await cancel_and_wait(task)
+
+
+async def _ami_door_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The AMI door listens while the app runs; it closes before the AMI link."""
+    door = app[GATEWAY].ami_door
+    if door is None:
+        yield
+        return
+    settings = app[GATEWAY].config.ami_server
+    try:
+        await door.start()
+    except OSError as error:
+        why = listen_error(
+            "AMI",
+            settings.host,
+            settings.port,
+            error,
+            host_setting="[ami_server] host",
+            port_setting="[ami_server] port",
+        )
+        raise StartupError(why) from None
+    yield
+    await door.close()
 
 
 async def _reaper_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -359,6 +408,7 @@ def create_app(config: Config, *, numbering: Numbering | None = None) -> web.App
     install_recordings(app, recordings, config.http.prefix)
     app.cleanup_ctx.append(_ami_ctx)
     app.cleanup_ctx.append(_push_ctx)
+    app.cleanup_ctx.append(_ami_door_ctx)
     app.cleanup_ctx.append(_reaper_ctx)
     app.on_shutdown.append(_end_polls)
     app.on_response_prepare.append(close_when_draining(gateway.lifecycle))

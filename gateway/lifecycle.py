@@ -33,18 +33,21 @@ LINGER: Final = 1.0
 drain_time): a client whose poll was just ended gets its ``Permission
 denied`` and its refused login (which nginx passes on) here, not a reset."""
 
-RESTART_ONLY: Final = ("ami", "http", "events", "log", "history")
-"""Tables a reload cannot change: the AMI link, the listener, the ring, the logs,
+RESTART_ONLY: Final = ("ami", "http", "events", "log", "history", "ami_server")
+"""Tables a reload cannot change: the AMI link, the listeners, the ring, the logs,
 the call-history backend (its store or database pool lives as long as the app).
 So is ``[push] enabled`` (the routes); the rest of ``[push]`` applies at once."""
 
 
 def begin_drain(gateway: Gateway) -> int:
     """Refuse logins from now on, end every push stream (``shutdown``: a last
-    SSE event, a WebSocket close 1001) and every session; returns how many
+    SSE event, a WebSocket close 1001) and every session (an AMI client gets
+    ``Event: Shutdown``, then its connection closes); returns how many
     sessions ended."""
     gateway.lifecycle.drain()
     gateway.push.drain()
+    if gateway.ami_door is not None:
+        gateway.ami_door.stop_listening()
     sessions = list(gateway.sessions)
     for session in sessions:
         gateway.sessions.remove(session)  # kicks its held poll: an empty reply

@@ -15,6 +15,11 @@ import logging
 import re
 from typing import Final
 
+SECRET_NAMES: Final = frozenset({"secret", "key", "mansession_id", "password"})
+"""Parameter and header names (lower case) whose values never reach a log:
+the AJAM access log's query parameters and the AMI door's action headers."""
+REDACTED: Final = "***"
+
 UNSAFE: Final = re.compile(r"[^\x21-\x7e]|[\"'\\]")
 """Client text in a log line: no spaces, controls, quotes or backslashes, so
 it can neither end a field nor forge one (``address=`` for fail2ban)."""

@@ -12,7 +12,17 @@ from yarl import URL
 
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
-from tests.support.harness import COOKIE, MakeClient, login, new_app, rawman, served, start, until
+from tests.support.harness import (
+    COOKIE,
+    MakeClient,
+    basic,
+    login,
+    new_app,
+    rawman,
+    served,
+    start,
+    until,
+)
 
 CURSOR = re.compile(r"^Cursor: (\d+)\r$", re.MULTILINE)
 
@@ -168,6 +178,38 @@ async def test_a_dropped_poll_is_resent_exactly_once_by_cursor(
         after = await poll(session, f"action=waitevent&timeout=0.2&cursor={resumed}")
         assert "UserEvent:" not in after
         assert CURSOR.findall(after) == [str(resumed)]
+
+
+async def test_an_async_originate_result_reaches_every_call_reader_with_its_action_id(
+    simulator: Simulator, aiohttp_client: MakeClient
+) -> None:
+    """Issue 13, item 5: a program originates over HTTP Basic (no session)
+    while a polling session of another user tracks calls; Asterisk sends the
+    OriginateResponse to every session that may read call, and so does the
+    gateway, with the originator's own ActionID.  A user whose
+    ``originate_response = "owner"`` gets only its own sessions' results."""
+    narrow = {"secret": "narrow-secret", "read": "call", "originate_response": "owner"}
+    client = await start(simulator, aiohttp_client, users={"narrow": narrow})
+    watcher, narrowed = await login(client, "reader"), await login(client, "narrow")
+    for session in (watcher, narrowed):
+        await rawman(client, session, "action=waitevent&timeout=0")
+    client.session.cookie_jar.clear()
+    originate = (
+        "/asterisk/rawman?action=originate&channel=Local/100@test&application=Wait"
+        "&data=1&async=true&actionid=from-basic"
+    )
+    response = await client.get(originate, headers=basic("caller"))
+    assert "Originate successfully queued" in await response.text()
+    seen = ""
+    async with asyncio.timeout(10):
+        while "Event: OriginateResponse" not in seen:
+            seen += await rawman(client, watcher, "action=waitevent&timeout=2")
+    result = seen[seen.index("Event: OriginateResponse") :].split("\r\n\r\n")[0]
+    assert "ActionID: from-basic\r\n" in result
+    assert "Response: Success" in result
+    others = await rawman(client, narrowed, "action=waitevent&timeout=0")
+    assert "Newchannel" in others  # the call's events, but not another session's result
+    assert "OriginateResponse" not in others
 
 
 async def test_a_cursor_from_before_a_restart_is_told_and_gets_the_new_ring(

@@ -76,6 +76,26 @@ def test_quick_sessions_hold_every_poll(quick_lines: list[dict[str, Any]]) -> No
     assert line["kb_per_held_poll"] > 0
 
 
+def test_quick_ami_door_fanout_loses_and_duplicates_nothing(
+    quick_lines: list[dict[str, Any]],
+) -> None:
+    (line,) = by_scenario(quick_lines, "ami_fanout")
+    assert (line["sessions"], line["rate"]) == (20, 50.0)
+    assert line["delivered"] == line["expected"] == 20 * 50 * line["seconds"]
+    assert (line["lost"], line["duplicates"], line["errors"]) == (0, 0, 0), line
+    assert 0 <= line["p50_ms"] <= line["p99_ms"]
+
+
+def test_quick_ami_stall_measures_both_runs(quick_lines: list[dict[str, Any]]) -> None:
+    (line,) = by_scenario(quick_lines, "ami_stall")
+    for run in ("control", "stalled"):
+        assert line[run]["delivered"] == line[run]["emitted"] > 0, line
+        assert line[run]["rss_peak_kb"] >= line[run]["rss_base_kb"] > 0
+    assert line["extra_growth_kb"] == (
+        line["stalled"]["rss_growth_kb"] - line["control"]["rss_growth_kb"]
+    )
+
+
 def test_responder_answers_like_asterisk() -> None:
     pong = answer({"action": "Ping", "actionid": "a.1"})
     assert pong.startswith(b"Response: Success\r\nActionID: a.1\r\nPing: Pong\r\nTimestamp: ")

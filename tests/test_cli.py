@@ -79,6 +79,16 @@ def test_report_warnings() -> None:
     assert any("cors_origins '*'" in w for w in warnings)
 
 
+def test_report_names_the_ami_door_and_warns_of_it_in_clear() -> None:
+    data = {"ami": {"username": "g", "secret": "s"}, "users": {"u": {"secret": "x"}}}
+    summary, warnings = check_config_report(parse_config(data, {}))
+    assert "\nAMI door: off\n" in summary
+    door = {"enabled": True, "host": "0.0.0.0", "port": 5040}
+    summary, warnings = check_config_report(parse_config({**data, "ami_server": door}, {}))
+    assert "\nAMI door: 0.0.0.0:5040\n" in summary
+    assert any(w.startswith("[ami_server] host 0.0.0.0 without tls") for w in warnings)
+
+
 def test_report_without_users() -> None:
     summary, warnings = check_config_report(
         parse_config({"ami": {"username": "g", "secret": "s"}}, {})

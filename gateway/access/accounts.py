@@ -78,7 +78,13 @@ class Accounts:
         return self.identity(user), ""
 
     def identity(self, user: UserConfig) -> Identity:
-        return Identity(user.name, user.read, user.write, user.event_filter or None)
+        return Identity(
+            user.name,
+            user.read,
+            user.write,
+            user.event_filter or None,
+            user.originate_response,
+        )
 
     def check_action(self, identity: Identity, action: str, fields: Sequence[Field]) -> None:
         user = self.user(identity.username)

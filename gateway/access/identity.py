@@ -7,6 +7,7 @@ it.  ``EventPredicate`` is what an event filter looks like from outside.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,6 +20,17 @@ class EventPredicate(Protocol):
     def matches(self, text: str, message: Message) -> bool: ...
 
 
+class OriginateResponses(enum.Enum):
+    """Whose async Originate results a user's sessions receive
+    (``[users.NAME] originate_response``)."""
+
+    ALL = "all"
+    """Every one it may read (``call``, its mask and filters), each with its
+    originator's ActionID: what Asterisk sends every session."""
+    OWNER = "owner"
+    """Only those of Originates the session itself sent."""
+
+
 @dataclass(frozen=True, slots=True)
 class Identity:
     """What a logged-in session may do, fixed at login."""
@@ -27,3 +39,4 @@ class Identity:
     read: int
     write: int
     event_filter: EventPredicate | None = None
+    originate_response: OriginateResponses = OriginateResponses.ALL

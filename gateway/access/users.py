@@ -13,6 +13,7 @@ from typing import Final
 
 from gateway.access.clitokens import DEFAULT_PREFIXES, Prefix
 from gateway.access.eventfilter import EventFilter
+from gateway.access.identity import OriginateResponses
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 """A ``permit``/``deny`` network (and a trusted proxy's, ``[http] trusted_proxies``)."""
@@ -40,6 +41,9 @@ class UserConfig:
     commands_allow: tuple[Prefix, ...] = DEFAULT_PREFIXES
     """CLI command prefixes (lower-case words) ``Action: Command`` may run."""
     max_sessions: int | None = None
+    """Sessions at once: HTTP sessions and AMI connections together."""
+    originate_response: OriginateResponses = OriginateResponses.ALL
+    """Whose async Originate results the user's sessions get."""
     event_filter: EventFilter = field(init=False, compare=False, repr=False)
     """``eventfilter`` compiled once; building a UserConfig raises if it is bad."""
 

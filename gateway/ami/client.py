@@ -58,7 +58,7 @@ class LinkState(enum.Enum):
     """``close()``: no action is sent and no reconnect is tried any more."""
 
 
-EventSink = Callable[[Message, str | None], None]
+EventSink = Callable[[Broadcast], None]
 LinkSink = Callable[[bool, str], None]
 
 
@@ -231,7 +231,7 @@ class AmiClient:
             if isinstance(outcome, Completed):
                 self._resolve(outcome)
             elif isinstance(outcome, Broadcast):
-                self._notify(self._on_event, outcome.message, outcome.owner)
+                self._notify(self._on_event, outcome)
 
     @staticmethod
     def _notify(sink: Callable[..., None], *args: object) -> None:

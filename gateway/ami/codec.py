@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -96,11 +96,26 @@ class Discarded:
 Item = Banner | Message | Discarded
 
 
-def _pair(content: bytes) -> Field:
+def field_of(content: bytes, *, blanks: str = " ") -> Field:
+    """One line's (name, value): split at the first ``:``, the value's leading
+    ``blanks`` skipped; a line without a colon is ``(OPAQUE, line)``.  What
+    Asterisk writes keeps its other leading bytes; what a client writes to
+    Asterisk loses every byte below 33 (``gateway.ami.actionreader``)."""
     name, colon, value = decode(content).partition(":")
     if not colon:
         return (OPAQUE, name)
-    return (name, value.lstrip(" "))
+    return (name, value.lstrip(blanks))
+
+
+def line_chunks(data: bytes) -> Iterator[tuple[bytes, bool]]:
+    """``data`` cut after each LF: each piece, and whether an LF ends it (only
+    the last piece may lack one: the start of a line still to come)."""
+    pos = 0
+    while pos < len(data):
+        newline = data.find(b"\n", pos)
+        end = len(data) if newline < 0 else newline + 1
+        yield data[pos:end], newline >= 0
+        pos = end
 
 
 def _head(data: bytes | bytearray) -> str:
@@ -141,12 +156,8 @@ class Parser:
     def feed(self, data: bytes) -> list[Item]:
         """Everything ``data`` completes, in order; partial input is kept."""
         out: list[Item] = []
-        pos = 0
-        while pos < len(data):
-            newline = data.find(b"\n", pos)
-            end = len(data) if newline < 0 else newline + 1
-            self._take(data[pos:end], newline >= 0, out)
-            pos = end
+        for chunk, ends_line in line_chunks(data):
+            self._take(chunk, ends_line, out)
         return out
 
     def _take(self, chunk: bytes, ends_line: bool, out: list[Item]) -> None:
@@ -189,7 +200,7 @@ class Parser:
             if self._fields:
                 out.append(self._finish(crlf))
         else:
-            pair = _pair(content)
+            pair = field_of(content)
             if not self._fields:
                 self._follows_headers = (
                     pair[0].lower() == "response" and pair[1].lower() == "follows"
@@ -199,7 +210,7 @@ class Parser:
     def _follows_pair(self, content: bytes) -> Field | None:
         """Inside ``Response: Follows`` a blank line is output, not the end."""
         if self._follows_headers:
-            pair = _pair(content)
+            pair = field_of(content)
             if content and pair[0].lower() in _FOLLOWS_HEADERS:
                 return pair
             self._follows_headers = False

@@ -10,8 +10,11 @@ is for:
   none or an empty one, as Asterisk omits an empty ActionID).
 * ``Broadcast``: an event for the shared event log.  ``owner`` is set only on
   the async result (``OriginateResponse``) of an Originate prepared with an
-  owner: Asterisk shows it to every session, the gateway only to the one that
-  asked.
+  owner: Asterisk shows it to every session allowed to read it, with the
+  originator's ActionID, and so does the gateway (a user may narrow that to
+  its own results); ``private`` marks the late result of a sync Originate
+  whose client gave up, which only its owner may see (a real sync Originate
+  emits none).
 
 Decisions where Asterisk leaves a choice:
 
@@ -30,7 +33,7 @@ Decisions where Asterisk leaves a choice:
   (``Originate successfully queued``, or ``Response: Error`` /
   ``Message: Originate failed``).  That OriginateResponse is NOT broadcast:
   a real sync Originate emits none (fixture ``originate_sync``).  If the
-  client gave up first (``cancel``), the late result is broadcast to its owner.
+  client gave up first (``cancel``), the late result goes to its owner alone.
 * The owners of async results are remembered across ``fail_all``: Asterisk
   sends OriginateResponse to every AMI session, so the result of an Originate
   sent before a reconnect still arrives on the new connection.
@@ -98,10 +101,12 @@ class Completed:
 
 @dataclass(frozen=True, slots=True)
 class Broadcast:
-    """An event for the shared log; ``owner`` alone sees it when set."""
+    """An event for the shared log; ``owner``: the session whose async
+    Originate it answers; ``private``: for that owner alone."""
 
     message: Message
-    owner: str | None
+    owner: str | None = None
+    private: bool = False
 
 
 Outcome = Completed | Broadcast
@@ -134,7 +139,8 @@ class Correlator:
         self._prefix = f"{node_id}.{boot}."
         self._counter = itertools.count(1)
         self._pending: dict[str, _Pending] = {}
-        self._owners: OrderedDict[str, str] = OrderedDict()
+        self._owners: OrderedDict[str, tuple[str, bool]] = OrderedDict()
+        """Gateway id -> (owner, sync) of each Originate whose result may come."""
         self._forgotten: OrderedDict[str, None] = OrderedDict()
 
     @property
@@ -160,7 +166,7 @@ class Correlator:
         validate_action(wire)
         self._pending[gateway_id] = _Pending(client_id, sync_originate)
         if owner is not None and _action_name(fields) == "originate":
-            _remember(self._owners, gateway_id, owner, MAX_ASYNC_OWNERS)
+            _remember(self._owners, gateway_id, (owner, sync_originate), MAX_ASYNC_OWNERS)
         return gateway_id, wire
 
     def cancel(self, gateway_id: str) -> None:
@@ -198,7 +204,7 @@ class Correlator:
 
     def _without_ours(self, msg: Message) -> list[Outcome]:
         if msg.kind == "event":
-            return [Broadcast(msg, None)]
+            return [Broadcast(msg)]
         logger.debug("AMI: dropped a %s message not for this instance: %.80r", msg.kind, msg)
         return []
 
@@ -234,11 +240,12 @@ class Correlator:
             self._owners.pop(gateway_id, None)
             return [Completed(gateway_id, (_sync_originate_answer(msg, pending.client_id),))]
         if is_result:
-            return [Broadcast(msg, self._owners.pop(gateway_id, None))]
+            owner, sync = self._owners.pop(gateway_id, (None, False))
+            return [Broadcast(msg, owner, private=sync)]
         if gateway_id in self._forgotten:
             logger.debug("AMI: dropped a late list item for cancelled %s", gateway_id)
             return []
-        return [Broadcast(msg, None)]
+        return [Broadcast(msg)]
 
 
 def _remember(table: OrderedDict[str, _V], key: str, value: _V, cap: int) -> None:

@@ -105,7 +105,20 @@ def _global_warnings(config: Config) -> list[str]:
         )
     if "*" in config.http.cors_origins:
         warnings.append("[http] cors_origins '*': any web page may call the gateway")
+    door = config.ami_server
+    if door.enabled and not door.tls and door.host not in ("127.0.0.1", "::1", "localhost"):
+        warnings.append(
+            f"[ami_server] host {door.host} without tls: AMI secrets cross the network in"
+            " clear; set tls = true or put deploy/nginx/ajam-gateway-ami.conf in front"
+        )
     return warnings
+
+
+def _door_line(config: Config) -> str:
+    door = config.ami_server
+    if not door.enabled:
+        return "AMI door: off"
+    return f"AMI door: {door.host}:{door.port}{' (TLS)' if door.tls else ''}"
 
 
 def history_path(config: Config) -> str | None:
@@ -158,6 +171,7 @@ def check_config_report(config: Config) -> tuple[str, list[str]]:
         f"{' (TLS)' if config.ami.tls else ''}",
         f"HTTP: {config.http.host}:{config.http.port}{config.http.prefix or '/'}"
         f" node_id={config.http.node_id or '(none)'}",
+        _door_line(config),
         _history_line(config),
     ]
     warnings = _global_warnings(config) + _history_warnings(config)

@@ -1,14 +1,15 @@
 """The configuration file: TOML to the settings each package owns.
 
 ``load`` reads the file and builds ``Config``; ``fields`` holds the readers
-for single values, ``users`` the ``[users.NAME]`` tables and ``history`` the
-``[history]`` tables (``[push]`` becomes ``gateway.push.settings``).
-Nothing below the top of ``gateway`` imports this package: it is handed the
-settings it needs.
+for single values, ``users`` the ``[users.NAME]`` tables, ``history`` the
+``[history]`` tables and ``amiserver`` the ``[ami_server]`` table
+(``[push]`` becomes ``gateway.push.settings``).  Nothing below the top of
+``gateway`` imports this package: it is handed the settings it needs.
 """
 
 from gateway.access.users import UserConfig
 from gateway.ami.settings import AmiConfig
+from gateway.amiserver.settings import AmiServerConfig
 from gateway.config.load import (
     Config,
     EventsConfig,
@@ -27,6 +28,7 @@ from gateway.push.settings import PushSettings
 
 __all__ = [
     "AmiConfig",
+    "AmiServerConfig",
     "Config",
     "EventsConfig",
     "HistoryConfig",

@@ -21,7 +21,9 @@ from gateway.access.accounts import find_user
 from gateway.access.classes import ALL, parse_classes
 from gateway.access.users import Network, UserConfig
 from gateway.ami.settings import AmiConfig
+from gateway.amiserver.settings import AmiServerConfig
 from gateway.config import fields as cf
+from gateway.config.amiserver import parse_ami_server
 from gateway.config.fields import Reader, fail
 from gateway.config.history import parse_history
 from gateway.config.users import parse_users
@@ -175,6 +177,7 @@ class Config:
     """Keyed by lower-cased name: AMI user names are case-insensitive."""
     history: HistoryConfig = field(default_factory=HistoryConfig)
     push: PushSettings = field(default_factory=PushSettings)
+    ami_server: AmiServerConfig = field(default_factory=AmiServerConfig)
     demo: bool = False
 
     def user(self, name: str) -> UserConfig | None:
@@ -399,7 +402,17 @@ def _parse_push(table: Mapping[str, object]) -> PushSettings:
     return PushSettings(**cf.read_section("[push]", table, _PUSH_READERS))
 
 
-_TABLES: Final = ("ami", "http", "limits", "events", "log", "history", "push", "users")
+_TABLES: Final = (
+    "ami",
+    "http",
+    "limits",
+    "events",
+    "log",
+    "history",
+    "push",
+    "users",
+    "ami_server",
+)
 
 
 def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
@@ -421,6 +434,7 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> Config:
         users=parse_users(tables["users"], env),
         history=parse_history(tables["history"], env),
         push=_parse_push(tables["push"]),
+        ami_server=parse_ami_server(tables["ami_server"]),
     )
 
 

@@ -11,6 +11,7 @@ from gateway.access.classes import parse_classes
 from gateway.access.clitokens import Prefix, parse_prefix
 from gateway.access.credentials import check_ha1, parse_hash
 from gateway.access.eventfilter import EventFilter
+from gateway.access.identity import OriginateResponses
 from gateway.access.posixre import PatternError
 from gateway.access.users import MAX_FILTERS, UserConfig
 from gateway.config import fields as cf
@@ -73,6 +74,14 @@ def _commands_allow(where: str, value: object) -> tuple[Prefix, ...]:
     return tuple(prefixes)
 
 
+def _originate_response(where: str, value: object) -> OriginateResponses:
+    text = cf.string(where, value)
+    try:
+        return OriginateResponses(text)
+    except ValueError:
+        raise fail(where, f"{text!r} must be 'all' or 'owner'") from None
+
+
 _USER_READERS: Final[Mapping[str, Reader]] = {
     "secret": cf.nonempty,
     "secret_hash": _secret_hash,
@@ -87,6 +96,7 @@ _USER_READERS: Final[Mapping[str, Reader]] = {
     "actions_deny": cf.action_names,
     "commands_allow": _commands_allow,
     "max_sessions": cf.integer(1, 10_000_000),
+    "originate_response": _originate_response,
 }
 
 

@@ -1,14 +1,24 @@
-"""What one AJAM request does: session-local actions, or one AMI action.
+"""What one client action does, whichever door it came through: a
+session-local action, or one AMI action.
 
-Login, Logoff, Challenge, WaitEvent, Events and Filter belong to the HTTP
-session and never reach AMI, where they would change the one shared AMI
-session for everyone.  Every other action is checked against the user's
-rights and forwarded.  Errors are raised (``AmiLevelError``) and rendered by
-the HTTP layer in one place.
+Both doors (AJAM over HTTP, ``gateway.http``; the AMI front door,
+``gateway.amiserver``) hand each action here with the caller's session and
+``Peer``; this module alone decides what runs.  Login, Logoff, Challenge,
+WaitEvent, Events and Filter belong to the client's own session and never
+reach AMI, where they would change the one shared AMI session for everyone.
+Every other action is checked against the user's rights and forwarded.
+Errors are raised (``AmiLevelError``) and put on the wire by each door in
+one place.  Where the doors differ it is the wire's nature, said here:
+
+* over the rates of what costs Asterisk, an HTTP request is refused (429)
+  while an AMI connection's action waits for its tokens (a TCP stream is
+  paced, as Asterisk, which reads no further while it is busy);
+* WaitEvent on an AMI connection answers at once: its events stream anyway.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,9 +41,9 @@ from gateway.core.facts import AmiFacts
 from gateway.core.login import LoginGate
 from gateway.core.metrics import Metrics
 from gateway.core.ratelimit import CostRates
-from gateway.core.replies import Peer, Reply, response
+from gateway.core.replies import Door, Peer, Reply, response
 from gateway.core.sessions import Session, SessionStore
-from gateway.core.waitevent import PollContext, wait_for_events
+from gateway.core.waitevent import PollContext, stream_reply, wait_for_events
 from gateway.errors import (
     AmiLevelError,
     MissingAction,
@@ -46,8 +56,9 @@ UNAUTHENTICATED_OK: Final = frozenset({"login", "logoff", "challenge"})
 STRIPPED_PARAMS: Final = frozenset({"mansession_id"})
 """Never forwarded: the session id is a credential, not an AMI header."""
 
-CHALLENGE_RANGE: Final = 2**31
-"""Decimal digits like Asterisk's ast_random(); only ever used with a secret."""
+CHALLENGE_RANGE: Final = 10**9 - 1
+"""1 to 9 decimal digits, as Asterisk's challenge (``%ld`` of ast_random()
+cut to its 10-byte buffer); only ever used with a secret."""
 ORIGINATE_MARGIN: Final = 5.0
 """Seconds added to an Originate's own ring Timeout before we give up on it."""
 ORIGINATE_DEFAULT_MS: Final = 30_000
@@ -162,8 +173,13 @@ class Dispatcher:
             raise NotConnected
         # What costs Asterisk is counted; over a rate: 429, and nothing is sent.
         # A one-shot (Basic) session lives for this request: its address pays.
+        # An AMI connection's action waits for its tokens instead (a stream
+        # is paced, never refused).
         size = sum(len(k) + len(v) + 4 for k, v in fields)
-        self._rates.action(peer.address, session.key if session.id else None, now, size)
+        if peer.door is Door.AMI:
+            await self._pace(peer.address, session.key, size)
+        else:
+            self._rates.action(peer.address, session.key if session.id else None, now, size)
         timeout: float | None = None
         sync = False
         if ascii_lower(action) == "originate":
@@ -181,6 +197,13 @@ class Dispatcher:
         if not sync:  # a sync Originate waits for the call, not for Asterisk
             self._metrics.ami_roundtrip.observe(time.monotonic() - started)
         return Reply(messages)
+
+    async def _pace(self, address: str, session_key: str, size: int) -> None:
+        """An AMI connection over its rates: its action waits for the tokens."""
+        wait = self._rates.due(address, session_key, time.monotonic(), size)
+        while wait:
+            await asyncio.sleep(wait)
+            wait = self._rates.due(address, session_key, time.monotonic(), size)
 
     async def _login(self, session: Session, fields: list[Field], peer: Peer, now: float) -> Reply:
         action_id = header(fields, "ActionID")
@@ -229,7 +252,7 @@ class Dispatcher:
         if ascii_lower(header_value(fields, "AuthType")) != "md5":
             raise AmiLevelError("Must specify AuthType")
         self._sessions.keep(session, now)  # the one anonymous request that needs state
-        challenge = session.ensure_challenge(lambda: str(secrets.randbelow(CHALLENGE_RANGE)))
+        challenge = session.ensure_challenge(lambda: str(secrets.randbelow(CHALLENGE_RANGE) + 1))
         return Reply((response("Success", action_id, ("Challenge", challenge)),))
 
     async def _events(self, session: Session, fields: list[Field], peer: Peer, now: float) -> Reply:
@@ -257,6 +280,8 @@ class Dispatcher:
     async def _waitevent(
         self, session: Session, fields: list[Field], peer: Peer, now: float
     ) -> Reply:
+        if session.door is Door.AMI:
+            return stream_reply(session, fields)
         return await wait_for_events(self._polls, session, fields)
 
 

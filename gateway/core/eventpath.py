@@ -6,13 +6,15 @@ The AMI client hands each event, and each change of its link, to one
 1. updates what the gateway knows of Asterisk (``AmiFacts``: FullyBooted),
 2. appends it to the shared ``EventLog``, where every session reads it,
 3. tells each subscriber, in the order they subscribed: the metrics, the
-   call history's recorder, and later the AMI-server door.
+   call history's recorder.  No door subscribes here: the AMI door, like
+   HTTP sessions and push streams, reads the log by cursor.
 
-Readers of the log (the held polls, the push streams) learn of new events
-through one ``EventBatches``: it collects whatever the log took during one
-loop iteration (an AMI read, the gateway's own events: link changes,
-security events) and hands the batch to each consumer once, so a burst of
-events costs each consumer one pass, not one per event.
+Readers of the log (the held polls, the AMI door's connections through
+their standing waiters, the push streams) learn of new events through one
+``EventBatches``: it collects whatever the log took during one loop
+iteration (an AMI read, the gateway's own events: link changes, security
+events) and hands the batch to each consumer once, so a burst of events
+costs each consumer one pass, not one per event.
 
 A change of the link becomes the gateway's own ``GatewayAMIUp`` or
 ``GatewayAMIDown`` event in the log, so that sessions learn of it.
@@ -26,6 +28,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from gateway.ami.correlator import Broadcast
 from gateway.ami.message import Message
 from gateway.core.events import EventLog, StoredEvent
 from gateway.core.facts import AmiFacts
@@ -58,10 +61,11 @@ class AmiEventPath:
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
 
-    def on_event(self, message: Message, owner: str | None) -> None:
-        """One event from AMI; ``owner`` is the session key it is for, if only one."""
+    def on_event(self, event: Broadcast) -> None:
+        """One event from AMI (an async result names the session that asked)."""
+        message = event.message
         self._facts.observe(message, self._clock())
-        self._log.append(message, owner)
+        self._log.append(message, event.owner, private=event.private)
         for subscriber in self._subscribers:
             subscriber(message)
 
@@ -74,8 +78,10 @@ class EventBatches:
     """The log's new events, handed to each consumer once per loop iteration.
 
     The one way from the log to its readers: the poll notifier
-    (``gateway.core.waitevent.Notifier``) and the push fan-out subscribe
-    here, in that order.  Consumers must be quick and must not block.
+    (``gateway.core.waitevent.Notifier``, which wakes every session's
+    waiter: the held polls and the AMI door's connections) and the push
+    fan-out subscribe here, in that order.  Consumers must be quick and
+    must not block.
     """
 
     def __init__(self, log: EventLog) -> None:

@@ -109,7 +109,10 @@ class StoredEvent:
     classes: int
     name: str
     owner: str | None = None
-    """An internal session key when the event is for one session only."""
+    """The internal key of the session whose async Originate this event
+    answers (its OriginateResponse)."""
+    private: bool = False
+    """For the owner alone (the late result of a sync Originate)."""
     calls: CallFacts | None = None
     """Its calls and the extensions it names (None: no channel, no call)."""
     received: float = 0.0
@@ -125,12 +128,18 @@ class StoredEvent:
     fragments: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @property
-    def text(self) -> str:
-        """The event as AMI text, what legacy regex eventfilters look at."""
+    def wire(self) -> bytes:
+        """The event's AMI bytes, closing blank line included: what an AMI
+        client is sent, made once however many receive it."""
         cached = self.fragments.get("text")
         if cached is None:
             cached = self.remember("text", self.message.to_wire())
-        return cached.decode("utf-8", "surrogateescape")
+        return cached
+
+    @property
+    def text(self) -> str:
+        """The event as AMI text, what legacy regex eventfilters look at."""
+        return self.wire.decode("utf-8", "surrogateescape")
 
     @property
     def wire_size(self) -> int:
@@ -237,7 +246,9 @@ class EventLog:
         numbering = self.numbering
         return numbering.index(upto) - numbering.index(after)
 
-    def append(self, message: Message, owner: str | None = None) -> StoredEvent:
+    def append(
+        self, message: Message, owner: str | None = None, *, private: bool = False
+    ) -> StoredEvent:
         position = self._last + 1
         seq = self.numbering.seq(position)
         raw = message.raw
@@ -248,6 +259,7 @@ class EventLog:
             classes=parse_privilege(message.get("Privilege", "") or ""),
             name=message.name.lower(),
             owner=owner,
+            private=private,
             calls=self.calls.facts(message),
             received=time.monotonic(),
             cost=message_cost(message),

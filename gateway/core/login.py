@@ -2,7 +2,8 @@
 
 The Login action (``gateway.core.dispatch``), HTTP Basic
 (``gateway.http.oneshot``, ``/history``) and HTTP Digest
-(``gateway.http.digestauth``), and the AMI front door when it comes, each
+(``gateway.http.digestauth``), and the AMI door's Login (through the
+dispatcher, on a session that lives as long as its TCP connection), each
 say only how to verify their credentials (``verify``).  The gate does the
 rest, the same way for all:
 

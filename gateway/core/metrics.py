@@ -25,7 +25,7 @@ from prometheus_client.registry import Collector
 
 from gateway.ami.message import Message
 from gateway.core.events import StoredEvent
-from gateway.core.replies import Reply
+from gateway.core.replies import Door, Reply
 
 OTHER: Final = "other"
 """The label of an action the gateway does not know: client input must not
@@ -46,14 +46,14 @@ DELIVERY_BUCKETS: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 
 
 class SessionCounts(Protocol):
-    """What the sessions gauge reads (``gateway.core.sessions.SessionStore``)."""
+    """What the sessions gauges read (``gateway.core.sessions.SessionStore``)."""
 
     @property
     def waiting_count(self) -> int: ...
 
-    def __len__(self) -> int: ...
+    def count(self, door: Door = ...) -> int: ...
 
-    def authenticated_count(self) -> int: ...
+    def authenticated_count(self, door: Door = ...) -> int: ...
 
 
 class LinkCounts(Protocol):
@@ -97,7 +97,7 @@ class LoginCounts(Protocol):
     """What the login failure counter reads (``gateway.core.security.SecurityEvents``)."""
 
     @property
-    def failed(self) -> Mapping[str, int]: ...
+    def failed(self) -> Mapping[tuple[Door, str], int]: ...
 
 
 class CacheCounts(Protocol):
@@ -156,8 +156,8 @@ class Metrics:
         ProcessCollector(registry=self.registry)
         self.actions = Counter(
             "ajam_actions",
-            "AJAM actions answered, by action and outcome",
-            ("action", "outcome"),
+            "Actions answered, by action, outcome and door (http: AJAM, ami: the AMI door)",
+            ("action", "outcome", "door"),
             registry=instruments,
         )
         self.http_requests = Counter(
@@ -183,7 +183,7 @@ class Metrics:
         # ping in the rtt profile); the children are kept here instead.  Both
         # label sets are bounded: known action names or ``other`` times a few
         # outcomes, and HTTP status codes.
-        self._action_counts: dict[tuple[str, str], Counter] = {}
+        self._action_counts: dict[tuple[str, str, str], Counter] = {}
         self._status_counts: dict[int, Counter] = {}
 
     def watch(self, sessions: SessionCounts, link: LinkCounts) -> None:
@@ -202,9 +202,9 @@ class Metrics:
         """Expose the HTTP server's connection counts (``GatewayRunner``), read at scrape time."""
         self.registry.register(_Connections(counts))
 
-    def action(self, name: str, reply: Reply | None) -> None:
+    def action(self, name: str, reply: Reply | None, door: Door = Door.HTTP) -> None:
         label = self._action_name(name) if name else None
-        key = (label or OTHER, outcome_of(reply))
+        key = (label or OTHER, outcome_of(reply), door.value)
         child = self._action_counts.get(key)
         if child is None:
             child = self._action_counts[key] = self.actions.labels(*key)
@@ -277,6 +277,12 @@ class _EventCounts(Collector):
         yield dropped
 
 
+_DOOR_GAUGES: Final = (
+    ("ajam_sessions", Door.HTTP, "HTTP sessions held"),
+    ("ajam_ami_clients", Door.AMI, "AMI clients connected to the AMI door"),
+)
+
+
 class _Levels(Collector):
     def __init__(self, sessions: SessionCounts, link: LinkCounts) -> None:
         self._sessions = sessions
@@ -284,11 +290,12 @@ class _Levels(Collector):
 
     def collect(self) -> Iterator[Metric]:
         sessions, link = self._sessions, self._link
-        authenticated = sessions.authenticated_count()
-        gauge = GaugeMetricFamily("ajam_sessions", "HTTP sessions held", labels=("state",))
-        gauge.add_metric(("authenticated",), authenticated)
-        gauge.add_metric(("unauthenticated",), len(sessions) - authenticated)
-        yield gauge
+        for name, door, what in _DOOR_GAUGES:
+            authenticated = sessions.authenticated_count(door)
+            gauge = GaugeMetricFamily(name, what, labels=("state",))
+            gauge.add_metric(("authenticated",), authenticated)
+            gauge.add_metric(("unauthenticated",), sessions.count(door) - authenticated)
+            yield gauge
         yield GaugeMetricFamily(
             "ajam_pending_polls", "waitevent requests held open", value=sessions.waiting_count
         )
@@ -357,12 +364,16 @@ class _Logins(Collector):
         self._cache = cache
 
     def collect(self) -> Iterator[Metric]:
-        yield _by_label(
+        failed = CounterMetricFamily(
             "ajam_login_failures",
-            "HTTP users' failed logins (Login, Basic, Digest), by security event",
-            "event",
-            self._logins.failed,
+            "Users' failed logins (Login, Basic, Digest; the AMI door), by security event and door",
+            labels=("event", "door"),
         )
+        for (door, event), count in sorted(
+            self._logins.failed.items(), key=lambda item: (item[0][0].value, item[0][1])
+        ):
+            failed.add_metric((event, door.value), count)
+        yield failed
         cache = self._cache
         yield _by_label(
             "ajam_login_cache",

@@ -74,6 +74,15 @@ class TokenBuckets(Generic[K]):
             return 0.0
         return (cost - bucket.tokens) / self.rate
 
+    def due(self, key: K, now: float, cost: float = 1.0) -> float:
+        """Seconds until ``cost`` tokens are there (0.0: now), spending none."""
+        cost = min(cost, self.burst)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return 0.0
+        tokens = min(self.burst, bucket.tokens + max(0.0, now - bucket.at) * self.rate)
+        return 0.0 if tokens >= cost else (cost - tokens) / self.rate
+
     def spend(self, key: K, now: float, cost: float = 1.0) -> None:
         """``take``, raising ``RateLimited`` (429, with its ``Retry-After``) over the rate."""
         wait = self.take(key, now, cost)
@@ -101,6 +110,11 @@ AMI's own line limit, and one ordinary action; a 100 KiB UserEvent costs
 Asterisk (and every session that reads it) a hundred times more."""
 
 
+def action_cost(size: int) -> int:
+    """Tokens an action of ``size`` characters costs (``ACTION_UNIT``)."""
+    return 1 + max(0, size - 1) // ACTION_UNIT
+
+
 class CostRates:
     """Tokens a client spends on what costs: ``rate_per_session`` per session
     and ``rate_per_address`` per client address (all its sessions and
@@ -115,10 +129,24 @@ class CostRates:
         """An action for Asterisk (``size``: its text's length) or a ``/history``
         lookup; ``session_key`` None for a one-shot request, whose session
         lives for one request and has no bucket of its own."""
-        cost = 1 + max(0, size - 1) // ACTION_UNIT
+        cost = action_cost(size)
         self.per_address.spend(address, now, cost)
         if session_key is not None:
             self.per_session.spend(session_key, now, cost)
+
+    def due(self, address: str, session_key: str, now: float, size: int = 0) -> float:
+        """``action`` for a client that waits its turn (an AMI connection):
+        0.0 once both buckets paid, else the seconds until both can, nothing
+        spent meanwhile."""
+        cost = action_cost(size)
+        wait = max(
+            self.per_address.due(address, now, cost),
+            self.per_session.due(session_key, now, cost),
+        )
+        if not wait:
+            self.per_address.take(address, now, cost)
+            self.per_session.take(session_key, now, cost)
+        return wait
 
     def check(self, address: str, now: float) -> None:
         """A secret checked against its (salted) hash: a login."""

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from gateway.ami.message import Field, Message
 from gateway.core.events import StoredEvent
+
+
+class Door(enum.Enum):
+    """The way a client came in: the label of its metrics."""
+
+    HTTP = "http"
+    """AJAM over HTTP (``gateway.http``)."""
+    AMI = "ami"
+    """AMI over TCP, the front door (``gateway.amiserver``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +26,7 @@ class Peer:
     port: int = 0
     local_address: str = "127.0.0.1"
     local_port: int = 0
+    door: Door = Door.HTTP
 
 
 @dataclass(frozen=True, slots=True)

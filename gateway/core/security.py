@@ -15,7 +15,7 @@ from typing import Final
 
 from gateway.ami.message import Field, Message
 from gateway.core.events import EventLog
-from gateway.core.replies import Peer
+from gateway.core.replies import Door, Peer
 from gateway.core.sessions import Session
 from gateway.logs import escaped
 
@@ -71,8 +71,8 @@ class SecurityEvents:
 
     def __init__(self, events: EventLog) -> None:
         self._events = events
-        self.failed: Counter[str] = Counter()
-        """Failures by event name, for ``/metrics``."""
+        self.failed: Counter[tuple[Door, str]] = Counter()
+        """Failures by door and event name, for ``/metrics``."""
 
     @property
     def failures(self) -> int:
@@ -81,7 +81,7 @@ class SecurityEvents:
     def __call__(self, name: str, session: Session | None, peer: Peer, username: str) -> None:
         outcome = "success" if name == "SuccessfulAuth" else "failure"
         if outcome == "failure":
-            self.failed[name] += 1
+            self.failed[peer.door, name] += 1
         # One greppable line: fail2ban's failregex keys on address= and outcome=.
         log.log(
             logging.INFO if outcome == "success" else logging.WARNING,

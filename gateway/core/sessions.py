@@ -1,8 +1,11 @@
-"""HTTP sessions: who is logged in, what they may read, where they are.
+"""Sessions: who is logged in, what they may read, where they are.
 
-A session is a cursor into the shared ``EventLog`` plus a filter.  Nothing
-here does I/O: the store is driven with explicit ``now`` values (monotonic
-seconds) and the HTTP layer owns the timers and futures.
+A session is a cursor into the shared ``EventLog`` plus a filter, whichever
+door it came through: an HTTP session, or one AMI connection of the front
+door (``gateway.amiserver``), which holds its waiter for as long as it is
+open and reads events by the same cursor.  Nothing here does I/O: the store
+is driven with explicit ``now`` values (monotonic seconds) and the doors own
+the timers and futures.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from collections.abc import Callable, Iterator
 from typing import Final, Protocol
 
 from gateway.access.classes import ALL
-from gateway.access.identity import EventPredicate, Identity
+from gateway.access.identity import EventPredicate, Identity, OriginateResponses
 from gateway.core.anonymous import AnonymousIds
 from gateway.core.cursors import LossReason
 from gateway.core.events import EventLog, Placement, StoredEvent
 from gateway.core.pending import DEFAULT_PER_ADDRESS, PendingSessions
+from gateway.core.replies import Door
 from gateway.core.views import CallView
 from gateway.errors import TooManySessions
 
@@ -58,6 +62,7 @@ class Session:
         "_address",
         "_challenge",
         "_cursor",
+        "_door",
         "_event_filter",
         "_expires",
         "_holders",
@@ -71,8 +76,18 @@ class Session:
         "_waiter",
     )
 
-    def __init__(self, *, id: str, key: str, address: str, expires: float, cursor: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        id: str,
+        key: str,
+        address: str,
+        expires: float,
+        cursor: int = 0,
+        door: Door = Door.HTTP,
+    ) -> None:
         self._id = id
+        self._door = door
         self._key = key
         self._address = address
         self._expires = expires
@@ -105,6 +120,11 @@ class Session:
         return self._address
 
     @property
+    def door(self) -> Door:
+        """HTTP (cookie, ``mansession_id``, Basic, Digest) or an AMI connection."""
+        return self._door
+
+    @property
     def expires(self) -> float:
         return self._expires
 
@@ -118,7 +138,8 @@ class Session:
 
     @property
     def send_events(self) -> int:
-        """Asterisk's send_events: HTTP sessions start with none; waitevent turns all on."""
+        """Asterisk's send_events: HTTP sessions start with none (waitevent turns
+        all on), an AMI connection with all."""
         return self._send_events
 
     @property
@@ -228,10 +249,20 @@ class Session:
         return view.admits(event, event.log.calls)
 
     def _owned_and_filtered(self, event: StoredEvent) -> bool:
-        """The rest of ``wants`` once the classes passed: the owner, then the filters."""
-        if event.owner is not None and event.owner != self._key:
-            return False
+        """The rest of ``wants`` once the classes passed: another session's
+        async result, then the filters."""
         identity = self._identity
+        owner = event.owner
+        if (
+            owner is not None
+            and owner != self._key
+            and (
+                event.private
+                or identity is None
+                or identity.originate_response is OriginateResponses.OWNER
+            )
+        ):
+            return False
         ceiling = None if identity is None else identity.event_filter
         if ceiling is not None and not ceiling.matches(event.text, event.message):
             return False
@@ -341,25 +372,39 @@ class SessionStore:
     def __iter__(self) -> Iterator[Session]:
         return iter(list(self._by_id.values()))
 
-    def fresh(self, address: str, now: float, cursor: int, named: str | None = None) -> Session:
+    def fresh(
+        self,
+        address: str,
+        now: float,
+        cursor: int,
+        named: str | None = None,
+        door: Door = Door.HTTP,
+    ) -> Session:
         """A new session that is not stored and costs nothing: an anonymous
         request's.  Its id goes out in Set-Cookie as Asterisk's would: the
         ``named`` one when this store minted it for an anonymous session less
         than ``unauth_timeout`` ago (``gateway.core.anonymous``), else a new
         one.  It is stored when it logs in (``rekey``) or takes a challenge
-        (``keep``)."""
+        (``keep``).  An AMI connection's session starts with every event on,
+        as Asterisk's mask starts at -1 on a TCP session."""
         anonymous = self._anonymous
-        return Session(
+        session = Session(
             id=named if named and anonymous.valid(named, now) else anonymous.mint(now),
             key=str(next(self._keys)),
             address=address,
             expires=now + self.unauth_timeout,
             cursor=cursor,
+            door=door,
         )
+        if door is Door.AMI:
+            session.set_event_mask(ALL)
+        return session
 
-    def create(self, address: str, now: float, cursor: int) -> Session:
-        """A fresh session, stored before its login (``keep``)."""
-        session = self.fresh(address, now, cursor)
+    def create(self, address: str, now: float, cursor: int, door: Door = Door.HTTP) -> Session:
+        """A fresh session, stored before its login (``keep``): an AMI
+        connection's, counted in ``max_sessions`` and in its address's share
+        of sessions not logged in."""
+        session = self.fresh(address, now, cursor, door=door)
         self.keep(session, now)
         return session
 
@@ -388,8 +433,9 @@ class SessionStore:
         )
 
     def get(self, session_id: str, now: float) -> Session | None:
+        """The HTTP session with this id (a cookie never names an AMI connection's)."""
         session = self._by_id.get(session_id)
-        if session is None:
+        if session is None or session.door is not Door.HTTP:
             return None
         if session.expires <= now and not session.held:
             self.remove(session)
@@ -462,8 +508,12 @@ class SessionStore:
             if s.identity is not None and s.identity.username == username
         )
 
-    def authenticated_count(self) -> int:
-        return sum(1 for s in self._by_id.values() if s.identity is not None)
+    def count(self, door: Door = Door.HTTP) -> int:
+        """Sessions of one door, logged in or not (read at scrape time)."""
+        return sum(1 for s in self._by_id.values() if s.door is door)
+
+    def authenticated_count(self, door: Door = Door.HTTP) -> int:
+        return sum(1 for s in self._by_id.values() if s.identity is not None and s.door is door)
 
     def reap(self, now: float) -> list[Session]:
         """Drop expired sessions that hold no poll or stream; returns them."""
@@ -491,4 +541,5 @@ class SessionStore:
 
     @property
     def waiting_count(self) -> int:
-        return len(self._waiting)
+        """Held waitevent polls (an AMI connection's standing waiter is not one)."""
+        return sum(1 for s in self._waiting.values() if s.door is Door.HTTP)

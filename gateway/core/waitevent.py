@@ -241,6 +241,13 @@ def _scan(
     return lost, events, cursor
 
 
+def stream_reply(session: Session, fields: list[Field]) -> Reply:
+    """WaitEvent on an AMI connection: its events stream to it anyway, so the
+    answer comes at once and empty (Asterisk would wait for one; deviation
+    D17 of the AMI door)."""
+    return _reply(session, header(fields, "ActionID"), 0, [])
+
+
 def _prerendered(*pairs: Field) -> Message:
     """A constant message with its wire bytes made once (rawman repeats
     ``raw``): nearly every poll answer starts and ends with these two."""

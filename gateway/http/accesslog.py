@@ -25,9 +25,9 @@ from aiohttp.abc import AbstractAccessLogger
 
 from gateway.http.client import client_of
 from gateway.http.params import unquote
-from gateway.logs import escaped
+from gateway.logs import REDACTED, SECRET_NAMES, escaped
 
-SECRET_PARAMS: Final = frozenset({"secret", "key", "mansession_id", "password"})
+SECRET_PARAMS: Final = SECRET_NAMES
 """Names whose values never reach a log, matched as Asterisk decodes names
 (``s%65cret`` and ``SECRET`` are ``secret`` too)."""
 MAX_TOKEN: Final = 64
@@ -58,7 +58,7 @@ def redact(target: str) -> str:
         name, eq, _ = part.partition("=")
         decoded = unquote(name.encode("utf-8", "surrogateescape")).strip().lower()
         secret = decoded.decode("latin-1") in SECRET_PARAMS
-        parts.append(f"{name}{eq}***" if secret and eq else part)
+        parts.append(f"{name}{eq}{REDACTED}" if secret and eq else part)
     return f"{path}?{'&'.join(parts)}"
 
 

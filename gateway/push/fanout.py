@@ -248,7 +248,10 @@ class Fanout:
         Streams in step (their cursor where the last pass left the log) whose
         sessions have the same rules see the same events: the first one's
         look (``Session.pending``, the shapes, the one write's bytes) serves
-        them all, unless an event of the batch is for one session only.
+        them all, unless an event of the batch names the session that asked
+        for it (an async Originate's OriginateResponse: whether a session
+        gets it depends on the session itself, its own or another's, and on
+        its user's ``originate_response``).
         """
         log = self._log
         mark, self._mark = self._mark, log.last_seq

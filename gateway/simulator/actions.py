@@ -131,7 +131,7 @@ async def _challenge(conn: Mansession, action: Message) -> Answer:
     if (action.get("AuthType") or "").lower() != "md5":
         return error(action, "Must specify AuthType")
     if not conn.challenge:
-        conn.challenge = str(random.randrange(1, 2**31))
+        conn.challenge = str(random.randrange(1, 10**9))
     return success(action, ("Challenge", conn.challenge))
 
 

@@ -17,8 +17,8 @@ from typing import Final
 
 from gateway.access.classes import ALL, parse_classes
 from gateway.access.posixre import PosixRegex
-from gateway.ami.codec import Discarded, Item, Parser
-from gateway.ami.message import Field, Message, encode
+from gateway.ami.actionreader import ActionReader, ClientMessage, Problem
+from gateway.ami.message import Field
 from gateway.simulator.actions import perform
 from gateway.simulator.answers import Answer, error
 from gateway.simulator.captured import BANNER
@@ -28,15 +28,9 @@ from gateway.simulator.manager import Hub, SimUser
 logger = logging.getLogger(__name__)
 
 READ_CHUNK: Final = 65536
-MAX_INPUT_LINE: Final = 1024
-"""Asterisk's input buffer holds a line of 1024 bytes, CRLF included; a
-longer one fails the whole message (fixture overlong_line)."""
-MAX_HEADERS: Final = 128
-"""Asterisk keeps the first 128 lines of an action and ignores the rest."""
 MAX_UNREAD: Final = 8 * 1024 * 1024
 """A client that lets this much pile up unread is dropped, as Asterisk drops
 a session whose writes time out."""
-LINE_TOO_LONG: Final = "Failed to parse message: line too long"
 
 
 def event_tv(epoch: float) -> str:
@@ -52,15 +46,6 @@ def _socket_address(info: object) -> str:
     return f"{family}/TCP/{info[0]}/{info[1]}"
 
 
-def _before_long_line(action: Message) -> Message | None:
-    """The lines Asterisk had read when it met a line too long (for the
-    ActionID); None when every line fits."""
-    for index, (name, value) in enumerate(action):
-        if len(encode(f"{name}: {value}")) + 2 > MAX_INPUT_LINE:
-            return Message(action.fields[:index])
-    return None
-
-
 class Connection:
     """A manager session on one TCP connection."""
 
@@ -70,7 +55,7 @@ class Connection:
         self.hub = hub
         self._reader = reader
         self._writer = writer
-        self._parser = Parser(expect_banner=False, accept_actions=True)
+        self._actions = ActionReader()
         self.username = ""
         self.authenticated = False
         self.readperm = 0
@@ -99,7 +84,7 @@ class Connection:
                 data = await self._reader.read(READ_CHUNK)
                 if not data:
                     break
-                for item in self._parser.feed(data):
+                for item in self._actions.feed(data):
                     await self._on_item(item)
                     if self._closing:
                         break
@@ -130,26 +115,24 @@ class Connection:
 
     # -- actions -----------------------------------------------------------
 
-    async def _on_item(self, item: Item) -> None:
-        if isinstance(item, Discarded):
-            self._finish(error(Message(()), LINE_TOO_LONG))
-        elif isinstance(item, Message):
-            self.hub.record(item)
-            read = _before_long_line(item)
-            if read is not None:
-                self._finish(error(read, LINE_TOO_LONG))
-                return
-            action = Message(item.fields[:MAX_HEADERS], item.raw)
-            self._busy = True
-            # A task of its own, so that hanging up can abandon a waiting
-            # action (a login delay, a synchronous Originate).
-            self._action = asyncio.get_running_loop().create_task(perform(self, action))
-            try:
-                await asyncio.wait({self._action})
-            finally:
-                self._busy = False
-            if not self._action.cancelled():
-                self._finish(self._action.result())
+    async def _on_item(self, item: ClientMessage) -> None:
+        action = item.message
+        self.hub.record(action)
+        problem = item.problem
+        # Asterisk runs a line with a bare CR or a NUL as it read it.
+        if problem is not None and problem is not Problem.INVALID_CHARACTER:
+            self._finish(error(action, problem.value))
+            return
+        self._busy = True
+        # A task of its own, so that hanging up can abandon a waiting
+        # action (a login delay, a synchronous Originate).
+        self._action = asyncio.get_running_loop().create_task(perform(self, action))
+        try:
+            await asyncio.wait({self._action})
+        finally:
+            self._busy = False
+        if not self._action.cancelled():
+            self._finish(self._action.result())
 
     def _finish(self, reply: Answer) -> None:
         for message in reply.messages:

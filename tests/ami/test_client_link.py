@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.ami.client import AmiClient, backoff_delay
+from gateway.ami.correlator import Broadcast
 from gateway.ami.message import Message
 from gateway.errors import NotConnected
 from gateway.simulator import Simulator
@@ -161,8 +162,8 @@ async def test_against_the_simulator_a_missing_pong_reconnects(simulator: Simula
 async def test_a_failing_event_sink_does_not_take_the_link_down(fake: FakeAmi) -> None:
     calls: list[str] = []
 
-    def broken(message: Message, owner: str | None) -> None:
-        calls.append(message.name)
+    def broken(event: Broadcast) -> None:
+        calls.append(event.message.name)
         raise RuntimeError("bug in the app")
 
     client = AmiClient(settings(fake.port), on_event=broken, on_link=Sink().on_link)

@@ -277,7 +277,7 @@ def test_cancelled_list_items_are_dropped() -> None:
         assert correlator.feed(item.replace("ActionID", wire_id)) == []
 
 
-def test_cancelled_sync_originate_result_still_reaches_its_owner() -> None:
+def test_cancelled_sync_originate_result_reaches_its_owner_alone() -> None:
     correlator = Correlator(NODE, BOOT)
     gateway_id, _ = correlator.prepare(
         [("Action", "Originate"), ("ActionID", "o")], owner="sess-b", sync_originate=True
@@ -290,7 +290,9 @@ def test_cancelled_sync_originate_result_still_reaches_its_owner() -> None:
     result = Message.of(
         ("Event", "OriginateResponse"), ("ActionID", f"{gateway_id}|o"), ("Response", "Success")
     )
-    assert correlator.feed(result) == [Broadcast(result.replace("ActionID", "o"), "sess-b")]
+    assert correlator.feed(result) == [
+        Broadcast(result.replace("ActionID", "o"), "sess-b", private=True)
+    ]
 
 
 def test_strays() -> None:

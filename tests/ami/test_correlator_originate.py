@@ -56,12 +56,14 @@ def test_sync_originate_refused_completes_at_once() -> None:
     assert answer.get("Message") == "Permission denied"
 
 
-def test_async_originate_result_goes_to_its_owner() -> None:
+def test_async_originate_result_names_its_owner_for_everyone() -> None:
     run = replay("originate_async_events", owner="sess-a")
     (answer,) = run.completed("orig-async-1")
     assert answer.get("Message") == "Originate successfully queued"
     owned = [b for b in run.broadcasts if b.owner is not None]
-    assert [(b.message.name, b.owner) for b in owned] == [("OriginateResponse", "sess-a")]
+    assert [(b.message.name, b.owner, b.private) for b in owned] == [
+        ("OriginateResponse", "sess-a", False)
+    ]
     result = owned[0].message
     original = next(m for m in run.original if m.name == "OriginateResponse")
     assert result == original
@@ -83,7 +85,7 @@ def test_another_instances_originate_response(other: Correlator) -> None:
     foreign = parsed(
         wire.raw.replace(b"orig-async-1", gateway_form.encode()) + b"\r\n", banner=False
     )
-    assert other.feed(foreign[0]) == [Broadcast(wire, None)]
+    assert other.feed(foreign[0]) == [Broadcast(wire)]
     assert other.feed(Message.of(("Response", "Success"), ("ActionID", gateway_form))) == []
 
 
@@ -100,7 +102,7 @@ def test_owner_map_is_bounded() -> None:
         return correlator.feed(Message.of(("Event", "OriginateResponse"), ("ActionID", action_id)))
 
     assert result(ids[0], "0") == [
-        Broadcast(Message.of(("Event", "OriginateResponse"), ("ActionID", "0")), None)
+        Broadcast(Message.of(("Event", "OriginateResponse"), ("ActionID", "0")))
     ]
     (last,) = result(ids[-1], str(MAX_ASYNC_OWNERS))
     assert isinstance(last, Broadcast)

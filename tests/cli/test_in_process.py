@@ -133,6 +133,23 @@ async def test_serve_names_a_port_in_use() -> None:
             await serve(config, demo=True)
 
 
+async def test_serve_names_the_ami_doors_port_in_use() -> None:
+    port = free_port()
+    config = demo_config()
+    door = dataclasses.replace(config.ami_server, enabled=True, port=port)
+    http = dataclasses.replace(config.http, port=free_port())
+    config = dataclasses.replace(config, ami_server=door, http=http)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        with pytest.raises(StartupError) as raised:
+            await serve(config, demo=True)
+    assert str(raised.value).startswith(
+        f"cannot listen for AMI on 127.0.0.1:{port}: the port is already in use,"
+    )
+    assert "choose another [ami_server] port" in str(raised.value)
+
+
 def test_main_exits_1_on_a_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:
     port = free_port()
     with socket.socket() as holder:

@@ -13,8 +13,10 @@ import pytest
 
 from gateway.access.classes import ALL, parse_classes
 from gateway.access.credentials import verify_secret
+from gateway.access.identity import OriginateResponses
 from gateway.config import (
     AmiConfig,
+    AmiServerConfig,
     Config,
     HttpConfig,
     LimitsConfig,
@@ -70,6 +72,9 @@ def test_example_round_trip() -> None:
     assert config.history.enabled
     assert config.history.pbx_timezone.key == "Europe/Moscow"
     assert config.history.mysql.table == "cdr"
+    assert config.ami_server == AmiServerConfig()
+    assert crm.originate_response is OriginateResponses.OWNER
+    assert admin.originate_response is OriginateResponses.ALL
     assert not config.demo
 
 
@@ -81,13 +86,14 @@ def test_example_documents_every_key() -> None:
         (LimitsConfig, "limits"),
         (LogConfig, "log"),
         (PushSettings, "push"),
+        (AmiServerConfig, "ami_server"),
     )
     for cls, table in tables:
         for f in dataclasses.fields(cls):
             assert f"{f.name} =" in text, f"[{table}] {f.name} missing from the example"
     for key in ("secret_hash", "secret_env", "digest_ha1", "permit", "deny", "eventfilter"):
         assert f"{key} =" in text
-    for key in ("actions_allow", "actions_deny", "max_sessions", "ring_size"):
+    for key in ("actions_allow", "actions_deny", "max_sessions", "ring_size", "originate_response"):
         assert f"{key} =" in text
 
 
@@ -109,13 +115,14 @@ def test_the_readme_limits_table_names_every_key() -> None:
 
 def test_example_defaults_match_the_dataclasses() -> None:
     data = tomllib.loads(EXAMPLE.read_text())
-    pairs = (
+    classes: tuple[tuple[type[Any], str], ...] = (
         (AmiConfig, "ami"),
         (HttpConfig, "http"),
         (LimitsConfig, "limits"),
         (PushSettings, "push"),
+        (AmiServerConfig, "ami_server"),
     )
-    for cls, table in pairs:
+    for cls, table in classes:
         for f in dataclasses.fields(cls):
             if f.name in data[table] and f.name not in ("username", "trusted_proxies"):
                 value = data[table][f.name]

@@ -10,6 +10,7 @@ import pytest
 from gateway.access.classes import ALL
 from gateway.access.identity import Identity
 from gateway.core.login import OwnLogin
+from gateway.core.replies import Door
 from gateway.errors import AuthenticationFailed, ShuttingDown
 from tests.support.memcore import PEER, MemCore, mem_core
 
@@ -34,7 +35,7 @@ async def test_a_failure_ends_the_session_writes_one_event_and_raises(
     [written] = [e.message for e in core.log.since(0)[1]]
     assert written.name == event
     assert written.get("SessionID") == f"0x{int(session.key):012x}"
-    assert core.security.failed == {event: 1}
+    assert core.security.failed == {(Door.HTTP, event): 1}
 
 
 async def test_the_answer_to_a_failure_waits_for_the_delay_from_the_attempts_start() -> None:

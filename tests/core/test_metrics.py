@@ -10,7 +10,7 @@ from gateway.ami.message import Message
 from gateway.core.events import EventLog
 from gateway.core.logincache import VerifiedLogins
 from gateway.core.metrics import OTHER, Metrics, names, outcome_of
-from gateway.core.replies import Reply, error_message, response
+from gateway.core.replies import Door, Reply, error_message, response
 from gateway.core.security import SecurityEvents
 from gateway.core.sessions import SessionStore
 
@@ -49,8 +49,10 @@ def test_unknown_action_names_share_one_label() -> None:
     metrics.action("ping", ok)
     for junk in ("x1", "x2", ""):
         metrics.action(junk, ok)
-    assert value(metrics, "ajam_actions_total", action="Ping", outcome="success") == 2
-    assert value(metrics, "ajam_actions_total", action=OTHER, outcome="success") == 3
+    metrics.action("Ping", ok, Door.AMI)
+    assert value(metrics, "ajam_actions_total", action="Ping", outcome="success", door="http") == 2
+    assert value(metrics, "ajam_actions_total", action=OTHER, outcome="success", door="http") == 3
+    assert value(metrics, "ajam_actions_total", action="Ping", outcome="success", door="ami") == 1
 
 
 def test_delivered_counts_a_batch_and_times_its_oldest() -> None:
@@ -77,9 +79,13 @@ def test_levels_are_read_at_scrape_time() -> None:
     session = sessions.create("a", 0.0, 0)
     sessions.create("b", 0.0, 0)
     session.log_in(Identity("admin", ALL, ALL))
+    connected = [sessions.create("c", 0.0, 0, Door.AMI) for _ in range(3)]
+    connected[0].log_in(Identity("admin", ALL, ALL))
     link.ready, link.reconnects, link.login_failures = False, 3, 2
     assert value(metrics, "ajam_sessions", state="authenticated") == 1
     assert value(metrics, "ajam_sessions", state="unauthenticated") == 1
+    assert value(metrics, "ajam_ami_clients", state="authenticated") == 1
+    assert value(metrics, "ajam_ami_clients", state="unauthenticated") == 2
     assert value(metrics, "ajam_pending_polls") == 0
     assert value(metrics, "ajam_ami_up") == 0
     assert value(metrics, "ajam_ami_reconnects_total") == 3
@@ -100,6 +106,6 @@ def test_the_readme_lists_every_metric() -> None:
     metrics.watch_logins(SecurityEvents(EventLog(1)), VerifiedLogins())
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     listed = names(metrics.registry)
-    assert len(listed) == 15 + 6  # and prometheus-client's process_* (Linux)
+    assert len(listed) == 16 + 6  # and prometheus-client's process_* (Linux)
     for name in listed:
         assert f"| `{name}" in readme, name

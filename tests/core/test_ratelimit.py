@@ -220,3 +220,15 @@ def test_cost_rates_count_actions_by_size_per_session_and_address() -> None:
     with pytest.raises(RateLimited):  # 3 + 1 + 2 + 1 + 1 = 8: the address is spent
         rates.check("192.0.2.1", 0.0)
     rates.check("192.0.2.2", 0.0)  # another address has its own
+
+
+def test_due_waits_for_both_buckets_and_spends_only_when_both_can() -> None:
+    """An AMI connection's action waits its turn; while it waits nothing is spent."""
+    rates = CostRates(TokenBuckets[str](2.0), TokenBuckets[str](100.0))
+    assert rates.due("a", "s", 0.0) == 0.0
+    assert rates.due("a", "s", 0.0) == 0.0
+    wait = rates.due("a", "s", 0.0)  # the session's burst of 2 is spent
+    assert wait == pytest.approx(0.5)
+    assert rates.per_address.due("a", 0.0, 98.0) == 0.0  # the address paid twice, not three times
+    assert rates.due("a", "s", 0.5) == 0.0
+    assert rates.due("a", "s", 0.5, size=5000) == pytest.approx(1.0)  # 5 KiB: the burst of 2

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from gateway.access.classes import ALL, CLASS_BITS
-from gateway.access.identity import Identity
+from gateway.access.identity import Identity, OriginateResponses
 from gateway.ami.message import Message
 from gateway.core.events import EventLog
 from gateway.core.sessions import Session, SessionStore
@@ -35,9 +35,14 @@ class OnlyName:
         return message.name == self.name
 
 
-def logged_in(store: SessionStore, read: int = ALL, now: float = 0.0) -> Session:
+def logged_in(
+    store: SessionStore,
+    read: int = ALL,
+    now: float = 0.0,
+    results: OriginateResponses = OriginateResponses.ALL,
+) -> Session:
     session = store.create("127.0.0.1", now, 0)
-    session.log_in(Identity("admin", read, ALL))
+    session.log_in(Identity("admin", read, ALL, originate_response=results))
     session.set_event_mask(ALL)
     return session
 
@@ -166,13 +171,33 @@ def test_wants_needs_every_class_in_read_and_mask() -> None:
     assert not session.wants(call)
 
 
-def test_targeted_events_reach_only_their_owner() -> None:
+def test_async_results_reach_every_reader_unless_it_asked_for_its_own_only() -> None:
+    """Asterisk sends an OriginateResponse to every session that may read
+    it; ``originate_response = "owner"`` narrows a user's sessions to theirs."""
     store = SessionStore()
     log = EventLog(10)
     mine, other = logged_in(store), logged_in(store)
-    result = log.append(Message.of(("Event", "OriginateResponse")), owner=mine.key)
+    narrow = logged_in(store, results=OriginateResponses.OWNER)
+    result = log.append(
+        Message.of(("Event", "OriginateResponse"), ("Privilege", "call,all")), owner=mine.key
+    )
     assert mine.wants(result)
-    assert not other.wants(result)
+    assert other.wants(result)
+    assert not narrow.wants(result)
+    own = log.append(Message.of(("Event", "OriginateResponse")), owner=narrow.key)
+    assert narrow.wants(own)
+    no_call = logged_in(store, read=SYSTEM)
+    assert not no_call.wants(result)  # still an event of class call
+
+
+def test_a_private_result_reaches_its_owner_only() -> None:
+    """The late result of a sync Originate whose client gave up."""
+    store = SessionStore()
+    log = EventLog(10)
+    mine, other = logged_in(store), logged_in(store)
+    late = log.append(Message.of(("Event", "OriginateResponse")), owner=mine.key, private=True)
+    assert mine.wants(late)
+    assert not other.wants(late)
 
 
 def test_filters_apply_after_classes() -> None:
@@ -249,11 +274,11 @@ def test_log_in_takes_the_users_rights_and_filter() -> None:
     assert session.event_filter is None  # the session's own filters stay apart
 
 
-def test_pending_keeps_another_sessions_targeted_events_out() -> None:
+def test_pending_keeps_another_sessions_private_events_out() -> None:
     store = SessionStore()
     log = EventLog(10)
     mine, other = logged_in(store), logged_in(store)
-    log.append(Message.of(("Event", "OriginateResponse")), owner=mine.key)
+    log.append(Message.of(("Event", "OriginateResponse")), owner=mine.key, private=True)
     assert [e.name for e in mine.pending(log)[1]] == ["originateresponse"]
     assert other.pending(log)[1] == []
     assert other.pending(log)[2] == 1
@@ -266,3 +291,13 @@ def test_repr_names_the_session_and_its_user_only() -> None:
     session.log_in(Identity("admin", ALL, ALL))
     assert repr(session).endswith("user='admin')")
     assert "4711" not in repr(session)
+
+
+def test_pending_with_nothing_new_keeps_the_cursor_and_a_cut_may_keep_all() -> None:
+    store = SessionStore()
+    log = EventLog(10)
+    session = logged_in(store)
+    assert session.pending(log) == (0, [], session.cursor)
+    events = [log.append(Message.of(("Event", "E"), ("Privilege", "call,all"))) for _ in range(3)]
+    lost, got, cursor = session.pending(log, max_bytes=10_000)
+    assert (lost, got, cursor) == (0, events, events[-1].seq)

@@ -16,11 +16,15 @@ filter's own ``journalmatch``.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
 from pathlib import Path
 
+from gateway.logs import FORMATS, formatter
+from gateway.simulator import Simulator
+from tests.support.amidoor import door_client, door_gateway
 from tests.support.deploykit import (
     CLIENT,
     FAILURE,
@@ -147,3 +151,42 @@ def write_journal(directory: Path, entries: list[str]) -> Path:
     assert result.returncode == 0, result.stdout
     assert os.path.getsize(journal) > 0
     return journal
+
+
+class Keep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def test_the_ami_doors_failed_logins_match_in_both_formats(
+    tmp_path: Path, simulator: Simulator
+) -> None:
+    """An AMI client's failed logins write the very lines an HTTP client's do
+    (one login gate): the filter bans the client's address from them too."""
+    handler = Keep()
+    records = handler.records
+    security = logging.getLogger("gateway.security")
+    security.addHandler(handler)
+    try:
+        async with door_gateway(simulator.port) as run_door:
+            for secret in ("wrong", "also-wrong"):
+                client = await door_client(run_door.port, None)
+                client.send("Action: Login", "Username: admin", f"Secret: {secret}")
+                await client.until("Authentication failed")
+                client.close()
+            client = await door_client(run_door.port, None)
+            client.send("Action: Login", "Username: nobody", "Secret: x")
+            await client.until("Authentication failed")
+            client.close()
+    finally:
+        security.removeHandler(handler)
+    failed = [r for r in records if r.levelno == logging.WARNING]
+    assert len(failed) == 3
+    for name in FORMATS:
+        log = tmp_path / f"door-{name}.log"
+        log.write_text("".join(formatter(name).format(r) + "\n" for r in records))
+        assert banned(str(log)) == ["127.0.0.1"] * 3

@@ -10,96 +10,30 @@ escapes, repeats and empty parts.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import socket
 import string
-import threading
-from collections.abc import Coroutine, Iterator
-from typing import Any, TypeVar
 
-from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.ami.codec import Parser
 from gateway.ami.message import Message, encode
 from gateway.http.params import parse_form
-from tests.support.fakeami import FakeAmi, Peer
-from tests.support.fixturedata import listcommands_response
-from tests.support.harness import COOKIE, new_app, wait_ready
-
-T = TypeVar("T")
+from tests.support.harness import COOKIE
+from tests.support.threadrig import Rig, rig
 
 LITERAL = frozenset((string.ascii_letters + string.digits + "-._~!$'()*,;:@/?").encode())
 """Bytes a client may write unescaped in a query (RFC 3986, minus & = + %)."""
 ACTION_NAMES = [b"ping", b"Ping", b"userevent", b"getvar", b"command", b"status", b"x"]
 HEADER_NAMES = [b"action", b"Action", b"ActionID", b"actionid", b"channel", b"Variable", b"h"]
-SKIPPED = frozenset({"Response", "ActionID"})
 BROKEN = [b"%", b"%G", b"%4", b"%%", b"%zz", b"+", b"%0D%0A", b"%0a", b"%00", b"%3A"]
 
 
-def captured_listcommands(peer: Peer, action: Message) -> None:
-    """Asterisk 22's own list: the gateway learns the 100 captured actions."""
-    fields = listcommands_response().fields
-    peer.reply(action, "Success", *((k, v) for k, v in fields if k not in SKIPPED))
-
-
-class Rig:
-    """The gateway and a fake AMI on a loop in a thread; blocking HTTP to it."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.fake = FakeAmi(secret="admin-secret", on={"listcommands": captured_listcommands})
-        self.runner: web.AppRunner | None = None
-        self.port = 0
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=60)
-
-    async def _start(self) -> None:
-        ami_port = await self.fake.start()
-        app = new_app(ami_port, ami={"ping_interval": 3600}, limits={"waitevent_max": 0})
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self.runner.addresses[0][1]
-        await wait_ready(app)
-
-    async def _stop(self) -> None:
-        if self.runner is not None:
-            await self.runner.cleanup()
-        await self.fake.stop()
-
-    async def _raw_length(self) -> int:
-        return len(self.fake.raw)
-
-    async def _raw_since(self, start: int) -> bytes:
-        await asyncio.sleep(0)  # let a reader that is mid-read finish
-        return bytes(self.fake.raw[start:])
-
-    def sent_during(self, query: bytes, session: str) -> tuple[bytes, bytes]:
-        """(HTTP answer, bytes AMI received while it was being answered)."""
-        start = self.run(self._raw_length())
-        answer = http_get(self.port, query, session)
-        return answer, self.run(self._raw_since(start))
-
-
-@contextlib.contextmanager
-def rig() -> Iterator[Rig]:
-    running = Rig()
-    running.thread.start()
-    try:
-        running.run(running._start())
-        yield running
-    finally:
-        with contextlib.suppress(Exception):
-            running.run(running._stop())
-        running.loop.call_soon_threadsafe(running.loop.stop)
-        running.thread.join(timeout=10)
-        running.loop.close()
+def sent_during(running: Rig, query: bytes, session: str) -> tuple[bytes, bytes]:
+    """(HTTP answer, bytes AMI received while it was being answered)."""
+    start = running.upstream_length()
+    answer = http_get(running.port, query, session)
+    return answer, running.upstream_since(start)
 
 
 def http_get(port: int, query: bytes, session: str = "") -> bytes:
@@ -213,7 +147,7 @@ def as_read(fields: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
 )
 @given(query=queries())
 def check_query(running: Rig, session: str, query: bytes) -> None:
-    answer, sent = running.sent_during(query, session)
+    answer, sent = sent_during(running, query, session)
     assert answer.startswith(b"HTTP/1.1 "), answer
     if sent:
         check_one_action(query, sent)
@@ -224,7 +158,7 @@ def test_any_query_sends_nothing_or_one_well_formed_action() -> None:
         session = login(running.port)
         check_query(running, session)
         # The session still works: nothing a query did broke the AMI stream.
-        answer, sent = running.sent_during(b"action=ping&actionid=last", session)
+        answer, sent = sent_during(running, b"action=ping&actionid=last", session)
         assert answer.endswith(
             b"Response: Success\r\nActionID: last\r\nPing: Pong\r\n"
             b"Timestamp: 1795770484.780954\r\n\r\n"

@@ -59,11 +59,16 @@ async def test_actions_sessions_and_http_statuses_are_counted_exactly(
     gateway = client.app[GATEWAY]
     await until(lambda: gateway.sessions.waiting_count == 1)
     samples = await scrape(client)
-    assert sample(samples, "ajam_actions_total", action="Login", outcome="success") == 2
-    assert sample(samples, "ajam_actions_total", action="Login", outcome="error") == 1
-    assert sample(samples, "ajam_actions_total", action="Ping", outcome="success") == 2
-    assert sample(samples, "ajam_actions_total", action="other", outcome="error") == 1
-    assert sample(samples, "ajam_actions_total", action="Originate", outcome="denied") == 1
+    assert (
+        sample(samples, "ajam_actions_total", action="Login", outcome="success", door="http") == 2
+    )
+    assert sample(samples, "ajam_actions_total", action="Login", outcome="error", door="http") == 1
+    assert sample(samples, "ajam_actions_total", action="Ping", outcome="success", door="http") == 2
+    assert sample(samples, "ajam_actions_total", action="other", outcome="error", door="http") == 1
+    assert (
+        sample(samples, "ajam_actions_total", action="Originate", outcome="denied", door="http")
+        == 1
+    )
     assert sample(samples, "ajam_ami_roundtrip_seconds_count") == 2
     assert sample(samples, "ajam_http_requests_total", status="200") == 7
     assert sample(samples, "ajam_http_requests_total", status="404") == 1
@@ -75,7 +80,9 @@ async def test_actions_sessions_and_http_statuses_are_counted_exactly(
     assert sample(samples, "ajam_ami_login_failures_total") == 0
     await poll
     after = await scrape(client)
-    assert sample(after, "ajam_actions_total", action="WaitEvent", outcome="success") == 1
+    assert (
+        sample(after, "ajam_actions_total", action="WaitEvent", outcome="success", door="http") == 1
+    )
     assert sample(after, "ajam_pending_polls") == 0
     assert sample(after, "ajam_http_requests_total", status="200") == 9  # the poll and a scrape
 
@@ -151,15 +158,19 @@ async def test_http_login_failures_by_event(
 ) -> None:
     client = await start(simulator, aiohttp_client)
     before = await scrape(client)
-    assert sample(before, "ajam_login_failures_total", event="InvalidPassword") == 0
+    assert sample(before, "ajam_login_failures_total", event="InvalidPassword", door="http") == 0
     await rawman(client, None, "action=login&username=admin&secret=wrong")
     await rawman(client, None, "action=login&username=nobody&secret=x")
     client.session.cookie_jar.clear()
     basic = {"Authorization": "Basic YWRtaW46d3Jvbmc="}  # admin:wrong
     await client.get("/asterisk/rawman?action=ping", headers=basic)
     after = await scrape(client)
-    assert diff(after, before, "ajam_login_failures_total", event="InvalidPassword") == 2
-    assert diff(after, before, "ajam_login_failures_total", event="InvalidAccountID") == 1
+    assert (
+        diff(after, before, "ajam_login_failures_total", event="InvalidPassword", door="http") == 2
+    )
+    assert (
+        diff(after, before, "ajam_login_failures_total", event="InvalidAccountID", door="http") == 1
+    )
 
 
 async def test_openmetrics_on_request_and_a_registry_per_app(
@@ -174,7 +185,9 @@ async def test_openmetrics_on_request_and_a_registry_per_app(
     plain = await first.get("/metrics")
     assert plain.headers["Content-Type"].startswith("text/plain")
     samples = await scrape(second)
-    assert sample(samples, "ajam_actions_total", action="Login", outcome="success") == 0
+    assert (
+        sample(samples, "ajam_actions_total", action="Login", outcome="success", door="http") == 0
+    )
 
 
 async def test_the_middleware_counts_raised_http_errors_and_crashes(

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from gateway.access.classes import ALL
-from gateway.access.identity import Identity
+from gateway.access.identity import Identity, OriginateResponses
 from gateway.ami.message import Message
 from gateway.core.events import EventLog
 from gateway.core.sendbudget import SendBudget
@@ -204,23 +204,31 @@ class Counting:
         return True
 
 
+async def live_streams(
+    stack: contextlib.AsyncExitStack, parts: Parts, sessions: list[Session], kind: StreamKind
+) -> list[asyncio.StreamReader]:
+    """One live stream per session, from the log's end; their clients' readers."""
+    readers = []
+    for session in sessions:
+        side, reader = await stack.enter_async_context(connection())
+        stream = Stream(kind, session, "a", side)
+        parts.fanout.open(stream)
+        parts.fanout.start(stream, parts.log.place(parts.log.last_seq))
+        readers.append(reader)
+    return readers
+
+
 async def test_streams_with_the_same_rules_share_one_look_but_not_an_owned_event() -> None:
     parts = Parts()
     ceiling = Counting()
     sessions = []
     for _ in range(3):
         session = parts.sessions.create("a", 0.0, parts.log.last_seq)
-        session.log_in(Identity("u", ALL, ALL, ceiling))
+        session.log_in(Identity("u", ALL, ALL, ceiling, OriginateResponses.OWNER))
         sessions.append(session)
     sessions[2].set_filter(Counting())  # its own filter: a view of its own
     async with contextlib.AsyncExitStack() as stack:
-        readers = []
-        for session in sessions:
-            side, reader = await stack.enter_async_context(connection())
-            stream = Stream(StreamKind.WS, session, "a", side)
-            parts.fanout.open(stream)
-            parts.fanout.start(stream, parts.log.place(parts.log.last_seq))
-            readers.append(reader)
+        readers = await live_streams(stack, parts, sessions, StreamKind.WS)
         parts.emit("Shared")
         parts.fanout.deliver([])
         assert ceiling.calls == 2  # one look for the two alike, one for the third
@@ -230,6 +238,31 @@ async def test_streams_with_the_same_rules_share_one_look_but_not_an_owned_event
         got = [await read_until(reader, b'"Event":"After"') for reader in readers]
         assert [b'"Event":"Mine"' in data for data in got] == [True, False, False]
         assert all(b'"Event":"After"' in data for data in got)
+
+
+async def test_an_async_result_reaches_each_stream_by_its_sessions_rule() -> None:
+    """Issue 13, item 5: an OriginateResponse goes to every stream whose
+    session may read it, only its owner's for a user with
+    ``originate_response = "owner"``; a cancelled sync Originate's late
+    result (``private``) stays its owner's alone."""
+    parts = Parts()
+    rules = (OriginateResponses.ALL, OriginateResponses.ALL, OriginateResponses.OWNER)
+    sessions = []
+    for rule in rules:
+        session = parts.sessions.create("a", 0.0, parts.log.last_seq)
+        session.log_in(Identity("u", ALL, ALL, originate_response=rule))
+        sessions.append(session)
+    async with contextlib.AsyncExitStack() as stack:
+        readers = await live_streams(stack, parts, sessions, StreamKind.SSE)
+        result = Message.of(("Event", "OriginateResponse"), ("Privilege", "call,all"))
+        parts.log.append(result, sessions[1].key)
+        late = Message.of(("Event", "Late"), ("Privilege", "call,all"))
+        parts.log.append(late, sessions[0].key, private=True)
+        parts.emit("After")
+        parts.fanout.deliver([])
+        got = [await read_until(reader, b'"Event":"After"') for reader in readers]
+        assert [b'"Event":"OriginateResponse"' in data for data in got] == [True, True, False]
+        assert [b'"Event":"Late"' in data for data in got] == [True, False, False]
 
 
 async def test_a_write_that_leaves_more_than_the_bound_pauses_the_stream() -> None:

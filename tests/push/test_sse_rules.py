@@ -72,17 +72,47 @@ async def test_the_event_mask_applies_live(serve: Serve, simulator: Simulator) -
     await stream.close()
 
 
-async def test_an_async_originate_answer_goes_to_its_own_session_only(
+ORIGINATE = "action=originate&channel=Local/100@test&application=Wait&data=1&async=true"
+OWNER_ONLY = {
+    "secret": "owner-secret",
+    "read": "call,user",
+    "write": "originate,call",
+    "originate_response": "owner",
+}
+"""A user who takes only its own sessions' async results (issue 13, item 5)."""
+
+
+async def test_an_async_originate_answer_reaches_every_call_reader_with_its_action_id(
     serve: Serve, simulator: Simulator
 ) -> None:
+    """As Asterisk delivers it (and waitevent and the AMI door do): every
+    session that may read ``call`` gets the OriginateResponse, another user's
+    too, with the originator's own ActionID."""
     _, base = await serve()
-    mine, other = await login(base), await login(base)
+    mine, watcher = await login(base), await login(base, "reader")
+    streams = [
+        await SseClient.open(base, f"{EVENTS}?events=OriginateResponse,UserEvent", cookie(s))
+        for s in (mine, watcher)
+    ]
+    answer = await ajam(base, mine, ORIGINATE + "&actionid=o1")
+    assert answer["response"]["Response"] == "Success"
+    for stream in streams:
+        (response,) = await stream.events(1)
+        assert response.event == "OriginateResponse"
+        assert response.json["ActionID"] == "o1"
+        await stream.close()
+
+
+async def test_an_owner_only_user_streams_only_its_own_sessions_originate_answers(
+    serve: Serve, simulator: Simulator
+) -> None:
+    _, base = await serve(users={"owner": OWNER_ONLY})
+    mine, other = await login(base, "owner"), await login(base, "owner")
     streams = [
         await SseClient.open(base, f"{EVENTS}?events=OriginateResponse,UserEvent", cookie(s))
         for s in (mine, other)
     ]
-    query = "action=originate&channel=Local/100@test&application=Wait&data=1&async=true"
-    answer = await ajam(base, mine, query + "&actionid=o1")
+    answer = await ajam(base, mine, ORIGINATE + "&actionid=o1")
     assert answer["response"]["Response"] == "Success"
     (response,) = await streams[0].events(1)
     assert response.event == "OriginateResponse"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from gateway.ami.codec import MAX_ACTION_LINES
 from gateway.simulator import Simulator
-from gateway.simulator.connection import MAX_HEADERS, event_tv
+from gateway.simulator.connection import event_tv
 from tests.support.fixturedata import ami_sent
 from tests.support.simclient import Client, connect
 
@@ -62,12 +63,20 @@ async def test_a_line_of_exactly_1022_characters_is_accepted(settled_client: Cli
     assert (await settled_client.until("E")).get("Header") == value
 
 
-async def test_only_the_first_128_lines_count(settled_client: Client, sim: Simulator) -> None:
-    filler = b"".join(b"X-%d: 1\r\n" % i for i in range(MAX_HEADERS))
-    settled_client.writer.write(b"Action: Ping\r\n" + filler + b"ActionID: too-late\r\n\r\n")
-    reply = await settled_client.until("Pong")
-    assert reply.get("ActionID") is None
-    assert len(sim.received[-1]) == MAX_HEADERS + 2
+async def test_a_message_over_128_lines_is_refused_whole(
+    settled_client: Client, sim: Simulator
+) -> None:
+    """do_message: a 129th line sets hdr_loss; nothing runs, the ActionID is
+    the one among the first 128 lines."""
+    filler = b"".join(b"X-%d: 1\r\n" % i for i in range(MAX_ACTION_LINES))
+    settled_client.writer.write(
+        b"Action: Ping\r\nActionID: counted\r\n" + filler + b"ActionID: too-late\r\n\r\n"
+    )
+    reply = await settled_client.until("counted")
+    assert reply.get("Message") == "Too many lines in message or allocation failure"
+    assert len(sim.received[-1]) == MAX_ACTION_LINES
+    settled_client.writer.write(b"\r\n")  # a blank line alone: a message without an action
+    assert (await settled_client.until("Missing action in request")).get("ActionID") is None
 
 
 async def test_events_wait_until_the_action_is_answered(settled_client: Client) -> None:
@@ -123,11 +132,13 @@ def test_event_tv_format() -> None:
     assert event_tv(1795770480.917) == "2026-11-27T09:08:00.917+0000"
 
 
-async def test_a_line_too_long_for_the_parser_still_gets_an_answer(settled_client: Client) -> None:
+async def test_a_very_long_line_fails_its_message_with_its_action_id(
+    settled_client: Client,
+) -> None:
     settled_client.writer.write(
         b"Action: Ping\r\nActionID: huge\r\nData: " + b"Z" * 100_000 + b"\r\n\r\n"
     )
     settled_client.send("Action: Ping", "ActionID: after-huge")
     failed = await settled_client.until("Failed to parse message: line too long")
-    assert failed.get("ActionID") is None  # the parser kept nothing of that message
+    assert failed.get("ActionID") == "huge"  # as Asterisk: any ActionID of the message
     assert (await settled_client.until("after-huge")).get("Ping") == "Pong"

@@ -19,6 +19,7 @@ from typing import Any
 
 from gateway.ami.client import AmiClient
 from gateway.ami.codec import Parser
+from gateway.ami.correlator import Broadcast
 from gateway.ami.message import Field, Message
 from gateway.ami.settings import AmiConfig
 from gateway.tasks import cancel_and_wait
@@ -191,8 +192,8 @@ class Sink:
     events: list[tuple[Message, str | None]] = field(default_factory=list)
     links: list[tuple[bool, str]] = field(default_factory=list)
 
-    def on_event(self, message: Message, owner: str | None) -> None:
-        self.events.append((message, owner))
+    def on_event(self, event: Broadcast) -> None:
+        self.events.append((event.message, event.owner))
 
     def on_link(self, up: bool, reason: str) -> None:
         self.links.append((up, reason))

@@ -39,8 +39,8 @@ LAYERS: Final[tuple[tuple[str, ...], ...]] = (
     ("ami",),
     ("access",),
     ("render", "core", "history", "simulator"),
-    ("http",),
-    ("push",),
+    ("http", "amiserver"),
+    ("push",),  # over http: its streams are authenticated and framed as AJAM's
     ("config",),
     ("app", "lifecycle", "cli", "__main__", ""),
 )

@@ -23,6 +23,14 @@ from tests.support.certs import Cert
 from tests.support.procs import ROOT
 
 SHIPPED = ROOT / "deploy" / "nginx" / "ajam-gateway.conf"
+SHIPPED_STREAM = ROOT / "deploy" / "nginx" / "ajam-gateway-ami.conf"
+STREAM_INSTANCES: tuple[str, ...] = ("127.0.0.1:5101", "127.0.0.1:5102")
+"""The shipped stream file's instances (their [ami_server] ports)."""
+STREAM_MODULES: tuple[Path, ...] = (
+    Path("/usr/lib/nginx/modules/ngx_stream_module.so"),
+    Path("/usr/share/nginx/modules/ngx_stream_module.so"),
+)
+"""Where Debian's libnginx-mod-stream puts the stream module."""
 INSTANCES: Mapping[str, str] = {"a": "127.0.0.1:8101", "b": "127.0.0.1:8102"}
 """The shipped file's instances: node id -> address."""
 
@@ -36,22 +44,29 @@ def nginx_binary() -> str:
     return found
 
 
-def site_config(ports: Mapping[str, int], listen: int, cert: Cert, log_dir: Path) -> str:
-    """The shipped site file with test ports and the test's certificate."""
-    text = SHIPPED.read_text()
+def templated(shipped: Path, port: int, listen: int, cert: Cert, more: dict[str, str]) -> str:
+    """A shipped file with the test's listen port and certificate, and ``more``
+    replacements; each must find its text."""
+    text = shipped.read_text()
     replacements = {
-        "listen 443 ssl;": f"listen 127.0.0.1:{listen} ssl;",
-        "listen [::]:443 ssl;": "",
+        f"listen {port} ssl;": f"listen 127.0.0.1:{listen} ssl;",
+        f"listen [::]:{port} ssl;": "",
         "/etc/ssl/ajam/fullchain.pem": str(cert.cert),
         "/etc/ssl/ajam/privkey.pem": str(cert.key),
-        "/var/log/nginx/ajam-gateway.access.log": str(log_dir / "ajam-access.log"),
+        **more,
     }
-    for node, address in INSTANCES.items():
-        replacements[address] = f"127.0.0.1:{ports[node]}"
     for old, new in replacements.items():
-        assert old in text, f"{old!r} is no longer in {SHIPPED.name}"
+        assert old in text, f"{old!r} is no longer in {shipped.name}"
         text = text.replace(old, new)
     return text
+
+
+def site_config(ports: Mapping[str, int], listen: int, cert: Cert, log_dir: Path) -> str:
+    """The shipped site file with test ports and the test's certificate."""
+    more = {"/var/log/nginx/ajam-gateway.access.log": str(log_dir / "ajam-access.log")}
+    for node, address in INSTANCES.items():
+        more[address] = f"127.0.0.1:{ports[node]}"
+    return templated(SHIPPED, 443, listen, cert, more)
 
 
 def main_config(prefix: Path, site: Path) -> str:
@@ -77,6 +92,34 @@ http {{
 """
 
 
+def stream_config(ports: tuple[int, ...], listen: int, cert: Cert) -> str:
+    """The shipped stream file with test ports and the test's certificate."""
+    more = {
+        address: f"127.0.0.1:{port}" for address, port in zip(STREAM_INSTANCES, ports, strict=True)
+    }
+    return templated(SHIPPED_STREAM, 5039, listen, cert, more)
+
+
+def stream_main_config(prefix: Path, stream: Path) -> str:
+    """A minimal nginx.conf around the stream file (the stream module loaded
+    when this nginx has it as a dynamic module)."""
+    module = next((path for path in STREAM_MODULES if path.exists()), None)
+    if module is None:
+        pytest.skip("nginx's stream module is not installed (.ci/run installs libnginx-mod-stream)")
+    user = "user root root;" if os.geteuid() == 0 else ""
+    return f"""
+load_module {module};
+daemon off;
+master_process on;
+worker_processes 1;
+{user}
+pid {prefix / "nginx.pid"};
+error_log {prefix / "error.log"} info;
+events {{ worker_connections 1024; }}
+include {stream};
+"""
+
+
 class Nginx:
     def __init__(self, prefix: Path, port: int) -> None:
         self.prefix = prefix
@@ -91,6 +134,15 @@ class Nginx:
         site.write_text(site_config(ports, self.port, cert, self.prefix))
         conf = self.prefix / "nginx.conf"
         conf.write_text(main_config(self.prefix, site))
+        return conf
+
+    def write_stream(self, ports: tuple[int, ...], cert: Cert) -> Path:
+        """The shipped stream file (the AMI door) in front of ``ports``."""
+        self.prefix.mkdir(parents=True, exist_ok=True)
+        stream = self.prefix / "ajam-gateway-ami.conf"
+        stream.write_text(stream_config(ports, self.port, cert))
+        conf = self.prefix / "nginx.conf"
+        conf.write_text(stream_main_config(self.prefix, stream))
         return conf
 
     async def start(self, conf: Path) -> None:

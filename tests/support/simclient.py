@@ -41,7 +41,10 @@ class Client:
                         self.before = self.messages[:i]
                         del self.messages[: i + 1]
                         return message
-                self._buffer += await self.reader.read(65536)
+                chunk = await self.reader.read(65536)
+                if not chunk:  # read() at EOF returns at once: never spin on it
+                    raise AssertionError(f"the connection closed before {value!r} came")
+                self._buffer += chunk
                 head, sep, rest = self._buffer.rpartition(b"\r\n\r\n")
                 if sep:
                     self.messages += parse_stream(head + sep, banner=False)
