@@ -42,6 +42,14 @@ Decisions where Asterisk leaves a choice:
   or an earlier boot gets the client's ActionID back and is broadcast without
   owner.
 
+* A client ActionID that would make the gateway's longer than
+  ``MAX_WIRE_ACTION_ID`` goes upstream as ``<gateway id>|`` alone; the
+  correlator keeps the client's and gives it back whole.  (Asterisk writes
+  some answers' ActionID into a fixed buffer and cuts a long one; the
+  gateway's prefix must not make that happen to an id Asterisk keeps whole.)
+  Another instance then sees such an action's OriginateResponse without the
+  client's ActionID.
+
 Make one ``Correlator`` per process and keep it across reconnects: the
 counter is what keeps gateway ActionIDs unique for the life of the process.
 """
@@ -68,6 +76,18 @@ MAX_ASYNC_OWNERS: Final = 10_000
 originate timeout (30 s by default); 10,000 in that window is far above what
 one instance sends.  The oldest is evicted: its result then goes to everyone,
 as Asterisk itself does."""
+
+MAX_WIRE_ACTION_ID: Final = 137
+"""The longest ActionID that every answer of Asterisk 22 carries whole, in
+bytes: CoreSettings and CoreStatus format ``ActionID: <id>\r\n`` into a
+150-byte buffer, so a longer id loses its end and its CRLF, and the next
+header runs into the line."""
+
+MAX_LONG_IDS: Final = MAX_ASYNC_OWNERS
+"""Client ActionIDs kept for actions sent with the short form, so that events
+after the answer (an async OriginateResponse, a UserEvent echo) get theirs
+back; the same window as ``MAX_ASYNC_OWNERS``.  Evicted, such an event goes
+out without the client's ActionID."""
 
 MAX_FORGOTTEN: Final = 1_000
 """Cancelled actions whose late list items are still recognised and dropped.
@@ -142,6 +162,8 @@ class Correlator:
         self._owners: OrderedDict[str, tuple[str, bool]] = OrderedDict()
         """Gateway id -> (owner, sync) of each Originate whose result may come."""
         self._forgotten: OrderedDict[str, None] = OrderedDict()
+        self._long_ids: OrderedDict[str, str] = OrderedDict()
+        """Gateway id -> client ActionID of each action sent in the short form."""
 
     @property
     def pending(self) -> int:
@@ -162,8 +184,13 @@ class Correlator:
         """
         counter = next(self._counter)
         gateway_id = f"{self._prefix}{counter}"
-        client_id, wire = _with_action_id(fields, self._node_id, self._boot, counter)
-        validate_action(wire)
+        validate_action(fields)  # as the client wrote it: what Asterisk would read
+        client_id = _client_id(fields)
+        wire_id = make_action_id(self._node_id, self._boot, counter, client_id)
+        if client_id is not None and len(wire_id.encode()) > MAX_WIRE_ACTION_ID:
+            wire_id = make_action_id(self._node_id, self._boot, counter, None)
+            _remember(self._long_ids, gateway_id, client_id, MAX_LONG_IDS)
+        wire = _with_action_id(fields, wire_id)
         self._pending[gateway_id] = _Pending(client_id, sync_originate)
         if owner is not None and _action_name(fields) == "originate":
             _remember(self._owners, gateway_id, (owner, sync_originate), MAX_ASYNC_OWNERS)
@@ -190,6 +217,8 @@ class Correlator:
         if split is None:
             return self._without_ours(msg)
         gateway_id, client_id = split
+        if gateway_id in self._long_ids:
+            client_id = self._long_ids[gateway_id]
         restored = _restore(msg, client_id)
         if not gateway_id.startswith(self._prefix):
             return self._without_ours(restored)
@@ -259,26 +288,25 @@ def _action_name(fields: Sequence[Field]) -> str:
     return (header(fields, "Action") or "").lower()
 
 
-def _with_action_id(
-    fields: Sequence[Field], node_id: str, boot: str, counter: int
-) -> tuple[str | None, tuple[Field, ...]]:
-    """The client's ActionID, and the fields with the gateway's in its place:
-    the first ActionID line replaced, any later one dropped, or one inserted
-    right after the Action line."""
-    ids = [(i, value) for i, (name, value) in enumerate(fields) if name.lower() == "actionid"]
-    client_id = (ids[0][1] or None) if ids else None
-    wire_id = make_action_id(node_id, boot, counter, client_id)
+def _client_id(fields: Sequence[Field]) -> str | None:
+    """The client's ActionID: the first one, unless empty (as Asterisk reads it)."""
+    return next((value or None for name, value in fields if name.lower() == "actionid"), None)
+
+
+def _with_action_id(fields: Sequence[Field], wire_id: str) -> tuple[Field, ...]:
+    """The fields with the gateway's ActionID in the client's place: the first
+    ActionID line replaced, any later one dropped, or one inserted right after
+    the Action line."""
+    ids = [i for i, (name, _) in enumerate(fields) if name.lower() == "actionid"]
     if ids:
-        first = ids[0][0]
-        drop = {i for i, _ in ids[1:]}
-        out = [
+        first, later = ids[0], frozenset(ids[1:])
+        return tuple(
             (name, wire_id) if i == first else (name, value)
             for i, (name, value) in enumerate(fields)
-            if i not in drop
-        ]
-        return client_id, tuple(out)
+            if i not in later
+        )
     at = next((i + 1 for i, (name, _) in enumerate(fields) if name.lower() == "action"), 0)
-    return None, (*fields[:at], ("ActionID", wire_id), *fields[at:])
+    return (*fields[:at], ("ActionID", wire_id), *fields[at:])
 
 
 def _field_is(msg: Message, name: str, value: str) -> bool:

@@ -198,7 +198,7 @@ def test_prepare_refuses_what_cannot_be_sent() -> None:
     with pytest.raises(InvalidCharacter):
         correlator.prepare([("Action", "Ping"), ("ActionID", "x\r\nAction: Logoff")])
     with pytest.raises(RequestTooLarge):
-        correlator.prepare([("Action", "Ping"), ("ActionID", "x" * 1010)])
+        correlator.prepare([("Action", "Ping"), ("ActionID", "x" * 1013)])
     assert correlator.pending == 0
 
 
@@ -312,3 +312,44 @@ def test_strays() -> None:
     before = Message.of(("Event", "X"), ("ActionID", f"{gateway_id}|"))
     assert correlator.feed(before) == [Broadcast(Message.of(("Event", "X")), None)]
     assert correlator.pending == 1
+
+
+# Asterisk formats some answers' ActionID into a 150-byte buffer (manager.c
+# action_coresettings and action_corestatus: idText[150], "ActionID: %s\r\n"):
+# an id over 137 bytes loses its end and the CRLF, and the next header is
+# merged into the line.  The gateway's own prefix must not bring a client's
+# id that Asterisk answers whole over that edge.
+LONGEST_WHOLE = 137
+
+
+def coresettings_answer(wire_id: str) -> bytes:
+    """CoreSettings' answer as Asterisk writes it for ``wire_id``."""
+    line = f"ActionID: {wire_id}\r\n".encode()
+    if len(line) > 149:
+        line = line[:149]  # snprintf into char[150]
+    rest = b"AMIversion: 11.0.0\r\nAsteriskVersion: 22.10.1\r\n\r\n"
+    return b"Response: Success\r\n" + line + rest
+
+
+@pytest.mark.parametrize("length", [1, 100, 116, 137, 500, 1010])
+def test_a_long_client_action_id_comes_back_whole(length: int) -> None:
+    client_id = "i" * length
+    correlator = Correlator(NODE, BOOT)
+    gateway_id, wire = correlator.prepare([("Action", "CoreSettings"), ("ActionID", client_id)])
+    (wire_id,) = [value for name, value in wire if name == "ActionID"]
+    assert len(wire_id.encode()) <= LONGEST_WHOLE
+    assert wire_id.startswith(gateway_id)
+    (message,) = parsed(coresettings_answer(wire_id), banner=False)
+    (done,) = correlator.feed(message)
+    assert isinstance(done, Completed)
+    (answer,) = done.messages
+    assert answer.get("ActionID") == client_id
+    assert answer.get("AMIversion") == "11.0.0"
+    assert correlator.pending == 0
+
+
+def test_a_client_action_id_asterisk_would_not_read_is_refused() -> None:
+    correlator = Correlator(NODE, BOOT)
+    with pytest.raises(RequestTooLarge):  # 10 + 1013 + CRLF: over Asterisk's 1024
+        correlator.prepare([("Action", "Ping"), ("ActionID", "x" * 1013)])
+    assert correlator.pending == 0

@@ -126,3 +126,25 @@ def test_refused_originate_leaves_no_owner_behind() -> None:
     action_id = f"{run.gateway_ids['pd-orig']}|pd-orig"
     late = Message.of(("Event", "OriginateResponse"), ("ActionID", action_id))
     assert run.correlator.feed(late) == [Broadcast(late.replace("ActionID", "pd-orig"), None)]
+
+
+def test_a_long_action_ids_async_result_carries_it_whole() -> None:
+    client_id = "o" * 300
+    correlator = Correlator(NODE, BOOT)
+    gateway_id, wire = correlator.prepare(
+        [("Action", "Originate"), ("ActionID", client_id), ("Async", "true")], owner="s1"
+    )
+    (wire_id,) = [value for name, value in wire if name == "ActionID"]
+    assert len(wire_id) <= 137  # whole in every answer Asterisk formats (test_correlator)
+    queued = f"Response: Success\r\nActionID: {wire_id}\r\nMessage: Originate successfully queued"
+    result = f"Event: OriginateResponse\r\nActionID: {wire_id}\r\nResponse: Success"
+    data = f"{queued}\r\n\r\n{result}\r\n\r\n".encode()
+    outcomes = [o for m in parsed(data, banner=False) for o in correlator.feed(m)]
+    assert [type(o) for o in outcomes] == [Completed, Broadcast]
+    done, broadcast = outcomes
+    assert isinstance(done, Completed)
+    assert done.gateway_id == gateway_id
+    assert done.messages[0].get("ActionID") == client_id
+    assert isinstance(broadcast, Broadcast)
+    assert broadcast.owner == "s1"
+    assert broadcast.message.get("ActionID") == client_id
