@@ -218,12 +218,17 @@ class Walk:
     files: list[str] = field(default_factory=list)
     stops: int = 0
     climbs: list[tuple[str, str]] = field(default_factory=list)
+    request_files: list[str] = field(default_factory=list)
+    """Files with a function the aiohttp request object is handed to: how far
+    a reader must follow ``request`` (the caller resolver should end that)."""
+    request_stops: int = 0
 
 
 WALK_SCRIPT: Final = r"""
 import asyncio, dataclasses, json, sys
+import aiohttp
 from pathlib import Path
-from aiohttp import ClientSession, CookieJar
+from aiohttp import ClientSession, CookieJar, web
 from aiohttp.test_utils import TestServer
 from gateway.app import GATEWAY, create_app
 from gateway.config import demo_config
@@ -231,7 +236,7 @@ from gateway.simulator import Simulator
 
 ROOT = str(Path(sys.argv[1]).resolve() / "gateway") + "/"
 SKIP = (ROOT + "sim_", ROOT + "simulator")
-stops, edges = set(), set()
+stops, edges, handed = set(), set(), set()
 
 def simulated(frame):
     while frame is not None:
@@ -247,6 +252,8 @@ def profile(frame, event, arg):
     if not name.startswith(ROOT) or simulated(frame):
         return
     stops.add((name[len(ROOT):], frame.f_code.co_qualname))
+    if any(isinstance(value, web.BaseRequest) for value in frame.f_locals.values()):
+        handed.add((name[len(ROOT):], frame.f_code.co_qualname))
     caller = frame.f_back
     if caller is not None and caller.f_code.co_filename.startswith(ROOT):
         edges.add((caller.f_code.co_filename[len(ROOT):], name[len(ROOT):]))
@@ -277,19 +284,32 @@ async def main():
         body = await answer.text()
         sys.setprofile(None)
         assert "Pong" in body, body
+        if sys.argv[2] == "all":  # the same Ping by HTTP Basic, then by mansession_id
+            session = login.cookies["mansession_id"].value
+            async with ClientSession() as bare:
+                basic = aiohttp.BasicAuth("admin", "admin")
+                for kind in ({"auth": basic}, {"params": {"mansession_id": session}}):
+                    for _ in range(3):
+                        await (await bare.get(base + "?action=ping", **kind)).read()
+                    sys.setprofile(profile)
+                    answer = await bare.get(base + "?action=ping", **kind)
+                    body = await answer.text()
+                    sys.setprofile(None)
+                    assert "Pong" in body, body
     await server.close()
     await sim.stop()
-    print(json.dumps({"stops": sorted(stops), "edges": sorted(edges)}))
+    print(json.dumps({"stops": sorted(stops), "edges": sorted(edges), "handed": sorted(handed)}))
 
 asyncio.run(main())
 """
 
 
-def walk(root: Path) -> Walk:
-    """One cookie session's ``action=Ping`` through the gateway at ``root``."""
+def walk(root: Path, *, every_way: bool = False) -> Walk:
+    """One cookie session's ``action=Ping`` through the gateway at ``root``;
+    ``every_way``: the same Ping by HTTP Basic and by ``mansession_id`` too."""
     env = {**os.environ, "PYTHONPATH": str(root)}
     done = subprocess.run(
-        [sys.executable, "-c", WALK_SCRIPT, str(root)],
+        [sys.executable, "-c", WALK_SCRIPT, str(root), "all" if every_way else "cookie"],
         cwd=root,  # ``-c`` puts the working directory first on sys.path
         env=env,
         capture_output=True,
@@ -299,7 +319,13 @@ def walk(root: Path) -> Walk:
     )
     data = json.loads(done.stdout.strip().splitlines()[-1])
     stops = [tuple(stop) for stop in data["stops"]]
-    result = Walk(files=sorted({file for file, _ in stops}), stops=len(stops))
+    handed = [tuple(stop) for stop in data["handed"]]
+    result = Walk(
+        files=sorted({file for file, _ in stops}),
+        stops=len(stops),
+        request_files=sorted({file for file, _ in handed}),
+        request_stops=len(handed),
+    )
     for caller, callee in data["edges"]:
         a, b = _file_module(caller), _file_module(callee)
         if home(a) != home(b) and layer(a) < layer(b):
@@ -314,7 +340,7 @@ def _file_module(relative: str) -> str:
     return ".".join(parts)
 
 
-def report(root: Path, *, with_walk: bool) -> dict[str, object]:
+def report(root: Path, *, with_walk: bool, every_way: bool = False) -> dict[str, object]:
     graph = build_graph(root)
     bad = against_layers(graph)
     found = cycles(graph)
@@ -331,13 +357,16 @@ def report(root: Path, *, with_walk: bool) -> dict[str, object]:
         },
     }
     if with_walk:
-        trip = walk(root)
+        trip = walk(root, every_way=every_way)
         result["walk: files"] = len(trip.files)
         result["walk: stops"] = trip.stops
         result["walk: climbs"] = len(trip.climbs)
+        result["walk: files handed the request"] = len(trip.request_files)
+        result["walk: functions handed the request"] = trip.request_stops
         details = result["details"]
         assert isinstance(details, dict)
         details["walk"] = trip.files
+        details["request"] = trip.request_files
         details["climbs"] = [f"{a} -> {b}" for a, b in trip.climbs]
     return result
 
@@ -346,9 +375,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--root", default=str(Path(__file__).resolve().parents[2]))
     parser.add_argument("--walk", action="store_true", help="also trace one AJAM request")
+    parser.add_argument(
+        "--every-way",
+        action="store_true",
+        help="walk the Ping by cookie, HTTP Basic and mansession_id (with --walk)",
+    )
     parser.add_argument("--details", action="store_true", help="list the arrows and cycles")
     args = parser.parse_args(argv)
-    result = report(Path(args.root), with_walk=args.walk)
+    result = report(Path(args.root), with_walk=args.walk, every_way=args.every_way)
     details = result.pop("details")
     for key, value in result.items():
         print(f"{key}: {value}")
