@@ -222,6 +222,9 @@ class Walk:
     """Files with a function the aiohttp request object is handed to: how far
     a reader must follow ``request`` (the caller resolver should end that)."""
     request_stops: int = 0
+    caller_files: list[str] = field(default_factory=list)
+    """Files entered before the request reaches the dispatcher: where a reader
+    must look to see who the caller is (session, user, address)."""
 
 
 WALK_SCRIPT: Final = r"""
@@ -236,7 +239,8 @@ from gateway.simulator import Simulator
 
 ROOT = str(Path(sys.argv[1]).resolve() / "gateway") + "/"
 SKIP = (ROOT + "sim_", ROOT + "simulator")
-stops, edges, handed = set(), set(), set()
+stops, edges, handed, before_action = set(), set(), set(), set()
+acting = [False]  # the request has reached the dispatcher: its caller is known
 
 def simulated(frame):
     while frame is not None:
@@ -252,6 +256,10 @@ def profile(frame, event, arg):
     if not name.startswith(ROOT) or simulated(frame):
         return
     stops.add((name[len(ROOT):], frame.f_code.co_qualname))
+    if frame.f_code.co_qualname == "Dispatcher.handle":
+        acting[0] = True
+    if not acting[0]:
+        before_action.add((name[len(ROOT):], frame.f_code.co_qualname))
     if any(isinstance(value, web.BaseRequest) for value in frame.f_locals.values()):
         handed.add((name[len(ROOT):], frame.f_code.co_qualname))
     caller = frame.f_back
@@ -279,6 +287,7 @@ async def main():
         assert "Authentication accepted" in await login.text()
         for _ in range(3):  # warm: first-call caches, lazy imports
             await (await http.get(base + "?action=ping")).read()
+        acting[0] = False
         sys.setprofile(profile)
         answer = await http.get(base + "?action=ping")
         body = await answer.text()
@@ -291,6 +300,7 @@ async def main():
                 for kind in ({"auth": basic}, {"params": {"mansession_id": session}}):
                     for _ in range(3):
                         await (await bare.get(base + "?action=ping", **kind)).read()
+                    acting[0] = False
                     sys.setprofile(profile)
                     answer = await bare.get(base + "?action=ping", **kind)
                     body = await answer.text()
@@ -298,7 +308,8 @@ async def main():
                     assert "Pong" in body, body
     await server.close()
     await sim.stop()
-    print(json.dumps({"stops": sorted(stops), "edges": sorted(edges), "handed": sorted(handed)}))
+    print(json.dumps({"stops": sorted(stops), "edges": sorted(edges), "handed": sorted(handed),
+        "before_action": sorted(before_action)}))
 
 asyncio.run(main())
 """
@@ -325,6 +336,7 @@ def walk(root: Path, *, every_way: bool = False) -> Walk:
         stops=len(stops),
         request_files=sorted({file for file, _ in handed}),
         request_stops=len(handed),
+        caller_files=sorted({file for file, _ in data["before_action"]}),
     )
     for caller, callee in data["edges"]:
         a, b = _file_module(caller), _file_module(callee)
@@ -363,10 +375,12 @@ def report(root: Path, *, with_walk: bool, every_way: bool = False) -> dict[str,
         result["walk: climbs"] = len(trip.climbs)
         result["walk: files handed the request"] = len(trip.request_files)
         result["walk: functions handed the request"] = trip.request_stops
+        result["walk: files before the dispatcher"] = len(trip.caller_files)
         details = result["details"]
         assert isinstance(details, dict)
         details["walk"] = trip.files
         details["request"] = trip.request_files
+        details["caller"] = trip.caller_files
         details["climbs"] = [f"{a} -> {b}" for a, b in trip.climbs]
     return result
 
