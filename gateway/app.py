@@ -38,7 +38,8 @@ from gateway.core.phase import Lifecycle
 from gateway.core.ratelimit import CostRates, LoginGuard, TokenBuckets
 from gateway.core.security import SecurityEvents
 from gateway.core.sendbudget import SendBudget
-from gateway.core.sessions import Session, SessionStore
+from gateway.core.sessions import Session
+from gateway.core.sessionstore import SessionStore
 from gateway.core.waitevent import Notifier, Polls
 from gateway.errors import StartupError
 from gateway.history.service import HistoryService

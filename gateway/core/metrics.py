@@ -46,7 +46,7 @@ DELIVERY_BUCKETS: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 
 
 class SessionCounts(Protocol):
-    """What the sessions gauges read (``gateway.core.sessions.SessionStore``)."""
+    """What the sessions gauges read (``gateway.core.sessionstore.SessionStore``)."""
 
     @property
     def waiting_count(self) -> int: ...

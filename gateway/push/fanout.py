@@ -34,7 +34,8 @@ from gateway.core.cursors import LossReason, lost_notice
 from gateway.core.eventpath import EventBatches
 from gateway.core.events import EventLog, Placement, StoredEvent
 from gateway.core.sendbudget import SendBudget
-from gateway.core.sessions import Session, SessionStore
+from gateway.core.sessions import Session
+from gateway.core.sessionstore import SessionStore
 from gateway.errors import StreamsUnavailable, TooManyStreams
 from gateway.push.settings import PushSettings
 from gateway.push.stream import (

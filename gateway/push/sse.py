@@ -25,7 +25,7 @@ from typing import Final
 from aiohttp import HttpVersion11, web
 
 from gateway.core.events import EventLog, Placement
-from gateway.core.sessions import SessionStore
+from gateway.core.sessionstore import SessionStore
 from gateway.errors import NotAuthenticated
 from gateway.http.accesslog import note_request
 from gateway.http.caller import CallerResolver, How

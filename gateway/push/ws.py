@@ -44,7 +44,7 @@ from gateway.core.dispatch import Dispatcher
 from gateway.core.events import EventLog, Placement
 from gateway.core.metrics import Metrics
 from gateway.core.replies import Peer, Reply, error_message, response
-from gateway.core.sessions import SessionStore
+from gateway.core.sessionstore import SessionStore
 from gateway.errors import AmiLevelError, BadRequest, Forbidden, HttpLevelError
 from gateway.http.accesslog import note_request
 from gateway.http.ajam import safe_action_id

@@ -12,7 +12,7 @@ from gateway.core.logincache import VerifiedLogins
 from gateway.core.metrics import OTHER, Metrics, names, outcome_of
 from gateway.core.replies import Door, Reply, error_message, response
 from gateway.core.security import SecurityEvents
-from gateway.core.sessions import SessionStore
+from gateway.core.sessionstore import SessionStore
 
 
 @dataclass

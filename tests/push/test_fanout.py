@@ -13,7 +13,8 @@ from gateway.access.identity import Identity, OriginateResponses
 from gateway.ami.message import Message
 from gateway.core.events import EventLog
 from gateway.core.sendbudget import SendBudget
-from gateway.core.sessions import Session, SessionStore
+from gateway.core.sessions import Session
+from gateway.core.sessionstore import SessionStore
 from gateway.errors import StreamsUnavailable, TooManyStreams
 from gateway.push.fanout import Fanout
 from gateway.push.settings import PushSettings

@@ -23,7 +23,8 @@ from gateway.core.phase import Lifecycle
 from gateway.core.ratelimit import LoginGuard
 from gateway.core.replies import Peer
 from gateway.core.security import SecurityEvents
-from gateway.core.sessions import Session, SessionStore
+from gateway.core.sessions import Session
+from gateway.core.sessionstore import SessionStore
 
 PEER = Peer("192.0.2.7", 40000, "127.0.0.1", 8088)
 USERS = {
