@@ -50,9 +50,9 @@ from gateway.http.digestauth import DigestAuth
 from gateway.http.history import HistoryRoute, install_history
 from gateway.http.metricsview import metrics_view
 from gateway.http.middleware import close_when_draining, gateway_middleware
+from gateway.http.parserlimits import server_limits
 from gateway.http.recording import RecordingRoute, install_recordings
 from gateway.http.respond import CookiePolicy
-from gateway.http.server import server_limits
 from gateway.http.staticfiles import StaticFiles, StaticSettings
 from gateway.push.fanout import Fanout
 from gateway.push.metrics import PushCollector, delivery_histogram
