@@ -25,7 +25,7 @@ from gateway.access.identity import Identity
 from gateway.ami.message import Message
 from gateway.core.events import EventLog
 from gateway.core.sendbudget import SendBudget
-from gateway.core.sessions import SessionStore
+from gateway.core.sessionstore import SessionStore
 from gateway.push.fanout import Fanout
 from gateway.push.settings import PushSettings
 from gateway.push.stream import Stream, StreamKind

@@ -34,7 +34,7 @@ from gateway.config import (
     demo_config,
     load_config,
 )
-from gateway.config.load import DIGEST_REALM
+from gateway.config.http import DIGEST_REALM
 from gateway.errors import ConfigError, StartupError
 from gateway.history.location import write_problem
 from gateway.http.accesslog import AccessLogger

@@ -22,9 +22,10 @@ from aiohttp import web
 
 from gateway.access.identity import Identity
 from gateway.access.rights import address_allowed
-from gateway.app import AJAM, GATEWAY, PUSH_ROUTES, Gateway
+from gateway.app import AJAM, GATEWAY, PUSH_ROUTES
 from gateway.config import Config
 from gateway.core.sessions import Session
+from gateway.wiring import Gateway
 
 log = logging.getLogger("gateway.lifecycle")
 

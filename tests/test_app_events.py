@@ -22,13 +22,10 @@ from tests.support.harness import (
     served,
     start,
     until,
+    user_event,
 )
 
 CURSOR = re.compile(r"^Cursor: (\d+)\r$", re.MULTILINE)
-
-
-def user_event(name: str, privilege: str = "user,all") -> list[tuple[str, str]]:
-    return [("Event", "UserEvent"), ("Privilege", privilege), ("UserEvent", name)]
 
 
 async def test_filter_action_limits_this_session_only(

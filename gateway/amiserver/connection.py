@@ -42,7 +42,8 @@ from gateway.core.events import EventLog, StoredEvent
 from gateway.core.metrics import Metrics
 from gateway.core.phase import Lifecycle
 from gateway.core.replies import Door, Peer, Reply, error_message
-from gateway.core.sessions import Session, SessionStore
+from gateway.core.sessions import Session
+from gateway.core.sessionstore import SessionStore
 from gateway.errors import GatewayError
 
 log = logging.getLogger("gateway.amiserver")

@@ -19,6 +19,8 @@ _POWERFUL: Final = (
     ("system", "can run system actions (reload, shutdown, dialplan changes)"),
     ("originate", "can place calls (toll fraud if exposed)"),
 )
+_LOOPBACK: Final = frozenset({"127.0.0.1", "::1", "localhost"})
+"""Listen addresses no other machine reaches: plain text there crosses no network."""
 
 
 def _login_styles(user: UserConfig) -> str:
@@ -98,7 +100,7 @@ def _global_warnings(config: Config) -> list[str]:
     warnings = []
     if not config.users:
         warnings.append("no [users.NAME] table: nobody can log in")
-    if config.http.host not in ("127.0.0.1", "::1", "localhost"):
+    if config.http.host not in _LOOPBACK:
         warnings.append(
             f"[http] host {config.http.host}: the gateway speaks plain HTTP; "
             "put a TLS proxy in front and list it in trusted_proxies"
@@ -106,7 +108,7 @@ def _global_warnings(config: Config) -> list[str]:
     if "*" in config.http.cors_origins:
         warnings.append("[http] cors_origins '*': any web page may call the gateway")
     door = config.ami_server
-    if door.enabled and not door.tls and door.host not in ("127.0.0.1", "::1", "localhost"):
+    if door.enabled and not door.tls and door.host not in _LOOPBACK:
         warnings.append(
             f"[ami_server] host {door.host} without tls: AMI secrets cross the network in"
             " clear; set tls = true or put deploy/nginx/ajam-gateway-ami.conf in front"

@@ -1,7 +1,8 @@
 """The configuration file: TOML to the settings each package owns.
 
 ``load`` reads the file and builds ``Config``; ``fields`` holds the readers
-for single values, ``users`` the ``[users.NAME]`` tables, ``history`` the
+for single values, ``ami`` the ``[ami]`` table, ``http`` the ``[http]`` and
+``[limits]`` tables, ``users`` the ``[users.NAME]`` tables, ``history`` the
 ``[history]`` tables and ``amiserver`` the ``[ami_server]`` table
 (``[push]`` becomes ``gateway.push.settings``).  Nothing below the top of
 ``gateway`` imports this package: it is handed the settings it needs.
@@ -10,14 +11,11 @@ for single values, ``users`` the ``[users.NAME]`` tables, ``history`` the
 from gateway.access.users import UserConfig
 from gateway.ami.settings import AmiConfig
 from gateway.amiserver.settings import AmiServerConfig
+from gateway.config.http import HttpConfig, LimitsConfig, check_node_id, check_realm
 from gateway.config.load import (
     Config,
     EventsConfig,
-    HttpConfig,
-    LimitsConfig,
     LogConfig,
-    check_node_id,
-    check_realm,
     demo_config,
     load_config,
     parse_config,

@@ -8,11 +8,10 @@ from typing import Final
 
 from gateway.amiserver.settings import BANNER_PREFIX, AmiServerConfig
 from gateway.config import fields as cf
-from gateway.config.fields import Reader, fail
+from gateway.config.fields import MIB, Reader, fail
 
 MAX_BANNER: Final = 200
 """A banner is one short line; clients read it with small buffers (PAMI: 1024)."""
-MIB: Final = 1024 * 1024
 
 
 def _banner(where: str, value: object) -> str:

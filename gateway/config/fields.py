@@ -19,6 +19,11 @@ from gateway.errors import ConfigError
 
 Reader = Callable[[str, object], Any]
 
+MIB: Final = 1024 * 1024
+"""The unit of the readers' bounds in bytes."""
+DAY: Final = 86_400
+"""The unit of the readers' longest bounds in seconds."""
+
 _NAME_RE: Final = re.compile(r"^[A-Za-z0-9_]+$")
 
 

@@ -42,7 +42,8 @@ from gateway.core.login import LoginGate
 from gateway.core.metrics import Metrics
 from gateway.core.ratelimit import CostRates
 from gateway.core.replies import Door, Peer, Reply, response
-from gateway.core.sessions import Session, SessionStore
+from gateway.core.sessions import Session
+from gateway.core.sessionstore import SessionStore
 from gateway.core.waitevent import PollContext, stream_reply, wait_for_events
 from gateway.errors import (
     AmiLevelError,

@@ -44,7 +44,8 @@ from gateway.core.logincache import VerifiedLogins
 from gateway.core.phase import Lifecycle
 from gateway.core.ratelimit import CostRates, LoginGuard
 from gateway.core.replies import Peer
-from gateway.core.sessions import Session, SessionStore
+from gateway.core.sessions import Session
+from gateway.core.sessionstore import SessionStore
 from gateway.errors import AuthenticationFailed, ShuttingDown, TooManySessions
 
 T = TypeVar("T")

@@ -10,20 +10,35 @@ however many events it carries; nothing is counted per event per session.
 Levels (sessions, pending polls, the AMI link) are read from the live
 objects only when ``/metrics`` is scraped.
 
-No asyncio or aiohttp here: the HTTP side is ``gateway/http/metricsview.py``.
+The collectors that read those levels are ``gateway.core.collectors``.  No
+asyncio or aiohttp here: the HTTP side is ``gateway/http/metricsview.py``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Final, Protocol
+from collections.abc import Callable, Iterator, Sequence
+from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from gateway.ami.message import Message
+from gateway.core.collectors import (
+    BudgetCounts,
+    CacheCounts,
+    ConnectionCounts,
+    Connections,
+    EventCounts,
+    Levels,
+    LinkCounts,
+    LoginCounts,
+    Logins,
+    Memory,
+    RingCounts,
+    SessionCounts,
+)
 from gateway.core.events import StoredEvent
 from gateway.core.replies import Door, Reply
 
@@ -43,86 +58,6 @@ AMI_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
 
 DELIVERY_BUCKETS: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 """A held poll answers within a loop iteration; seconds mean a client that polls late."""
-
-
-class SessionCounts(Protocol):
-    """What the sessions gauges read (``gateway.core.sessions.SessionStore``)."""
-
-    @property
-    def waiting_count(self) -> int: ...
-
-    def count(self, door: Door = ...) -> int: ...
-
-    def authenticated_count(self, door: Door = ...) -> int: ...
-
-
-class LinkCounts(Protocol):
-    """What the AMI gauges read (``gateway.ami.client.AmiClient``)."""
-
-    @property
-    def ready(self) -> bool: ...
-
-    reconnects: int
-    login_failures: int
-
-
-class RingCounts(Protocol):
-    """What the ring gauges read (``gateway.core.events.EventLog``)."""
-
-    @property
-    def held(self) -> int: ...
-
-    @property
-    def held_bytes(self) -> int: ...
-
-    max_bytes: int
-    evicted_by_count: int
-    evicted_by_bytes: int
-
-
-class BudgetCounts(Protocol):
-    """What the send budget gauges read (``gateway.core.sendbudget.SendBudget``)."""
-
-    limit: int
-    used: int
-    peak: int
-    shrunk: int
-    waited: int
-
-    @property
-    def waiting(self) -> int: ...
-
-
-class LoginCounts(Protocol):
-    """What the login failure counter reads (``gateway.core.security.SecurityEvents``)."""
-
-    @property
-    def failed(self) -> Mapping[tuple[Door, str], int]: ...
-
-
-class CacheCounts(Protocol):
-    """What the login cache counters read (``gateway.core.logincache.VerifiedLogins``)."""
-
-    hits: int
-    misses: int
-
-    def __len__(self) -> int: ...
-
-
-class ConnectionCounts(Protocol):
-    """What the connection metrics read (``gateway.http.server.ConnectionCounts``)."""
-
-    @property
-    def refused(self) -> Mapping[str, int]: ...
-
-    @property
-    def timed_out(self) -> Mapping[str, int]: ...
-
-    @property
-    def open(self) -> int: ...
-
-    @property
-    def max_open(self) -> int: ...
 
 
 def outcome_of(reply: Reply | None) -> str:
@@ -178,7 +113,7 @@ class Metrics:
             buckets=DELIVERY_BUCKETS,
             registry=instruments,
         )
-        self.registry.register(_EventCounts(self))
+        self.registry.register(EventCounts(self))
         # labels() validates and locks on every call (≈3 % of a forwarded
         # ping in the rtt profile); the children are kept here instead.  Both
         # label sets are bounded: known action names or ``other`` times a few
@@ -188,19 +123,19 @@ class Metrics:
 
     def watch(self, sessions: SessionCounts, link: LinkCounts) -> None:
         """Expose the levels of these live objects, read at scrape time."""
-        self.registry.register(_Levels(sessions, link))
+        self.registry.register(Levels(sessions, link))
 
     def watch_memory(self, ring: RingCounts, budget: BudgetCounts) -> None:
         """Expose the event ring's and the send budget's bytes, read at scrape time."""
-        self.registry.register(_Memory(ring, budget))
+        self.registry.register(Memory(ring, budget))
 
     def watch_logins(self, logins: LoginCounts, cache: CacheCounts) -> None:
         """Expose the HTTP users' failed logins and the login cache, read at scrape time."""
-        self.registry.register(_Logins(logins, cache))
+        self.registry.register(Logins(logins, cache))
 
     def watch_connections(self, counts: ConnectionCounts) -> None:
         """Expose the HTTP server's connection counts (``GatewayRunner``), read at scrape time."""
-        self.registry.register(_Connections(counts))
+        self.registry.register(Connections(counts))
 
     def action(self, name: str, reply: Reply | None, door: Door = Door.HTTP) -> None:
         label = self._action_name(name) if name else None
@@ -253,179 +188,6 @@ class _WithoutCreated(Collector):
             created = family.name + "_created"
             family.samples = [sample for sample in family.samples if sample.name != created]
             yield family
-
-
-class _EventCounts(Collector):
-    """The per-event counters are plain ints (no lock, no label lookup)."""
-
-    def __init__(self, metrics: Metrics) -> None:
-        self._metrics = metrics
-
-    def collect(self) -> Iterator[Metric]:
-        m = self._metrics
-        yield _counter("ajam_events_received", "Events received from AMI", m.events_received)
-        yield _counter(
-            "ajam_events_delivered", "Events written to waitevent responses", m.events_delivered
-        )
-        dropped = CounterMetricFamily(
-            "ajam_events_dropped",
-            "Events a session did not get: lost from the ring before it polled, or filtered out",
-            labels=("reason",),
-        )
-        dropped.add_metric(("ring_overflow",), m.events_lost)
-        dropped.add_metric(("filtered",), m.events_filtered)
-        yield dropped
-
-
-_DOOR_GAUGES: Final = (
-    ("ajam_sessions", Door.HTTP, "HTTP sessions held"),
-    ("ajam_ami_clients", Door.AMI, "AMI clients connected to the AMI door"),
-)
-
-
-class _Levels(Collector):
-    def __init__(self, sessions: SessionCounts, link: LinkCounts) -> None:
-        self._sessions = sessions
-        self._link = link
-
-    def collect(self) -> Iterator[Metric]:
-        sessions, link = self._sessions, self._link
-        for name, door, what in _DOOR_GAUGES:
-            authenticated = sessions.authenticated_count(door)
-            gauge = GaugeMetricFamily(name, what, labels=("state",))
-            gauge.add_metric(("authenticated",), authenticated)
-            gauge.add_metric(("unauthenticated",), sessions.count(door) - authenticated)
-            yield gauge
-        yield GaugeMetricFamily(
-            "ajam_pending_polls", "waitevent requests held open", value=sessions.waiting_count
-        )
-        yield GaugeMetricFamily(
-            "ajam_ami_up", "1 while logged in to AMI", value=1 if link.ready else 0
-        )
-        yield _counter("ajam_ami_reconnects", "AMI reconnect attempts", link.reconnects)
-        yield _counter("ajam_ami_login_failures", "AMI logins refused", link.login_failures)
-
-
-class _Memory(Collector):
-    def __init__(self, ring: RingCounts, budget: BudgetCounts) -> None:
-        self._ring = ring
-        self._budget = budget
-
-    def collect(self) -> Iterator[Metric]:
-        ring, budget = self._ring, self._budget
-        yield GaugeMetricFamily("ajam_event_ring_events", "Events held in the ring", ring.held)
-        yield GaugeMetricFamily(
-            "ajam_event_ring_bytes", "Bytes counted for the events held", ring.held_bytes
-        )
-        yield GaugeMetricFamily(
-            "ajam_event_ring_max_bytes", "[events] ring_bytes", value=ring.max_bytes
-        )
-        evicted = CounterMetricFamily(
-            "ajam_event_ring_evictions",
-            "Events dropped from the ring to make room, by the bound that was reached",
-            labels=("reason",),
-        )
-        evicted.add_metric(("count",), ring.evicted_by_count)
-        evicted.add_metric(("bytes",), ring.evicted_by_bytes)
-        yield evicted
-        yield GaugeMetricFamily(
-            "ajam_send_queued_bytes",
-            "Bytes of answers being written to clients (counted twice: body and transport copy)",
-            value=budget.used,
-        )
-        yield GaugeMetricFamily(
-            "ajam_send_queued_max_bytes", "[limits] queued_bytes", value=budget.limit
-        )
-        yield GaugeMetricFamily(
-            "ajam_send_queued_peak_bytes",
-            "Highest ajam_send_queued_bytes so far",
-            value=budget.peak,
-        )
-        yield GaugeMetricFamily(
-            "ajam_send_budget_waiting_polls",
-            "Polls with events waiting for room in the send budget",
-            value=budget.waiting,
-        )
-        yield _counter(
-            "ajam_send_budget_shrunk",
-            "Poll answers cut below reply_bytes for lack of room in the send budget",
-            budget.shrunk,
-        )
-        yield _counter(
-            "ajam_send_budget_waits",
-            "Times a poll with events waited for room in the send budget",
-            budget.waited,
-        )
-
-
-class _Logins(Collector):
-    def __init__(self, logins: LoginCounts, cache: CacheCounts) -> None:
-        self._logins = logins
-        self._cache = cache
-
-    def collect(self) -> Iterator[Metric]:
-        failed = CounterMetricFamily(
-            "ajam_login_failures",
-            "Users' failed logins (Login, Basic, Digest; the AMI door), by security event and door",
-            labels=("event", "door"),
-        )
-        for (door, event), count in sorted(
-            self._logins.failed.items(), key=lambda item: (item[0][0].value, item[0][1])
-        ):
-            failed.add_metric((event, door.value), count)
-        yield failed
-        cache = self._cache
-        yield _by_label(
-            "ajam_login_cache",
-            "Plain-secret checks (Login, HTTP Basic) by whether a recent right one answered them",
-            "result",
-            {"hit": cache.hits, "miss": cache.misses},
-        )
-        yield GaugeMetricFamily(
-            "ajam_login_cache_entries", "Right secrets remembered", value=len(cache)
-        )
-
-
-class _Connections(Collector):
-    def __init__(self, counts: ConnectionCounts) -> None:
-        self._counts = counts
-
-    def collect(self) -> Iterator[Metric]:
-        counts = self._counts
-        yield GaugeMetricFamily(
-            "ajam_http_connections", "HTTP connections open (admitted)", value=counts.open
-        )
-        yield GaugeMetricFamily(
-            "ajam_http_max_connections",
-            "[limits] max_connections: connections beyond it are refused",
-            value=counts.max_open,
-        )
-        yield _by_label(
-            "ajam_http_connections_refused",
-            "HTTP connections refused at once, by the [limits] key that refused them",
-            "limit",
-            counts.refused,
-        )
-        yield _by_label(
-            "ajam_http_connections_timed_out",
-            "HTTP connections closed by a timeout, by its [limits] key",
-            "timeout",
-            counts.timed_out,
-        )
-
-
-def _by_label(
-    name: str, documentation: str, label: str, counts: Mapping[str, int]
-) -> CounterMetricFamily:
-    """A counter with one label, a sample per key (keys the gateway chose, never input)."""
-    family = CounterMetricFamily(name, documentation, labels=(label,))
-    for key, count in sorted(counts.items()):
-        family.add_metric((key,), count)
-    return family
-
-
-def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily:
-    return CounterMetricFamily(name, documentation, value=value)
 
 
 def names(registry: CollectorRegistry) -> list[str]:

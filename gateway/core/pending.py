@@ -6,7 +6,7 @@ gets a fresh id that names nothing stored (issue 11, item 7), so a flood of
 them costs no room.  The pending ones are counted per client address
 (``[limits] max_unauth_sessions_per_address``) and kept oldest first: a
 login, which room taken by anonymous clients must never refuse, evicts the
-oldest of them (``gateway.core.sessions.SessionStore``).  Sans-I/O, no
+oldest of them (``gateway.core.sessionstore.SessionStore``).  Sans-I/O, no
 clock: the store decides when.
 """
 

@@ -29,7 +29,8 @@ from gateway.core.events import EventLog, StoredEvent
 from gateway.core.metrics import Metrics
 from gateway.core.replies import Reply, response
 from gateway.core.sendbudget import DEFAULT_REPLY_BYTES, SendBudget
-from gateway.core.sessions import PollMode, Session, SessionStore
+from gateway.core.sessions import PollMode, Session
+from gateway.core.sessionstore import SessionStore
 from gateway.core.views import CallView
 from gateway.errors import AmiLevelError
 

@@ -37,7 +37,8 @@ from gateway.core.events import EventLog
 from gateway.core.login import LoginGate
 from gateway.core.ratelimit import CostRates
 from gateway.core.replies import Peer
-from gateway.core.sessions import Session, SessionStore
+from gateway.core.sessions import Session
+from gateway.core.sessionstore import SessionStore
 from gateway.errors import CredentialsMismatch, NeedsSession
 from gateway.http.basic import BasicCredentials, parse_basic
 from gateway.http.digestauth import DigestAuth

@@ -28,7 +28,8 @@ from gateway.access.users import UserConfig
 from gateway.core.login import LoginGate, OwnLogin
 from gateway.core.nonces import Bound, NonceStore, Pending
 from gateway.core.replies import Peer
-from gateway.core.sessions import Session, SessionStore
+from gateway.core.sessions import Session
+from gateway.core.sessionstore import SessionStore
 from gateway.errors import AuthenticationFailed, DigestUriMismatch
 from gateway.http.digest import DigestAnswer, challenge, parse_authorization, response_matches
 from gateway.http.errors import error_page

@@ -8,7 +8,8 @@ the stream's event names, takes each event's cached shape
 (``gateway.push.frames``: rendered once per event, not per stream) and writes
 them in one ``transport.write``.  No stream has a task that wakes per event:
 one event to N streams is N decisions and N writes, not N task switches and
-N renders.
+N renders.  Which streams are open, and whether one more fits the ``[push]``
+limits, is ``gateway.push.streamtable``'s.
 
 Memory stays bounded.  A stream's socket gets a kernel send buffer of
 ``buffer_bytes``; a stream whose transport holds more than ``buffer_bytes``
@@ -34,8 +35,8 @@ from gateway.core.cursors import LossReason, lost_notice
 from gateway.core.eventpath import EventBatches
 from gateway.core.events import EventLog, Placement, StoredEvent
 from gateway.core.sendbudget import SendBudget
-from gateway.core.sessions import Session, SessionStore
-from gateway.errors import StreamsUnavailable, TooManyStreams
+from gateway.core.sessions import Session
+from gateway.core.sessionstore import SessionStore
 from gateway.push.settings import PushSettings
 from gateway.push.stream import (
     CloseReason,
@@ -45,6 +46,7 @@ from gateway.push.stream import (
     StreamState,
     View,
 )
+from gateway.push.streamtable import StreamTable
 
 PUMP_EVENTS: Final = 10_000
 """Events one look at the log scans for a stream: a stream catching up on a
@@ -109,25 +111,23 @@ class Fanout:
         self._on_delivery = on_delivery
         """Told, per batch that reached a stream, the seconds from its first
         event's arrival to the end of the pass (the metrics' histogram)."""
-        self._streams: dict[Stream, None] = {}
+        self.counts = PushCounts()
+        self._streams = StreamTable(self.counts.refused)
         self._live: dict[Stream, None] = {}
         self._lagging: dict[Stream, None] = {}
         self._backed: dict[Stream, None] = {}
         """Streams whose transport held bytes at the last look."""
-        self._by_session: dict[str, list[Stream]] = {}
-        self._by_address: Counter[str] = Counter()
         self._draining = False
         self._next_heartbeat = clock() + settings.heartbeat
         self._next_reap = clock() + REAP_EVERY
         self._mark = log.last_seq
         """The log's end when the last pass began: streams at it are in step."""
-        self.counts = PushCounts()
         sessions.on_remove(self._session_ended)
 
     # --- levels, for the metrics ---------------------------------------------
 
     def open_count(self, kind: StreamKind) -> int:
-        return sum(1 for stream in self._streams if stream.kind is kind)
+        return self._streams.count(kind)
 
     @property
     def lagging_count(self) -> int:
@@ -145,17 +145,9 @@ class Fanout:
         self._next_heartbeat = min(self._next_heartbeat, self._clock() + settings.heartbeat)
 
     def admit(self, session: Session, address: str) -> None:
-        """Raise unless one more stream of this session and address fits."""
-        settings = self.settings
-        if self._draining or len(self._streams) >= settings.max_streams:
-            self.counts.refused["max_streams"] += 1
-            raise StreamsUnavailable
-        if len(self._by_session.get(session.key, ())) >= settings.max_streams_per_session:
-            self.counts.refused["max_streams_per_session"] += 1
-            raise TooManyStreams("Too many streams for this session")
-        if self._by_address[address] >= settings.max_streams_per_address:
-            self.counts.refused["max_streams_per_address"] += 1
-            raise TooManyStreams("Too many streams from this address")
+        """Raise unless one more stream of this session and address fits
+        (none while draining)."""
+        self._streams.admit(self.settings, session, address, closed=self._draining)
 
     def open(self, stream: Stream) -> None:
         """Count a stream in (``PENDING``): it holds its session meanwhile."""
@@ -165,9 +157,7 @@ class Fanout:
             # to megabytes for a client that reads nothing (Linux autotunes
             # it up to tcp_wmem), before the transport held a byte.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.settings.buffer_bytes)
-        self._streams[stream] = None
-        self._by_session.setdefault(stream.session.key, []).append(stream)
-        self._by_address[stream.address] += 1
+        self._streams.add(stream)
         self._sessions.hold(stream.session)
         stream.tally = self.counts.kinds[stream.kind]
         stream.tally.opened += 1
@@ -200,9 +190,10 @@ class Fanout:
         if stream.state is StreamState.CLOSED:
             return
         stream.state = StreamState.CLOSED
-        for group in (self._streams, self._live, self._lagging, self._backed):
+        self._streams.remove(stream)
+        for group in (self._live, self._lagging, self._backed):
             group.pop(stream, None)
-        self._forget(stream)
+        self._sessions.release(stream.session, self._clock())
         if reason is CloseReason.WRITE_TIMEOUT:
             stream.transport.abort()
         else:
@@ -215,21 +206,9 @@ class Fanout:
         if not stream.done.done():
             stream.done.set_result(reason)
 
-    def _forget(self, stream: Stream) -> None:
-        key = stream.session.key
-        group = self._by_session.get(key, [])
-        if stream in group:
-            group.remove(stream)
-        if not group:
-            self._by_session.pop(key, None)
-        self._by_address[stream.address] -= 1
-        if self._by_address[stream.address] <= 0:
-            del self._by_address[stream.address]
-        self._sessions.release(stream.session, self._clock())
-
     def _session_ended(self, session: Session) -> None:
         reason = CloseReason.SHUTDOWN if self._draining else CloseReason.SESSION
-        for stream in list(self._by_session.get(session.key, ())):
+        for stream in self._streams.of_session(session.key):
             self.end(stream, reason)
 
     def drain(self) -> int:

@@ -11,7 +11,8 @@
 * ``mansession_id``: the session, for clients without cookies.
 
 Errors of the login gate (``AmiLevelError``) become the stream's HTTP
-refusal (``refusal``): a stream has no AJAM answer to carry them.
+refusal (``refusal``, in ``stream_caller``): a stream has no AJAM answer to
+carry them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from aiohttp import web
 from gateway.ami.message import Field, header
 from gateway.core.cursors import parse_cursor
 from gateway.core.events import EventLog, Placement
+from gateway.core.replies import Peer
 from gateway.core.sessions import Session
 from gateway.errors import (
     AmiLevelError,
@@ -37,6 +39,7 @@ from gateway.errors import (
     StreamsUnavailable,
     TooManySessions,
 )
+from gateway.http.caller import Caller, CallerResolver
 from gateway.http.params import parse_form, split_target
 
 MAX_NAMES: Final = 256
@@ -105,3 +108,14 @@ def refusal(error: AmiLevelError) -> JsonHttpError:
     if isinstance(error, TooManySessions):
         return StreamsUnavailable(error.message)
     return InvalidField(error.message)
+
+
+async def stream_caller(
+    callers: CallerResolver, request: web.Request, query: StreamQuery, peer: Peer
+) -> Caller | None:
+    """The caller of a push stream (``CallerResolver.stream``), None without a
+    logged-in session; the login gate's errors raised as the stream's refusal."""
+    try:
+        return await callers.stream(request, query.session_id, peer)
+    except AmiLevelError as error:
+        raise refusal(error) from None

@@ -25,15 +25,15 @@ from typing import Final
 from aiohttp import HttpVersion11, web
 
 from gateway.core.events import EventLog, Placement
-from gateway.core.sessions import SessionStore
-from gateway.errors import AmiLevelError, NotAuthenticated
+from gateway.core.sessionstore import SessionStore
+from gateway.errors import NotAuthenticated
 from gateway.http.accesslog import note_request
 from gateway.http.caller import CallerResolver, How
 from gateway.http.client import request_peer
 from gateway.http.respond import SERVER_NAME
 from gateway.push import frames
 from gateway.push.fanout import Fanout
-from gateway.push.request import refusal, stream_query
+from gateway.push.request import stream_caller, stream_query
 from gateway.push.stream import CloseReason, Stream, StreamKind
 
 HEADERS: Final = {
@@ -73,10 +73,7 @@ class SseRoute:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         query = stream_query(request, self.max_query)
         peer = request_peer(request)
-        try:
-            caller = await self._callers.stream(request, query.session_id, peer)
-        except AmiLevelError as error:
-            raise refusal(error) from None
+        caller = await stream_caller(self._callers, request, query, peer)
         if caller is None:
             raise NotAuthenticated
         session = caller.session

@@ -44,7 +44,7 @@ from gateway.core.dispatch import Dispatcher
 from gateway.core.events import EventLog, Placement
 from gateway.core.metrics import Metrics
 from gateway.core.replies import Peer, Reply, error_message, response
-from gateway.core.sessions import SessionStore
+from gateway.core.sessionstore import SessionStore
 from gateway.errors import AmiLevelError, BadRequest, Forbidden, HttpLevelError
 from gateway.http.accesslog import note_request
 from gateway.http.ajam import safe_action_id
@@ -54,7 +54,7 @@ from gateway.http.cors import CorsPolicy
 from gateway.http.respond import render_reply
 from gateway.push import frames
 from gateway.push.fanout import Fanout
-from gateway.push.request import refusal, stream_query
+from gateway.push.request import stream_caller, stream_query
 from gateway.push.stream import CloseReason, Stream, StreamKind, StreamState
 from gateway.push.wsframes import BadFrame, parse_action
 from gateway.render import FORMATS, RenderOptions
@@ -142,10 +142,7 @@ class WsRoute:
         )
         if not ws.can_prepare(request).ok:
             raise BadRequest("WebSocket upgrade expected")
-        try:
-            caller = await self._callers.stream(request, query.session_id, peer)
-        except AmiLevelError as error:
-            raise refusal(error) from None
+        caller = await stream_caller(self._callers, request, query, peer)
         if caller is None:
             session = self._sessions.fresh(peer.address, time.monotonic(), self._log.last_seq)
         else:

@@ -11,15 +11,8 @@ import sys
 from pathlib import Path
 
 from gateway.history.location import write_problem
-from tests.support.clirun import (
-    UNPRIVILEGED,
-    checkout_env,
-    gateway,
-    last_line,
-    not_writable,
-    without,
-)
-from tests.support.procs import ROOT, free_port
+from tests.support.clirun import UNPRIVILEGED, gateway, last_line, not_writable, without
+from tests.support.procs import ROOT, checkout_env, free_port
 
 ENV_FILE = "# the unit's secrets\nAJAM_AMI_SECRET='ami secret'\nexport AJAM_ADMIN_SECRET=s3cret\n"
 

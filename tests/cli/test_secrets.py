@@ -19,8 +19,8 @@ import pytest
 
 from gateway.access.credentials import hash_secret, verify_secret
 from gateway.config import parse_config
-from tests.support.clirun import checkout_env, gateway, last_line
-from tests.support.procs import ROOT
+from tests.support.clirun import gateway, last_line
+from tests.support.procs import ROOT, checkout_env
 
 SECRET = "hunter2 with spaces"
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from gateway.amiserver.settings import DEFAULT_PORT, AmiServerConfig
 from gateway.config import parse_config
 from gateway.errors import ConfigError
-
-MINIMAL: dict[str, Any] = {"ami": {"username": "gw", "secret": "pw"}}
+from tests.support.configtables import MINIMAL
 
 
 def door(**keys: object) -> AmiServerConfig:

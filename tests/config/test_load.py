@@ -27,20 +27,10 @@ from gateway.config import (
     parse_config,
 )
 from gateway.errors import ConfigError
+from tests.support.configtables import MINIMAL, error_of, with_
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "gateway.example.toml"
 ENV = {"AJAM_AMI_SECRET": "ami-pw", "AJAM_ADMIN_SECRET": "admin-pw"}
-MINIMAL: dict[str, Any] = {"ami": {"username": "gw", "secret": "pw"}}
-
-
-def with_(**tables: object) -> dict[str, Any]:
-    return {**MINIMAL, **tables}
-
-
-def error_of(data: dict[str, Any], env: dict[str, str] | None = None) -> str:
-    with pytest.raises(ConfigError) as info:
-        parse_config(data, env or {})
-    return info.value.message
 
 
 def test_example_round_trip() -> None:
@@ -241,37 +231,6 @@ def test_log_table() -> None:
     assert config.log == LogConfig(format="json", access=False)
 
 
-def test_secret_env_reads_the_environment() -> None:
-    config = parse_config({"ami": {"username": "gw", "secret_env": "AMI"}}, {"AMI": "s"})
-    assert config.ami.secret == "s"
-    assert "not set or empty" in error_of(
-        {"ami": {"username": "gw", "secret_env": "AMI"}}, {"AMI": ""}
-    )
-
-
-def test_tls_settings(tmp_path: Path) -> None:
-    ca = tmp_path / "ca.pem"
-    ca.write_text("not checked here: the TLS context reads it\n")
-    ami = {"username": "gw", "secret": "pw", "tls": True, "tls_verify": False, "tls_ca": str(ca)}
-    config = parse_config({"ami": ami}, {})
-    assert config.ami.tls
-    assert not config.ami.tls_verify
-    assert config.ami.tls_ca == str(ca)
-
-
-def test_http_normalisation() -> None:
-    http = parse_config(
-        with_(http={"prefix": "/ajam/", "cookie_samesite": "lax", "trusted_proxies": "10.1.2.3/8"}),
-        {},
-    ).http
-    assert http.prefix == "/ajam"
-    assert http.cookie_samesite == "Lax"
-    assert http.trusted_proxies == (ipaddress.ip_network("10.0.0.0/8"),)
-    assert parse_config(with_(http={"prefix": "/"}), {}).http.prefix == ""
-    assert parse_config(with_(http={"port": 0}), {}).http.port == 0
-    assert parse_config(with_(http={"cookie_path": "/ajam"}), {}).http.cookie_path == "/ajam"
-
-
 def test_history_is_parsed_and_checked() -> None:
     config = parse_config(with_(history={"path": "/var/lib/x.db", "retention_days": 7}), {})
     assert config.history.path == "/var/lib/x.db"
@@ -329,47 +288,3 @@ def test_demo_config() -> None:
     moved = dataclasses.replace(config, ami=dataclasses.replace(config.ami, port=40000))
     assert isinstance(moved, Config)
     assert moved.ami.port == 40000
-
-
-def test_digest_keys() -> None:
-    default = parse_config(MINIMAL, {})
-    assert (default.http.digest_realm, default.http.digest_nonce_lifetime) == ("asterisk", 60)
-    assert default.limits.digest_pending_nonces == 10_000
-    custom = parse_config(
-        with_(
-            http={"digest_realm": "PBX one", "digest_nonce_lifetime": 30},
-            limits={"digest_pending_nonces": 50},
-        ),
-        {},
-    )
-    assert (custom.http.digest_realm, custom.http.digest_nonce_lifetime) == ("PBX one", 30)
-    assert custom.limits.digest_pending_nonces == 50
-
-
-@pytest.mark.parametrize(
-    ("http", "fragment"),
-    [
-        ({"digest_realm": 'a"b'}, "[http] digest_realm: 'a\"b' must be 1-64 characters"),
-        ({"digest_realm": "a\\b"}, "[http] digest_realm:"),
-        ({"digest_realm": ""}, "[http] digest_realm:"),
-        ({"digest_realm": "x\ny"}, "[http] digest_realm:"),
-        ({"digest_nonce_lifetime": 0}, "[http] digest_nonce_lifetime: must be between 1 and 3600"),
-    ],
-)
-def test_bad_digest_keys(http: dict[str, object], fragment: str) -> None:
-    with pytest.raises(ConfigError) as info:
-        parse_config(with_(http=http), {})
-    assert fragment in str(info.value)
-
-
-def test_static_dir_must_be_a_directory(tmp_path: Path) -> None:
-    config = parse_config(with_(http={"static_dir": str(tmp_path)}), {})
-    assert config.http.static_dir == str(tmp_path)
-    assert parse_config(MINIMAL, {}).http.static_dir is None
-    missing = tmp_path / "static-http"
-    assert error_of(with_(http={"static_dir": str(missing)})) == (
-        f"[http] static_dir: {str(missing)!r} is not a directory"
-    )
-    (tmp_path / "file").write_text("")
-    assert "is not a directory" in error_of(with_(http={"static_dir": str(tmp_path / "file")}))
-    assert "[http] static_dir" in error_of(with_(http={"static_dir": ""}))

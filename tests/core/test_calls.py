@@ -10,7 +10,7 @@ from gateway.access.identity import Identity
 from gateway.ami.message import Field, Message
 from gateway.core.calls import NAME_CACHE, extension_of, parse_extensions
 from gateway.core.events import EventLog, StoredEvent
-from gateway.core.sessions import SessionStore
+from gateway.core.sessionstore import SessionStore
 from gateway.core.views import CallView
 from gateway.errors import AmiLevelError
 

@@ -25,7 +25,8 @@ from gateway.core.events import FRAGMENT_KEYS, EventLog, StoredEvent, message_co
 from gateway.core.metrics import Metrics
 from gateway.core.replies import Reply
 from gateway.core.sendbudget import COPIES, MIN_SHARE, SendBudget
-from gateway.core.sessions import Session, SessionStore
+from gateway.core.sessions import Session
+from gateway.core.sessionstore import SessionStore
 from gateway.core.waitevent import Polls, PollWaiter, wait_for_events
 from gateway.errors import ConfigError
 from gateway.http.respond import render_reply

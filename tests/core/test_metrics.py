@@ -1,33 +1,19 @@
+"""The instance's own counters: actions by name and outcome, deliveries, its
+registry (the collectors that read live objects: tests/core/test_collectors.py)."""
+
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.access.classes import ALL
-from gateway.access.identity import Identity
 from gateway.ami.message import Message
 from gateway.core.events import EventLog
 from gateway.core.logincache import VerifiedLogins
 from gateway.core.metrics import OTHER, Metrics, names, outcome_of
 from gateway.core.replies import Door, Reply, error_message, response
 from gateway.core.security import SecurityEvents
-from gateway.core.sessions import SessionStore
-
-
-@dataclass
-class Link:
-    """The AMI client's counters, as ``watch`` reads them."""
-
-    ready: bool = True
-    reconnects: int = 0
-    login_failures: int = 0
-
-
-def value(metrics: Metrics, name: str, **labels: str) -> float:
-    found = metrics.registry.get_sample_value(name, labels)
-    assert found is not None, name
-    return found
+from gateway.core.sessionstore import SessionStore
+from tests.support.metricreads import Link, value
 
 
 def test_outcome_from_the_first_message() -> None:
@@ -69,27 +55,6 @@ def test_delivered_counts_a_batch_and_times_its_oldest() -> None:
     metrics.skipped(2, 5)
     assert value(metrics, "ajam_events_dropped_total", reason="ring_overflow") == 2
     assert value(metrics, "ajam_events_dropped_total", reason="filtered") == 5
-
-
-def test_levels_are_read_at_scrape_time() -> None:
-    metrics = Metrics()
-    sessions, link = SessionStore(), Link()
-    metrics.watch(sessions, link)
-    assert value(metrics, "ajam_sessions", state="authenticated") == 0
-    session = sessions.create("a", 0.0, 0)
-    sessions.create("b", 0.0, 0)
-    session.log_in(Identity("admin", ALL, ALL))
-    connected = [sessions.create("c", 0.0, 0, Door.AMI) for _ in range(3)]
-    connected[0].log_in(Identity("admin", ALL, ALL))
-    link.ready, link.reconnects, link.login_failures = False, 3, 2
-    assert value(metrics, "ajam_sessions", state="authenticated") == 1
-    assert value(metrics, "ajam_sessions", state="unauthenticated") == 1
-    assert value(metrics, "ajam_ami_clients", state="authenticated") == 1
-    assert value(metrics, "ajam_ami_clients", state="unauthenticated") == 2
-    assert value(metrics, "ajam_pending_polls") == 0
-    assert value(metrics, "ajam_ami_up") == 0
-    assert value(metrics, "ajam_ami_reconnects_total") == 3
-    assert value(metrics, "ajam_ami_login_failures_total") == 2
 
 
 def test_each_instance_has_its_own_registry() -> None:

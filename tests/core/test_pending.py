@@ -9,7 +9,7 @@ import pytest
 from gateway.access.classes import ALL
 from gateway.access.identity import Identity
 from gateway.core.pending import PendingSessions
-from gateway.core.sessions import SessionStore
+from gateway.core.sessionstore import SessionStore
 from gateway.errors import TooManySessions
 
 

@@ -8,7 +8,7 @@ import pytest
 from gateway.core.events import EventLog
 from gateway.core.replies import Peer
 from gateway.core.security import SecurityEvents, event_tv, security_message
-from gateway.core.sessions import SessionStore
+from gateway.core.sessionstore import SessionStore
 
 PEER = Peer("192.0.2.7", 40000, "127.0.0.1", 8088)
 

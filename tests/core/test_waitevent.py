@@ -12,7 +12,8 @@ from gateway.core.events import EventLog
 from gateway.core.metrics import Metrics
 from gateway.core.numbering import SEQ_EPOCH, Numbering
 from gateway.core.replies import Reply
-from gateway.core.sessions import Session, SessionStore
+from gateway.core.sessions import Session
+from gateway.core.sessionstore import SessionStore
 from gateway.core.waitevent import Notifier, Polls, PollWaiter, parse_timeout, wait_for_events
 
 

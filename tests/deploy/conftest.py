@@ -11,14 +11,13 @@ from tests.support.deploykit import (
     MARK,
     Staged,
     attack,
-    checkout_env,
     config,
-    free_port,
     get,
     python_with_venv,
     run,
     running,
 )
+from tests.support.procs import checkout_env, free_port
 
 SUFFIXES = {"histogram": ("_bucket", "_sum", "_count"), "summary": ("_sum", "_count")}
 

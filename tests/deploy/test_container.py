@@ -18,16 +18,9 @@ import pytest
 import yaml
 
 from gateway.config import HttpConfig
-from tests.support.deploykit import (
-    CHECKOUT_GATEWAY,
-    ROOT,
-    checkout_env,
-    free_port,
-    run,
-    running,
-    tool,
-)
+from tests.support.deploykit import CHECKOUT_GATEWAY, run, running, tool
 from tests.support.nginxproc import INSTANCES
+from tests.support.procs import ROOT, checkout_env, free_port
 
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE = ROOT / "deploy" / "docker-compose.yml"

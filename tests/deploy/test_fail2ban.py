@@ -30,12 +30,12 @@ from tests.support.deploykit import (
     FAILURE,
     FORGED,
     HOSTILE_NAMES,
-    ROOT,
     VICTIM,
     run,
     tool,
     unavailable,
 )
+from tests.support.procs import ROOT
 
 FILTER = ROOT / "deploy" / "fail2ban" / "filter.d" / "ajam-gateway.conf"
 JAIL = ROOT / "deploy" / "fail2ban" / "jail.d" / "ajam-gateway.conf"

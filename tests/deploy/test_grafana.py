@@ -12,7 +12,8 @@ from typing import Any
 
 import yaml
 
-from tests.support.deploykit import ROOT, run, tool
+from tests.support.deploykit import run, tool
+from tests.support.procs import ROOT
 from tests.support.promql import metric_names, unknown
 
 DASHBOARD = ROOT / "deploy" / "grafana" / "ajam-gateway.json"

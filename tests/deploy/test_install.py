@@ -14,18 +14,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from tests.support.deploykit import (
-    INSTALL,
-    MARK,
-    ROOT,
-    Staged,
-    clean_env,
-    free_port,
-    get,
-    run,
-    running,
-    tool,
-)
+from tests.support.deploykit import INSTALL, MARK, Staged, clean_env, get, run, running, tool
+from tests.support.procs import ROOT, free_port
 
 
 def mode(path: Path) -> int:

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.support.deploykit import ROOT, run, tool
+from tests.support.deploykit import run, tool
+from tests.support.procs import ROOT
 from tests.support.promql import metric_names, unknown
 
 RULES = ROOT / "deploy" / "prometheus" / "ajam-gateway.rules.yml"

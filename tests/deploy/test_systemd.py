@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from gateway.config import HttpConfig, LimitsConfig, check_node_id
-from tests.support.deploykit import ROOT, run, tool
+from tests.support.deploykit import run, tool
+from tests.support.procs import ROOT
 
 SYSTEMD = ROOT / "deploy" / "systemd"
 TEMPLATE = SYSTEMD / "ajam-gateway@.service"

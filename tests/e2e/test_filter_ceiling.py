@@ -14,11 +14,15 @@ from typing import Any
 from gateway.app import GATEWAY
 from gateway.lifecycle import reload_config
 from gateway.simulator import Simulator
-from tests.support.harness import MakeClient, gateway_config, login, narrow_users, rawman, start
-
-
-def user_event(name: str) -> list[tuple[str, str]]:
-    return [("Event", "UserEvent"), ("Privilege", "user,all"), ("UserEvent", name)]
+from tests.support.harness import (
+    MakeClient,
+    gateway_config,
+    login,
+    narrow_users,
+    rawman,
+    start,
+    user_event,
+)
 
 
 async def seen(client: Any, session: str, simulator: Simulator, *names: str) -> str:

@@ -23,11 +23,8 @@ from tests.support.harness import (
     scrape,
     start,
     until,
+    user_event,
 )
-
-
-def user_event(name: str, privilege: str = "user,all") -> list[tuple[str, str]]:
-    return [("Event", "UserEvent"), ("Privilege", privilege), ("UserEvent", name)]
 
 
 def diff(after: Samples, before: Samples, name: str, **labels: str) -> float:

@@ -1,5 +1,6 @@
 """The gateway's HTTP server: parser limits, our own error pages, no secret in
-any log, and the connection limit.  Raw bytes over loopback sockets."""
+any log, and the connection limit.  Raw bytes over loopback sockets (the
+parser's limits and its redacting filter alone: tests/http/test_parserlimits.py)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,12 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 
 from gateway.config import LimitsConfig
-from gateway.http.server import (
+from gateway.http.parserlimits import (
     REQUEST_LINE_ALLOWANCE,
-    GatewayRunner,
-    RedactParserErrors,
-    describe,
-    server_limits,
-    server_logger,
 )
+from gateway.http.server import GatewayRunner
 from gateway.simulator import Simulator
 from tests.support.harness import MakeClient, new_app, start
 
@@ -124,33 +120,6 @@ async def test_plain_aiohttp_server_logs_are_redacted_too(
     assert any("Error handling request" in m and "InvalidURLError" in m for m in messages)
     assert all(SECRET.decode() not in m for m in messages)
     assert all(r.exc_info is None for r in caplog.records)
-
-
-def test_the_filter_keeps_other_records_whole() -> None:
-    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom %s", ("a",), None)
-    assert RedactParserErrors().filter(record)
-    assert record.getMessage() == "boom a"
-    try:
-        raise ValueError("kept")
-    except ValueError as error:
-        exc_info = (type(error), error, error.__traceback__)
-    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (), exc_info)
-    assert RedactParserErrors().filter(record)
-    assert record.exc_info is exc_info
-
-
-def test_describe_never_quotes_the_request() -> None:
-    assert describe(LineTooLong(b"GET /?secret=x", 10)) == "line over 10 bytes"
-    assert describe(BadHttpMessage("secret=x")) == "BadHttpMessage"
-
-
-def test_server_limits_keep_line_and_header_limits_apart() -> None:
-    args = server_limits(LimitsConfig(max_query=100, max_header_size=100 + REQUEST_LINE_ALLOWANCE))
-    assert args["max_line_size"] != args["max_field_size"]
-    assert args["max_headers"] == LimitsConfig().max_headers
-    server_logger()
-    filters = [f for f in server_logger().filters if isinstance(f, RedactParserErrors)]
-    assert len(filters) == 1  # installed once, however many apps
 
 
 async def test_connections_beyond_the_limit_get_503_and_are_closed(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -11,8 +11,7 @@ from aiohttp import web
 
 from gateway.simulator import Simulator
 from tests.support.harness import new_app, served
-
-Serve = Callable[..., Awaitable[tuple[web.Application, str]]]
+from tests.support.pushclient import Serve
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from aiohttp import ClientSession, web
 from gateway.config import LimitsConfig
 from gateway.http.server import GatewayRunner
 from gateway.simulator import Simulator
-from tests.push.helpers import EVENTS, cookie, login, tick
-from tests.support.harness import new_app, wait_ready
+from tests.support.harness import new_app, user_event, wait_ready
+from tests.support.pushclient import EVENTS, cookie, login
 from tests.support.sseclient import SseClient
 
 SHORT = 0.3
@@ -37,7 +37,7 @@ async def test_quiet_streams_outlive_the_header_keepalive_and_body_timeouts(
             url = f"{base}/asterisk/ws?events=UserEvent"
             async with http.ws_connect(url, headers=cookie(session)) as ws:
                 await asyncio.sleep(6 * SHORT)  # nothing sent either way
-                simulator.emit(tick("Late"))
+                simulator.emit(user_event("Late"))
                 (message,) = await stream.events(1)
                 assert message.json["UserEvent"] == "Late"
                 frame = json.loads((await ws.receive(timeout=5)).data)

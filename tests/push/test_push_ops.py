@@ -11,9 +11,8 @@ from gateway.push.metrics import NAMES
 from gateway.push.settings import PushSettings
 from gateway.push.stream import CloseReason, StreamKind
 from gateway.simulator import Simulator
-from tests.push.conftest import Serve
-from tests.push.helpers import EVENTS, cookie, login, tick
-from tests.support.harness import gateway_config, scrape_url, until
+from tests.support.harness import gateway_config, scrape_url, until, user_event
+from tests.support.pushclient import EVENTS, Serve, cookie, login
 from tests.support.sseclient import SseClient
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -39,7 +38,7 @@ async def test_a_reload_applies_push_settings_but_not_enabled(
     beat = await stream.next(timeout=3)  # the new heartbeat, on the stream already open
     assert beat is not None
     assert beat.comment == ""
-    simulator.emit(tick("Still"))
+    simulator.emit(user_event("Still"))
     (message,) = await stream.events(1)
     assert message.json["UserEvent"] == "Still"
     await stream.close()

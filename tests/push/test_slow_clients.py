@@ -16,9 +16,8 @@ from aiohttp import web
 from gateway.app import GATEWAY
 from gateway.push.stream import CloseReason, StreamKind
 from gateway.simulator import Simulator
-from tests.push.conftest import Serve
-from tests.push.helpers import EVENTS, cookie, login, tick
-from tests.support.harness import until
+from tests.support.harness import until, user_event
+from tests.support.pushclient import EVENTS, Serve, cookie, login
 from tests.support.sseclient import SseClient
 
 BOUND = 16_384
@@ -34,7 +33,7 @@ async def flood(app: web.Application, simulator: Simulator, count: int = FLOOD) 
     log = gateway.log
     last = f"F{count - 1}"
     for n in range(count):
-        simulator.emit(tick(f"F{n}", Pad=PAYLOAD))
+        simulator.emit(user_event(f"F{n}", Pad=PAYLOAD))
     highest = 0
     async with asyncio.timeout(30):
         while (newest := log.get(log.last_seq)) is None or newest.message.get("UserEvent") != last:

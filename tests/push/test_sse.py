@@ -11,9 +11,8 @@ from aiohttp import ClientSession
 from gateway.app import GATEWAY
 from gateway.core.events import EventLog
 from gateway.simulator import Simulator
-from tests.push.conftest import Serve
-from tests.push.helpers import EVENTS, ajam, cookie, login, tick
-from tests.support.harness import basic, until
+from tests.support.harness import basic, until, user_event
+from tests.support.pushclient import EVENTS, Serve, ajam, cookie, login
 from tests.support.sseclient import SseClient
 
 
@@ -46,8 +45,8 @@ async def test_each_event_is_one_message_with_its_seq_name_and_json_object(
     assert own_login.event == "SuccessfulAuth"
     log = app[GATEWAY].log
     assert seqs(log, int(opening.id or 0)) == [int(own_login.id or 0)] == [log.last_seq]
-    simulator.emit(tick("One", Name="Иван", Dup="a"))
-    simulator.emit(tick("Two", Text="a\rb\x00c"))
+    simulator.emit(user_event("One", Name="Иван", Dup="a"))
+    simulator.emit(user_event("Two", Text="a\rb\x00c"))
     one, two = await stream.events(2)
     assert one.event == "UserEvent"
     assert seqs(log, int(own_login.id or 0)) == [int(one.id or 0), int(two.id or 0)]
@@ -72,7 +71,7 @@ async def test_last_event_id_resumes_exactly_after_it(serve: Serve, simulator: S
     session = await login(base)
     first = await SseClient.open(base, f"{EVENTS}?events=UserEvent", cookie(session))
     for n in range(5):
-        simulator.emit(tick(f"E{n}"))
+        simulator.emit(user_event(f"E{n}"))
     got = await first.events(5)
     await first.close()
     ids = [int(m.id or 0) for m in got]
@@ -91,7 +90,7 @@ async def test_last_event_id_resumes_exactly_after_it(serve: Serve, simulator: S
     both = await SseClient.open(
         base, f"{EVENTS}?cursor={ids[0]}", {**cookie(session), "Last-Event-ID": str(ids[3])}
     )
-    simulator.emit(tick("E5"))
+    simulator.emit(user_event("E5"))
     assert [m.json["UserEvent"] for m in await both.events(2)] == ["E4", "E5"]
     await both.close()
 
@@ -103,7 +102,7 @@ async def test_a_cursor_older_than_the_ring_hears_events_lost_first(
     session = await login(base)
     start = app[GATEWAY].log.last_seq
     for n in range(8):
-        simulator.emit(tick(f"E{n}"))
+        simulator.emit(user_event(f"E{n}"))
     log = app[GATEWAY].log
     await until(lambda: tick_of(log, log.last_seq) == "E7")
     stream = await SseClient.open(base, EVENTS, {**cookie(session), "Last-Event-ID": str(start)})
@@ -124,7 +123,7 @@ async def test_events_narrows_by_name(serve: Serve, simulator: Simulator) -> Non
     _, base = await serve()
     session = await login(base)
     stream = await SseClient.open(base, f"{EVENTS}?events=hangup,Newchannel", cookie(session))
-    simulator.emit(tick("Skipped"))
+    simulator.emit(user_event("Skipped"))
     simulator.emit([("Event", "Newchannel"), ("Privilege", "call,all"), ("Channel", "A")])
     simulator.emit([("Event", "Hangup"), ("Privilege", "call,all"), ("Channel", "A")])
     got = await stream.events(2)
@@ -198,7 +197,7 @@ async def test_a_cursor_this_ring_never_handed_out_hears_restart_then_everything
 ) -> None:
     app, base = await serve()
     session = await login(base)
-    simulator.emit(tick("Held"))
+    simulator.emit(user_event("Held"))
     log = app[GATEWAY].log
     await until(lambda: tick_of(log, log.last_seq) == "Held")
     foreign = {**cookie(session), "Last-Event-ID": "12345"}  # another boot's, another lane's

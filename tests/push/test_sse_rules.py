@@ -7,9 +7,8 @@ import pytest
 from gateway.ami.message import Message
 from gateway.app import GATEWAY
 from gateway.simulator import Simulator
-from tests.push.conftest import Serve
-from tests.push.helpers import EVENTS, ajam, cookie, login, tick, until_marker
-from tests.support.harness import basic, narrow_users
+from tests.support.harness import basic, narrow_users, user_event
+from tests.support.pushclient import EVENTS, Serve, ajam, cookie, login, until_marker
 from tests.support.sseclient import SseClient
 
 SECRET_EVENTS = (
@@ -37,7 +36,7 @@ async def test_a_reader_never_sees_cdr_user_or_security_events(
     for message in SECRET_EVENTS:
         simulator.emit(list(message.fields))
     await ajam(base, await login(base, "admin"), "action=ping")  # an admin login: security
-    simulator.emit(tick("Seen", "call,all"))
+    simulator.emit(user_event("Seen", "call,all"))
     got = await until_marker(stream, "Seen")
     assert [m.event for m in got] == ["UserEvent"]
     await stream.close()
@@ -52,7 +51,7 @@ async def test_the_config_ceiling_and_the_sessions_own_filter_apply(
     assert added["response"]["Message"] == "Success"
     stream = await SseClient.open(base, EVENTS, cookie(session))
     for name in ("Secret", "Other", "Public", "End"):
-        simulator.emit(tick(name))
+        simulator.emit(user_event(name))
     got = await until_marker(stream, "End")
     assert [m.json["UserEvent"] for m in got] == ["Public", "End"]
     await stream.close()
@@ -62,12 +61,12 @@ async def test_the_event_mask_applies_live(serve: Serve, simulator: Simulator) -
     _, base = await serve()
     session = await login(base)
     stream = await SseClient.open(base, f"{EVENTS}?events=UserEvent", cookie(session))
-    simulator.emit(tick("Before"))
+    simulator.emit(user_event("Before"))
     assert [m.json["UserEvent"] for m in await stream.events(1)] == ["Before"]
     masked = await ajam(base, session, "action=events&eventmask=call")
     assert masked["response"]["Events"] == "On"
-    simulator.emit(tick("Hidden"))
-    simulator.emit(tick("Shown", "call,all"))
+    simulator.emit(user_event("Hidden"))
+    simulator.emit(user_event("Shown", "call,all"))
     assert [m.json["UserEvent"] for m in await stream.events(1)] == ["Shown"]
     await stream.close()
 
@@ -117,7 +116,7 @@ async def test_an_owner_only_user_streams_only_its_own_sessions_originate_answer
     (response,) = await streams[0].events(1)
     assert response.event == "OriginateResponse"
     assert response.json["ActionID"] == "o1"
-    simulator.emit(tick("End"))
+    simulator.emit(user_event("End"))
     got = await until_marker(streams[1], "End")
     assert [m.event for m in got] == ["UserEvent"]
     for stream in streams:
@@ -131,14 +130,14 @@ async def test_a_stream_and_a_poll_on_one_session_do_not_disturb_each_other(
     session = await login(base)
     await ajam(base, session, "action=waitevent&timeout=0")
     stream = await SseClient.open(base, f"{EVENTS}?events=UserEvent", cookie(session))
-    simulator.emit(tick("Both"))
+    simulator.emit(user_event("Both"))
     polled = await ajam(base, session, "action=waitevent&timeout=2")
     assert [e.get("UserEvent") for e in polled["events"]] == ["Both", None]  # + WaitEventComplete
     streamed = await stream.events(1)
     assert streamed[0].json == polled["events"][0]
     ping = await ajam(base, session, "action=ping&actionid=p")
     assert ping["response"]["Ping"] == "Pong"
-    simulator.emit(tick("Again"))
+    simulator.emit(user_event("Again"))
     assert [m.json["UserEvent"] for m in await stream.events(1)] == ["Again"]
     await stream.close()
 

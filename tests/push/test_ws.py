@@ -13,9 +13,8 @@ from aiohttp.client_ws import ClientWebSocketResponse
 from gateway.app import GATEWAY
 from gateway.push.stream import CloseReason, StreamKind
 from gateway.simulator import Simulator
-from tests.push.conftest import Serve
-from tests.push.helpers import cookie, login, tick
-from tests.support.harness import basic, until
+from tests.support.harness import basic, until, user_event
+from tests.support.pushclient import Serve, cookie, login
 from tests.support.wsclient import masked, upgrade
 
 WS = "/asterisk/ws"
@@ -67,7 +66,7 @@ async def test_actions_are_answered_in_order_with_their_action_ids(
         assert [r["response"]["ActionID"] for r in replies] == ["1", "2", "3", "4", "5"]
         assert replies[1]["response"]["Output"][0].startswith("Asterisk")
         assert replies[3]["events"][-1]["Event"] == "CoreShowChannelsComplete"
-        simulator.emit(tick("Pushed"))
+        simulator.emit(user_event("Pushed"))
         event = await receive(ws)
         assert set(event) == {"id", "event"}
         assert event["event"] == {
@@ -84,11 +83,11 @@ async def test_resume_replays_exactly_what_was_missed(serve: Serve, simulator: S
         url = f"{base}{WS}?events=UserEvent"
         async with http.ws_connect(url, headers=cookie(session)) as ws:
             for n in range(3):
-                simulator.emit(tick(f"A{n}"))
+                simulator.emit(user_event(f"A{n}"))
             seen = [await receive(ws) for _ in range(3)]
         last = seen[-1]["id"]
         for n in range(4):
-            simulator.emit(tick(f"B{n}"))
+            simulator.emit(user_event(f"B{n}"))
         await asyncio.sleep(0.2)  # the B events are in the log, nobody read them
         # a socket of its own (Basic): it starts at the log's end, then resumes
         async with http.ws_connect(url, headers=basic("admin")) as ws:

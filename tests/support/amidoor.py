@@ -13,7 +13,8 @@ from typing import Any
 from aiohttp import web
 
 from gateway.amiserver import AmiDoor
-from gateway.app import GATEWAY, Gateway
+from gateway.app import GATEWAY
+from gateway.wiring import Gateway
 from tests.support.harness import TEST_USERS, new_app, wait_ready
 from tests.support.replay_clock import SETTLE_TURNS, turns
 from tests.support.simclient import WAIT, Client

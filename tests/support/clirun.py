@@ -14,13 +14,9 @@ from pathlib import Path
 from typing import Final
 
 from tests.support.deploykit import unavailable
-from tests.support.procs import ROOT
+from tests.support.procs import ROOT, checkout_env
 
 NOBODY: Final = 65534
-
-
-def checkout_env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
 
 
 def gateway(

@@ -15,7 +15,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -30,16 +29,9 @@ from typing import NoReturn
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-"""The checkout: ``python3 -m gateway`` with PYTHONPATH=ROOT imports it."""
+from tests.support.procs import ROOT
 
 CHECKOUT_GATEWAY = (sys.executable, "-m", "gateway")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -47,11 +39,6 @@ def clean_env(**extra: str) -> dict[str, str]:
     this checkout instead of what an install put in a venv)."""
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME"}}
     return {**env, **extra}
-
-
-def checkout_env(**extra: str) -> dict[str, str]:
-    """This process's environment, importing this checkout's ``gateway``."""
-    return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
 
 
 def get(url: str, headers: Mapping[str, str] | None = None) -> tuple[int, str]:

@@ -62,6 +62,11 @@ def gateway_config(ami_port: int, **sections: Mapping[str, Any]) -> Config:
     return parse_config(data, {})
 
 
+def user_event(name: str, privilege: str = "user,all", **extra: str) -> list[tuple[str, str]]:
+    """A UserEvent for ``Simulator.emit``; ``extra`` headers follow in order."""
+    return [("Event", "UserEvent"), ("Privilege", privilege), ("UserEvent", name), *extra.items()]
+
+
 async def until(check: Callable[[], object], timeout: float = 5.0, interval: float = 0.005) -> None:
     """Until ``check()`` is true (TimeoutError after a generous ``timeout``):
     for state that exposes no event to wait on."""

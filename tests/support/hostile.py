@@ -18,9 +18,10 @@ from typing import Any, Final
 import aiohttp
 from aiohttp import web
 
-from gateway.app import GATEWAY, Gateway, create_app
+from gateway.app import GATEWAY, create_app
 from gateway.http.server import GatewayRunner
 from gateway.simulator import Simulator
+from gateway.wiring import Gateway
 from tests.support.harness import gateway_config, wait_ready
 
 OTHER: Final[tuple[str, int]] = ("127.0.0.2", 0)

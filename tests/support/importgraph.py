@@ -42,7 +42,7 @@ LAYERS: Final[tuple[tuple[str, ...], ...]] = (
     ("http", "amiserver"),
     ("push",),  # over http: its streams are authenticated and framed as AJAM's
     ("config",),
-    ("app", "lifecycle", "cli", "__main__", ""),
+    ("app", "wiring", "lifecycle", "cli", "__main__", ""),
 )
 """Lowest first.  A module may import from its own package and from lower
 layers; the packages of one layer are independent of each other, except in

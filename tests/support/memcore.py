@@ -1,4 +1,4 @@
-"""The gateway's core in memory: ``gateway.app.build_gateway``'s own wiring, with a
+"""The gateway's core in memory: ``gateway.wiring.build_gateway``'s own wiring, with a
 recording stand-in for the AMI link and nothing listening.
 
 For tests of ``gateway.core`` (the login gate, the dispatcher) that need no
@@ -14,7 +14,6 @@ from typing import Any
 from gateway.access.accounts import Accounts
 from gateway.ami.client import AmiClient
 from gateway.ami.message import Field, Message
-from gateway.app import build_gateway
 from gateway.config import parse_config
 from gateway.core.dispatch import Dispatcher
 from gateway.core.events import EventLog
@@ -23,7 +22,9 @@ from gateway.core.phase import Lifecycle
 from gateway.core.ratelimit import LoginGuard
 from gateway.core.replies import Peer
 from gateway.core.security import SecurityEvents
-from gateway.core.sessions import Session, SessionStore
+from gateway.core.sessions import Session
+from gateway.core.sessionstore import SessionStore
+from gateway.wiring import build_gateway
 
 PEER = Peer("192.0.2.7", 40000, "127.0.0.1", 8088)
 USERS = {

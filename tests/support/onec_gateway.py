@@ -43,12 +43,6 @@ def kit_app(
     return new_app(sim.port, users={**KIT_USERS, **(users or {})}, **sections)
 
 
-def free_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextlib.asynccontextmanager
 async def serve(
     app: web.Application, port: int = 0, tls: ssl.SSLContext | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import socket
 import sys
@@ -22,6 +23,11 @@ USERS: Mapping[str, Mapping[str, str]] = {
     "admin": {"secret": "admin-secret", "read": "all", "write": "all"},
     "reader": {"secret": "reader-secret", "read": "call,system,user", "write": "none"},
 }
+
+
+def checkout_env(**extra: str) -> dict[str, str]:
+    """This process's environment, importing this checkout's ``gateway``."""
+    return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
 
 
 def free_port() -> int:

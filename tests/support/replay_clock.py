@@ -22,9 +22,9 @@ import math
 from collections.abc import Iterable
 from typing import Final, TypeVar
 
-from gateway.app import Gateway
 from gateway.core.sessions import Session, Waiter
 from gateway.simulator.channels import ManualClock
+from gateway.wiring import Gateway
 
 T = TypeVar("T")
 

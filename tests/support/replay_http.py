@@ -27,10 +27,11 @@ from typing import Any, Final
 from aiohttp import web
 
 from gateway.ami.message import header
-from gateway.app import GATEWAY, Gateway
+from gateway.app import GATEWAY
 from gateway.simulator import Simulator
 from gateway.simulator.channels import ManualClock
 from gateway.tasks import cancel_and_wait
+from gateway.wiring import Gateway
 from tests.support.fixturedata import AJAM_DIR, Exchange, read_http_fixture
 from tests.support.harness import new_app, wait_ready
 from tests.support.httpmask import (

@@ -27,13 +27,7 @@ from aiohttp import web
 from gateway.simulator import Simulator
 from tests.support import onec_recognizer, onec_twin
 from tests.support.certs import signed_by_test_ca
-from tests.support.onec_gateway import (
-    PASSWORD,
-    free_port,
-    kit_app,
-    kit_settings,
-    serve,
-)
+from tests.support.onec_gateway import PASSWORD, kit_app, kit_settings, serve
 from tests.support.onec_platform import (
     Map,
     OnecError,
@@ -53,6 +47,7 @@ from tests.support.onec_twin import (
     perform,
     wait_events,
 )
+from tests.support.procs import free_port
 
 GLUE: Final = {"Пауза": "platform.sleep"}
 """Routines the platform stands in for: Пауза is the job waiting for itself."""

@@ -23,15 +23,10 @@ from gateway.simulator import Simulator
 from gateway.simulator.channels import event
 from gateway.simulator.dialplan import OriginateRequest
 from tests.support.harness import until
-from tests.support.onec_gateway import (
-    free_port,
-    incoming,
-    kit_app,
-    kit_settings,
-    serve,
-)
+from tests.support.onec_gateway import incoming, kit_app, kit_settings, serve
 from tests.support.onec_platform import CommonModule, OnecError, Platform, Structure
 from tests.support.onec_twin import pause_after_failure, watch
+from tests.support.procs import free_port
 
 REGISTER = ("Звонки", "")
 """Where the handler writes: an information register, in the IB's transaction."""

@@ -1,10 +1,11 @@
-// ajam-gateway's live-calls dashboard: one ES module, no build step, no CDN.
+// ajam-gateway's live-calls dashboard: three ES modules, no build step, no
+// CDN.  This one keeps the board live and runs the page; ajam.mjs talks to
+// the gateway, board.mjs draws the channels and queues.
 //
 // Actions go as forms to {prefix}/json with the session cookie (same origin).
 // The live view is seeded by CoreShowChannels and QueueStatus/QueueSummary,
 // then kept by {prefix}/events (Server-Sent Events), one JSON event per message.
 //
-// Rows are keyed by Uniqueid, so an event seen twice never makes a second row.
 // A dropped stream: the browser reconnects by itself, sending Last-Event-ID,
 // and the gateway resumes after it, once a Ping has shown that the session
 // still lives. A session the gateway no longer knows (a gateway restart; a
@@ -14,30 +15,20 @@
 // GatewayAMIUp (the PBX may have changed while the link was down): seed again.
 // While a seed runs, stream events wait in a queue and are applied after
 // it, in order: whatever the snapshot missed, they bring.
-//
-// Everything from the PBX reaches the page as text (textContent), never HTML.
 
-const BASE = new URL("../../", location.href); // {prefix}/static/dashboard/ -> {prefix}/
-const CHANNEL_EVENTS = [
-  "Newchannel", "Newstate", "NewCallerid", "NewConnectedLine",
-  "DialBegin", "DialEnd", "BridgeEnter", "BridgeLeave", "Hangup",
-];
-const QUEUE_EVENTS = [
-  "QueueMemberAdded", "QueueMemberRemoved", "QueueMemberStatus", "QueueMemberPause",
-  "QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon",
-];
+import { BASE, logIn, send, succeeded, text } from "./ajam.mjs";
+import {
+  $, CHANNEL_EVENTS, QUEUE_EVENTS, channelEvent, clearBoard, queueEvent, reconcileChannels,
+  reconcileQueues, report, showLink,
+} from "./board.mjs";
+
 const GATEWAY_EVENTS = [
   "GatewayEventsLost", "GatewayAMIDown", "GatewayAMIUp", "GatewayStreamClosed", "OriginateResponse",
 ];
 const EVENTS = [...CHANNEL_EVENTS, ...QUEUE_EVENTS, ...GATEWAY_EVENTS];
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 10000;
-const MEMBER_STATUS = [
-  "unknown", "not in use", "in use", "busy", "invalid", "unavailable", "ringing",
-  "ringing, in use", "on hold",
-];
 
-const $ = (id) => document.getElementById(id);
 const state = {
   credentials: null, // {username, secret}: in memory only, to log in again after a restart
   stream: null,
@@ -45,38 +36,8 @@ const state = {
   pending: null, // events received while a seed runs; null when they apply at once
   seedAgain: false,
   recovering: false,
-  channels: new Map(), // Uniqueid -> {fields, bridge, row}
-  queues: new Map(), // Queue -> {params, summary, members: Map, callers: Map}
   actions: 0,
 };
-
-// --- talking to the gateway ---------------------------------------------------
-
-/** One action through {prefix}/json: the answer's {response, events}. */
-async function send(fields) {
-  const reply = await fetch(new URL("json", BASE), {
-    method: "POST",
-    body: new URLSearchParams(fields),
-    credentials: "same-origin",
-  });
-  if (!reply.ok) throw new Error(`the gateway answered HTTP ${reply.status}`);
-  return reply.json();
-}
-
-function succeeded(answer) {
-  return answer.response !== null && answer.response.Response === "Success";
-}
-
-/** A value as text: repeated keys arrive as arrays; Asterisk writes "<unknown>" for none. */
-function text(value) {
-  const joined = Array.isArray(value) ? value.join(", ") : (value ?? "");
-  return joined === "<unknown>" ? "" : joined;
-}
-
-async function logIn({ username, secret }) {
-  const answer = await send({ Action: "Login", Username: username, Secret: secret });
-  return succeeded(answer) ? null : text(answer.response?.Message) || "Login failed";
-}
 
 // --- the stream -----------------------------------------------------------------
 
@@ -223,14 +184,7 @@ async function seed() {
   if (succeeded(queues)) reconcileQueues(queues.events, summary.events);
 }
 
-function reconcileChannels(items) {
-  const seen = new Set(items.map((item) => item.Uniqueid));
-  for (const id of [...state.channels.keys()]) if (!seen.has(id)) removeChannel(id);
-  for (const item of items) upsertChannel(item).bridge = text(item.BridgeId);
-  showBridges();
-}
-
-// --- channels -------------------------------------------------------------------
+// --- events ---------------------------------------------------------------------
 
 function apply(event) {
   const name = event.Event;
@@ -240,112 +194,6 @@ function apply(event) {
   else if (name === "GatewayAMIDown") showLink("reconnecting", "the PBX link is down");
   else if (name === "GatewayStreamClosed" && event.Reason === "session") recover();
   else if (name === "OriginateResponse") originated(event);
-}
-
-function channelEvent(event) {
-  const id = text(event.Uniqueid);
-  switch (event.Event) {
-    case "Hangup":
-      removeChannel(id);
-      showBridges();
-      return;
-    case "DialBegin":
-      if (state.channels.has(id)) setLink(id, `dialling ${text(event.DestChannel)}`);
-      setLink(text(event.DestUniqueid), event.Channel ? `called by ${text(event.Channel)}` : "");
-      return;
-    case "DialEnd":
-      if (state.channels.has(id)) setLink(id, `dial: ${text(event.DialStatus).toLowerCase()}`);
-      return;
-    case "BridgeEnter":
-    case "BridgeLeave":
-      if (!state.channels.has(id)) return;
-      state.channels.get(id).bridge = event.Event === "BridgeEnter" ? text(event.BridgeUniqueid) : "";
-      setLink(id, "");
-      showBridges();
-      return;
-    default: // Newchannel, Newstate, NewCallerid, NewConnectedLine
-      if (id) upsertChannel(event);
-  }
-}
-
-/** The row of `fields.Uniqueid`, made if new, with these fields shown. */
-function upsertChannel(fields) {
-  const id = text(fields.Uniqueid);
-  let channel = state.channels.get(id);
-  if (channel === undefined) {
-    channel = { fields: {}, bridge: "", row: channelRow(id) };
-    state.channels.set(id, channel);
-    $("channels").tBodies[0].append(channel.row);
-    countChannels();
-  }
-  Object.assign(channel.fields, fields);
-  const f = channel.fields;
-  const cells = channel.row.cells;
-  cells[0].textContent = text(f.Channel);
-  cells[1].textContent = text(f.ChannelStateDesc);
-  cells[2].textContent = party(f.CallerIDName, f.CallerIDNum);
-  cells[3].textContent = party(f.ConnectedLineName, f.ConnectedLineNum);
-  cells[4].textContent = text(f.Exten) ? `${text(f.Exten)}@${text(f.Context)}` : "";
-  channel.row.dataset.state = text(f.ChannelStateDesc);
-  cells[6].firstChild.setAttribute("aria-label", `Hang up ${text(f.Channel)}`);
-  return channel;
-}
-
-function party(name, number) {
-  const [n, num] = [text(name), text(number)];
-  if (n && num && n !== num) return `${n} <${num}>`;
-  return n || num;
-}
-
-function channelRow(id) {
-  const row = document.createElement("tr");
-  row.dataset.uniqueid = id;
-  row.className = "new";
-  for (let i = 0; i < 7; i++) row.append(document.createElement("td"));
-  row.cells[0].className = "channel";
-  const button = document.createElement("button");
-  button.type = "button";
-  button.textContent = "Hang up";
-  button.addEventListener("click", () => hangUp(id));
-  row.cells[6].append(button);
-  return row;
-}
-
-function removeChannel(id) {
-  const channel = state.channels.get(id);
-  if (channel === undefined) return;
-  channel.row.remove();
-  state.channels.delete(id);
-  countChannels();
-}
-
-function countChannels() {
-  $("channel-count").textContent = String(state.channels.size);
-  $("no-channels").hidden = state.channels.size > 0;
-}
-
-function setLink(id, link) {
-  const channel = state.channels.get(id);
-  if (channel !== undefined) channel.row.cells[5].textContent = link;
-}
-
-/** "with X" for every channel in a bridge, from the bridge's other channels. */
-function showBridges() {
-  const channels = [...state.channels.values()];
-  for (const channel of channels) {
-    if (!channel.bridge) continue;
-    const peers = channels.filter((other) => other !== channel && other.bridge === channel.bridge);
-    const names = peers.map((peer) => text(peer.fields.Channel));
-    channel.row.cells[5].textContent = names.length ? `with ${names.join(", ")}` : "in a bridge";
-  }
-}
-
-async function hangUp(id) {
-  const channel = state.channels.get(id);
-  if (channel === undefined) return;
-  const name = text(channel.fields.Channel);
-  const answer = await send({ Action: "Hangup", Channel: name });
-  report(succeeded(answer) ? `Hung up ${name}` : `Hangup of ${name}: ${text(answer.response?.Message)}`);
 }
 
 // --- originate ------------------------------------------------------------------
@@ -368,105 +216,6 @@ function originated(event) {
   const result = text(event.Response);
   const to = text(event.Exten) || text(event.Channel);
   report(result === "Success" ? `Call to ${to} answered` : `Call to ${to}: ${result} (${text(event.Reason)})`);
-}
-
-// --- queues ---------------------------------------------------------------------
-
-function queueOf(name) {
-  if (!state.queues.has(name)) {
-    state.queues.set(name, { params: {}, summary: {}, members: new Map(), callers: new Map() });
-  }
-  return state.queues.get(name);
-}
-
-function reconcileQueues(statusEvents, summaryEvents) {
-  state.queues.clear();
-  for (const event of statusEvents) {
-    const queue = text(event.Queue);
-    if (!queue) continue;
-    if (event.Event === "QueueParams") queueOf(queue).params = event;
-    else if (event.Event === "QueueMember") queueOf(queue).members.set(text(event.Location), event);
-    else if (event.Event === "QueueEntry") queueOf(queue).callers.set(text(event.Uniqueid), event);
-  }
-  for (const event of summaryEvents) {
-    if (event.Event === "QueueSummary" && text(event.Queue)) queueOf(text(event.Queue)).summary = event;
-  }
-  showQueues();
-}
-
-function queueEvent(event) {
-  const queue = queueOf(text(event.Queue));
-  const member = text(event.Interface || event.Location);
-  switch (event.Event) {
-    case "QueueMemberRemoved":
-      queue.members.delete(member);
-      break;
-    case "QueueCallerJoin":
-      queue.callers.set(text(event.Uniqueid), event);
-      break;
-    case "QueueCallerLeave":
-    case "QueueCallerAbandon":
-      queue.callers.delete(text(event.Uniqueid));
-      break;
-    default: // QueueMemberAdded, QueueMemberStatus, QueueMemberPause
-      queue.members.set(member, { ...queue.members.get(member), ...event, Name: event.MemberName });
-  }
-  showQueues();
-}
-
-function showQueues() {
-  const list = $("queues");
-  const sections = [...state.queues].sort(([a], [b]) => a.localeCompare(b)).map(queueSection);
-  list.replaceChildren(...sections);
-  $("no-queues").hidden = state.queues.size > 0;
-}
-
-function queueSection([name, queue]) {
-  const section = document.createElement("section");
-  section.dataset.queue = name;
-  const title = document.createElement("h3");
-  title.textContent = name;
-  const summary = document.createElement("p");
-  summary.className = "summary";
-  const free = [...queue.members.values()].filter((m) => text(m.Status) === "1" && text(m.Paused) !== "1");
-  const strategy = text(queue.params.Strategy);
-  summary.textContent = [
-    strategy && `strategy ${strategy}`,
-    `${free.length} of ${queue.members.size} members free`,
-    `${queue.callers.size} waiting`,
-    text(queue.summary.LongestHoldTime) && `longest wait ${text(queue.summary.LongestHoldTime)} s`,
-  ].filter(Boolean).join(" · ");
-  const members = table(`Members of ${name}`, ["Member", "Interface", "Status", "Paused"],
-    [...queue.members.values()].map((m) => [
-      text(m.Name || m.MemberName), text(m.Location || m.Interface),
-      MEMBER_STATUS[Number(text(m.Status))] ?? text(m.Status), text(m.Paused) === "1" ? "paused" : "",
-    ]));
-  const callers = table(`Callers waiting in ${name}`, ["Position", "Caller", "Channel"],
-    [...queue.callers.values()].map((c) => [
-      text(c.Position), party(c.CallerIDName, c.CallerIDNum), text(c.Channel),
-    ]));
-  section.append(title, summary, members, callers);
-  return section;
-}
-
-/** A small table of text cells, with a caption for screen readers. */
-function table(caption, headings, rows) {
-  const element = document.createElement("table");
-  element.createCaption().textContent = caption;
-  element.caption.className = "visually-hidden";
-  const head = element.createTHead().insertRow();
-  for (const heading of headings) {
-    const cell = document.createElement("th");
-    cell.scope = "col";
-    cell.textContent = heading;
-    head.append(cell);
-  }
-  const body = element.createTBody();
-  for (const values of rows) {
-    const row = body.insertRow();
-    for (const value of values) row.insertCell().textContent = value;
-  }
-  return element;
 }
 
 // --- call history ---------------------------------------------------------------
@@ -504,21 +253,10 @@ async function showHistory(number) {
 
 // --- the page -------------------------------------------------------------------
 
-function report(message) {
-  $("status").textContent = message;
-}
-
-function showLink(key, label) {
-  $("link").dataset.state = key;
-  $("link").textContent = label;
-}
-
 function loggedOut(problem) {
   closeStream();
   state.credentials = null;
-  for (const id of [...state.channels.keys()]) removeChannel(id);
-  state.queues.clear();
-  showQueues();
+  clearBoard();
   $("board").hidden = true;
   $("logout").hidden = true;
   $("login").hidden = false;
@@ -576,5 +314,4 @@ $("logout").addEventListener("click", async () => {
   await send({ Action: "Logoff" }).catch(() => null);
   loggedOut("");
 });
-countChannels();
-showQueues();
+clearBoard();

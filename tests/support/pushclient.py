@@ -1,18 +1,20 @@
-"""Small helpers shared by the push tests (no fixtures: conftest.py has them)."""
+"""The client side of the push tests: log in, name the session, ask AJAM, read
+an SSE stream to a marker (no fixtures: tests/push/conftest.py has them)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import ClientSession
+from aiohttp import ClientSession, web
 
 from tests.support.sseclient import SseClient, SseMessage
 
 EVENTS = "/asterisk/events"
 
-
-def tick(name: str, privilege: str = "user,all", **extra: str) -> list[tuple[str, str]]:
-    return [("Event", "UserEvent"), ("Privilege", privilege), ("UserEvent", name), *extra.items()]
+Serve = Callable[..., Awaitable[tuple[web.Application, str]]]
+"""The ``serve`` fixture (tests/push/conftest.py): ``await serve(push={...})``
+is a gateway app and its base URL."""
 
 
 def cookie(session: str) -> dict[str, str]:
