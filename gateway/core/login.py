@@ -1,7 +1,7 @@
 """The one login gate: every way in checks its credentials and opens its session here.
 
 The Login action (``gateway.core.dispatch``), HTTP Basic
-(``gateway.http.oneshot``, ``/history``) and HTTP Digest
+(``gateway.http.basic``, ``/history``) and HTTP Digest
 (``gateway.http.digestauth``), and the AMI door's Login (through the
 dispatcher, on a session that lives as long as its TCP connection), each
 say only how to verify their credentials (``verify``).  The gate does the

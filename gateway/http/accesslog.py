@@ -23,7 +23,7 @@ from typing import Final
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from gateway.http.client import client_of
+from gateway.http.caller import client_of
 from gateway.http.params import unquote
 from gateway.logs import REDACTED, SECRET_NAMES, escaped
 

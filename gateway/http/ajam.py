@@ -7,7 +7,7 @@ Asterisk.  Parameters come from the raw query (GET) or a form body (POST,
 which replaces the query), decoded byte-wise.  The session comes from the
 cookie (quoted or not) or a ``mansession_id`` parameter; an unknown one gets
 a fresh unauthenticated session silently.  A request with HTTP Basic
-credentials follows ``gateway.http.oneshot`` instead (one action, no cookie).
+credentials follows ``gateway.http.basic`` instead (one action, no cookie).
 The caller resolver (``gateway.http.caller``) finds the session, once.
 """
 
@@ -30,8 +30,7 @@ from gateway.core.sendbudget import SendBudget
 from gateway.errors import AmiLevelError, BodyTooLarge, QueryTooLarge, RequestTooLarge
 from gateway.http.accesslog import note_request
 from gateway.http.body import read_body
-from gateway.http.caller import Caller, CallerResolver
-from gateway.http.client import request_peer
+from gateway.http.caller import Caller, CallerResolver, request_peer
 from gateway.http.errors import error_page
 from gateway.http.params import parse_form, split_target
 from gateway.http.respond import CookiePolicy, ajam_response, render_reply

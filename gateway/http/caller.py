@@ -1,4 +1,12 @@
-"""Who is calling: the one place an HTTP request's session is found.
+"""Who is calling: the one place an HTTP request's client address and
+session are found.
+
+The address first: ``admit``, called by the gateway's one middleware
+(``gateway.http.middleware``), finds it once (``gateway.http.clientaddr``:
+``X-Forwarded-For`` only behind a trusted proxy) and stores it on the request
+for everything after it (the AJAM handler's ``Peer``, the access log, the
+rates of what costs: ``gateway.core.ratelimit.CostRates``).  A request itself
+is not counted: a long poll paces itself.
 
 Every route that acts for a user (the AJAM paths, ``/history``) asks the
 ``CallerResolver`` once per request, with one reading of the clock, and gets
@@ -7,7 +15,7 @@ the answer sets the session cookie.  The ways, in order:
 
 * a Digest path: the session its nonce names (``gateway.http.digestauth``),
   or the 401 to answer instead;
-* HTTP Basic (``gateway.http.oneshot``): on a Login, the credentials become
+* HTTP Basic (``gateway.http.basic``): on a Login, the credentials become
   the Login's; with the same user's session, that session once the
   password is checked; without one, a one-shot session never stored;
 * the session the ``mansession_id`` cookie (quoted or not) or parameter
@@ -27,11 +35,13 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from aiohttp import web
 
+from gateway.access.users import Network
 from gateway.ami.message import Field, header
 from gateway.core.events import EventLog
 from gateway.core.login import LoginGate
@@ -40,10 +50,58 @@ from gateway.core.replies import Peer
 from gateway.core.sessions import Session
 from gateway.core.sessionstore import SessionStore
 from gateway.errors import CredentialsMismatch, NeedsSession
-from gateway.http.basic import BasicCredentials, parse_basic
+from gateway.http.basic import (
+    BasicCredentials,
+    action_name,
+    login_fields,
+    other_user,
+    parse_basic,
+)
+from gateway.http.clientaddr import client_address
 from gateway.http.digestauth import DigestAuth
-from gateway.http.oneshot import action_name, login_fields, other_user
 from gateway.http.params import cookie_session_id, query_parameter, split_target
+
+CLIENT_KEY: Final = web.RequestKey("client", str)
+"""The client's address, as the middleware found it."""
+
+
+def peer_address(request: web.BaseRequest) -> str:
+    """The TCP peer's address, '' when the transport is gone."""
+    if request.remote:
+        return request.remote
+    transport = request.transport
+    peer = transport.get_extra_info("peername") if transport else None
+    return str(peer[0]) if peer else ""
+
+
+def client_of(request: web.BaseRequest) -> str:
+    """The client's address as the middleware found it, else the TCP peer."""
+    return request.get(CLIENT_KEY) or peer_address(request)
+
+
+def admit(request: web.Request, trusted: Sequence[Network]) -> None:
+    """Store the client's address on the request."""
+    address = peer_address(request)
+    if trusted:  # without trusted proxies the header is never read
+        forwarded = request.headers.getall("X-Forwarded-For", [])
+        address = client_address(address, forwarded, trusted)
+    request[CLIENT_KEY] = address
+
+
+def request_peer(request: web.Request) -> Peer:
+    """Who sent the request, as the dispatcher and the security events see it."""
+    transport = request.transport
+    remote = transport.get_extra_info("peername") if transport else None
+    local = transport.get_extra_info("sockname") if transport else None
+    address = client_of(request)
+    # Behind a proxy the TCP port is the proxy's, not the client's.
+    port = int(remote[1]) if remote and str(remote[0]) == address else 0
+    return Peer(
+        address=address,
+        port=port,
+        local_address=str(local[0]) if local else "127.0.0.1",
+        local_port=int(local[1]) if local else 0,
+    )
 
 
 class How(enum.Enum):
@@ -212,7 +270,7 @@ class CallerResolver:
         peer: Peer,
         now: float,
     ) -> Caller:
-        """HTTP Basic on anything but a Login (``gateway.http.oneshot``'s rules)."""
+        """HTTP Basic on anything but a Login (``gateway.http.basic``'s rules)."""
         gate, username, secret = self._gate, credentials.username, credentials.password
         if existing is not None and existing.identity is not None:
             if other_user(existing, username):

@@ -32,8 +32,7 @@ from gateway.history.service import HistoryService
 from gateway.history.stats import RecorderStats
 from gateway.http.accesslog import note_request
 from gateway.http.body import read_body
-from gateway.http.caller import CallerResolver
-from gateway.http.client import request_peer
+from gateway.http.caller import CallerResolver, request_peer
 from gateway.http.respond import NO_CACHE, SERVER_NAME
 
 READ_CLASSES: Final = CLASS_BITS["cdr"] | CLASS_BITS["reporting"]

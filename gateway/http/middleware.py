@@ -18,7 +18,7 @@ from aiohttp.typedefs import Handler, Middleware
 from gateway.access.users import Network
 from gateway.core.metrics import Metrics
 from gateway.core.phase import Lifecycle
-from gateway.http.client import admit
+from gateway.http.caller import admit
 from gateway.http.errors import TRANSLATED, error_response, from_browser_script
 from gateway.http.metricsview import status_of
 

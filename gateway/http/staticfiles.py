@@ -49,8 +49,7 @@ from urllib.parse import unquote_to_bytes
 from aiohttp import web
 
 from gateway.errors import AmiLevelError, BadCredentials
-from gateway.http.caller import CallerResolver
-from gateway.http.client import request_peer
+from gateway.http.caller import CallerResolver, request_peer
 from gateway.http.errors import error_page
 from gateway.http.respond import SERVER_NAME
 

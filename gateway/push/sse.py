@@ -28,8 +28,7 @@ from gateway.core.events import EventLog, Placement
 from gateway.core.sessionstore import SessionStore
 from gateway.errors import NotAuthenticated
 from gateway.http.accesslog import note_request
-from gateway.http.caller import CallerResolver, How
-from gateway.http.client import request_peer
+from gateway.http.caller import CallerResolver, How, request_peer
 from gateway.http.respond import SERVER_NAME
 from gateway.push import frames
 from gateway.push.fanout import Fanout

@@ -48,8 +48,7 @@ from gateway.core.sessionstore import SessionStore
 from gateway.errors import AmiLevelError, BadRequest, Forbidden, HttpLevelError
 from gateway.http.accesslog import note_request
 from gateway.http.ajam import safe_action_id
-from gateway.http.caller import CallerResolver, How
-from gateway.http.client import request_peer
+from gateway.http.caller import CallerResolver, How, request_peer
 from gateway.http.cors import CorsPolicy
 from gateway.http.respond import render_reply
 from gateway.push import frames

@@ -9,7 +9,7 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from gateway.core.metrics import Metrics
-from gateway.http.client import CLIENT_KEY, client_of, peer_address
+from gateway.http.caller import CLIENT_KEY, client_of, peer_address
 from gateway.http.middleware import gateway_middleware
 from tests.support.harness import MakeClient
 

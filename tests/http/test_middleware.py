@@ -9,7 +9,7 @@ from aiohttp import web
 
 from gateway.core.metrics import Metrics
 from gateway.errors import NotAuthenticated, RateLimited
-from gateway.http.client import client_of
+from gateway.http.caller import client_of
 from gateway.http.metricsview import metrics_view
 from gateway.http.middleware import gateway_middleware
 from tests.support.harness import MakeClient
