@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from gateway.access.classes import ALL
 from gateway.access.identity import Identity
@@ -13,6 +12,7 @@ from gateway.core.metrics import OTHER, Metrics, names, outcome_of
 from gateway.core.replies import Door, Reply, error_message, response
 from gateway.core.security import SecurityEvents
 from gateway.core.sessions import SessionStore
+from tests.support.docs import metrics_text
 
 
 @dataclass
@@ -100,12 +100,12 @@ def test_each_instance_has_its_own_registry() -> None:
     assert "ajam_events_received" in names(first.registry)
 
 
-def test_the_readme_lists_every_metric() -> None:
+def test_the_metrics_page_lists_every_metric() -> None:
     metrics = Metrics()
     metrics.watch(SessionStore(), Link())
     metrics.watch_logins(SecurityEvents(EventLog(1)), VerifiedLogins())
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    page = metrics_text()
     listed = names(metrics.registry)
     assert len(listed) == 16 + 6  # and prometheus-client's process_* (Linux)
     for name in listed:
-        assert f"| `{name}" in readme, name
+        assert f"| `{name}" in page, name
