@@ -6,7 +6,7 @@ Starts the gateway (``bench.server``, the real app) against the lean AMI
 responder twice: with the login cache as shipped (``login_cache_ttl`` 60 s)
 and turned off (0).  A user with a scrypt ``secret_hash`` (the parameters
 ``ajam-gateway hash-secret`` writes) sends ``--requests`` one-shot
-``action=ping`` requests with Basic, one at a time, as the README's 1C
+``action=ping`` requests with Basic, one at a time, as the 1C module's
 pattern does; the gateway process's CPU (utime + stime, from /proc, its
 hash threads included) is read around them: milliseconds a request, and
 requests a second.

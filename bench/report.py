@@ -1,4 +1,4 @@
-"""``python3 -m bench.report RUN.jsonl``: the Markdown tables of the README.
+"""``python3 -m bench.report RUN.jsonl``: the Markdown tables of bench/README.md.
 
 Reads the JSON lines of one ``python3 -m bench --out RUN.jsonl`` run and
 prints the machine, the rtt, fanout and sessions tables, each with its

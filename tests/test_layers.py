@@ -1,4 +1,4 @@
-"""The layers of gateway/ stay as README's "How it works" draws them
+"""The layers of gateway/ stay as docs/design.md draws them
 (tests/support/importgraph.py measures them): no import runs back up, none
 goes in a circle, and at most eight modules sit at the top."""
 

@@ -109,7 +109,7 @@ def iso(epoch: int | None, zone: ZoneInfo) -> str | None:
 
 
 def to_json(record: CdrRecord, zone: ZoneInfo) -> dict[str, object]:
-    """The stable JSON form of a call (README, "JSON schema"), its extra
+    """The stable JSON form of a call (docs/history.md, "JSON schema"), its extra
     columns after the standard ones."""
     out: dict[str, object] = {
         "start": iso(record.start, zone),

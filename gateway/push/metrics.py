@@ -33,7 +33,7 @@ NAMES: Final = (
     "ajam_push_queued_bytes",
     "ajam_push_delivery_seconds",
 )
-"""Every family this module exposes (the README's metrics table lists each)."""
+"""Every family this module exposes (docs/operations.md's metrics table lists each)."""
 
 
 def delivery_histogram(registry: CollectorRegistry) -> Histogram:

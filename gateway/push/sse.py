@@ -1,6 +1,6 @@
 """``GET {prefix}/events``: Server-Sent Events.
 
-The contract (README, "Push: Server-Sent Events and WebSocket"):
+The contract (docs/clients.md, "Push: Server-Sent Events and WebSocket"):
 
 * authenticated as AJAM (``gateway.http.caller``): the session cookie or
   ``mansession_id`` of a logged-in session, or HTTP Basic; without either,

@@ -1,6 +1,6 @@
 """``GET {prefix}/ws``: a WebSocket carrying actions one way, replies and events the other.
 
-The contract (README, "Push: Server-Sent Events and WebSocket"):
+The contract (docs/clients.md, "Push: Server-Sent Events and WebSocket"):
 
 * JSON text frames both ways.  A client frame is one action object
   (``gateway.push.wsframes``), dispatched as an AJAM request is (the same

@@ -3,7 +3,7 @@ as the Asterisk behind the gateway: the client's bytes must match the
 capture after masking, as strictly as the simulator's own replays
 (tests/simulator/test_server.py: EXACT, CALLS, NAMES_ONLY), except where the
 gateway differs on purpose.  ``DEVIATIONS`` says what the capture becomes
-for each such case and which row of the README's deviations table says why.
+for each such case and which row of docs/deviations.md says why.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def upstream_shutdown_kept_home(data: bytes) -> bytes:
 @dataclasses.dataclass(frozen=True, slots=True)
 class Deviation:
     row: str
-    """The README deviations row (or the AMI door's D-number) that says why."""
+    """The docs/deviations.md row (or the AMI door's D-number) that says why."""
     change: Change
     keeps_open: bool = False
     """The capture shows Asterisk closing the socket; the door does not."""

@@ -28,6 +28,7 @@ from gateway.config import (
 )
 from gateway.errors import ConfigError
 from tests.support.configtables import MINIMAL, error_of, with_
+from tests.support.docs import CONFIGURATION_PAGE, table_after
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "gateway.example.toml"
 ENV = {"AJAM_AMI_SECRET": "ami-pw", "AJAM_ADMIN_SECRET": "admin-pw"}
@@ -87,17 +88,9 @@ def test_example_documents_every_key() -> None:
         assert f"{key} =" in text
 
 
-def test_the_readme_limits_table_names_every_key() -> None:
-    """README, "Limits and timeouts": one table, every [limits] key in it."""
-    readme = (EXAMPLE.parent.parent / "README.md").read_text()
-    after = readme.split("**Limits and timeouts.**", 1)[1].split("\n")
-    start = next(n for n, line in enumerate(after) if line.startswith("|"))
-    rows = []
-    for line in after[start:]:
-        if not line.startswith("|"):
-            break
-        rows.append(line)
-    table = "\n".join(rows)
+def test_the_limits_table_names_every_key() -> None:
+    """docs/configuration.md, "Limits and timeouts": one table, every [limits] key in it."""
+    table = table_after(CONFIGURATION_PAGE.read_text(), "## Limits and timeouts")
     keys = [f.name for f in dataclasses.fields(LimitsConfig)]
     for key in [*keys, "ring_size", "ring_bytes", "reply_bytes", "httptimeout", "unauth_timeout"]:
         assert re.search(rf"[` ]{key}`", table), key  # `key`, or `[table] key`

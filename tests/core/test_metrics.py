@@ -4,7 +4,6 @@ registry (the collectors that read live objects: tests/core/test_collectors.py).
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from gateway.ami.message import Message
 from gateway.core.events import EventLog
@@ -13,6 +12,7 @@ from gateway.core.metrics import OTHER, Metrics, names, outcome_of
 from gateway.core.replies import Door, Reply, error_message, response
 from gateway.core.security import SecurityEvents
 from gateway.core.sessionstore import SessionStore
+from tests.support.docs import metrics_text
 from tests.support.metricreads import Link, value
 
 
@@ -65,12 +65,12 @@ def test_each_instance_has_its_own_registry() -> None:
     assert "ajam_events_received" in names(first.registry)
 
 
-def test_the_readme_lists_every_metric() -> None:
+def test_the_metrics_page_lists_every_metric() -> None:
     metrics = Metrics()
     metrics.watch(SessionStore(), Link())
     metrics.watch_logins(SecurityEvents(EventLog(1)), VerifiedLogins())
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    page = metrics_text()
     listed = names(metrics.registry)
     assert len(listed) == 16 + 6  # and prometheus-client's process_* (Linux)
     for name in listed:
-        assert f"| `{name}" in readme, name
+        assert f"| `{name}" in page, name

@@ -49,7 +49,7 @@ def test_failure_goes_to_the_log_and_the_event_log_without_secrets(
 
 
 def test_a_user_name_cannot_frame_another_address(caplog: pytest.LogCaptureFixture) -> None:
-    """The README's fail2ban failregex must find the real address, never one
+    """docs/security.md's fail2ban failregex must find the real address, never one
     smuggled in the user name."""
     record = SecurityEvents(EventLog(10))
     session = SessionStore().create("x", 0.0, 0)

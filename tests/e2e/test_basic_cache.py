@@ -1,6 +1,6 @@
 """Issue 11, item 13: HTTP Basic must not cost a salted hash per request.
 
-The README's 1C pattern sends Basic on every call; with ``secret_hash``
+The 1C module sends Basic on every call; with ``secret_hash``
 each request spent ~50 ms of CPU on the hash.  The login gate now keeps
 verified credentials a short while (``[limits] login_cache_ttl``), keyed by
 an HMAC of user, address and secret under a per-process key, so only the

@@ -12,7 +12,7 @@ from gateway.simulator import Simulator
 from tests.support.cdrtables import SEQ_SCAN, CdrTables, clid
 from tests.support.dbserver import AUTH, ask, check_filters, check_unreachable
 from tests.support.harness import MakeClient, start
-from tests.support.historyschema import call_errors, readme_schema
+from tests.support.historyschema import call_errors, published_schema
 
 
 async def test_usual_layout(
@@ -88,7 +88,7 @@ async def test_extra_columns_come_with_every_call(
     assert busy["recordingfile"] == ""
     missed = by_day["2026-11-21"]  # row 1: cnum is NULL
     assert missed["cnum"] is None
-    schema = readme_schema()
+    schema = published_schema()
     for call in calls:
         assert call_errors(schema, call) == []
 

@@ -25,7 +25,7 @@ from tests.support.historyapp import (
     start_history,
 )
 from tests.support.historydata import captured_cdrs
-from tests.support.historyschema import call_errors, readme_schema
+from tests.support.historyschema import call_errors, published_schema
 
 
 async def test_every_filter(history_client: Client) -> None:
@@ -170,8 +170,8 @@ async def test_disabled_history_has_no_route(
     assert response.status == 404
 
 
-async def test_answers_follow_the_readme_schema(history_client: Client) -> None:
-    schema = readme_schema()
+async def test_answers_follow_the_published_schema(history_client: Client) -> None:
+    schema = published_schema()
     call_schema = schema["$defs"]["call"]
     assert tuple(call_schema["required"]) == COLUMNS
     session = await login(history_client)

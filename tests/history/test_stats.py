@@ -9,14 +9,11 @@ from gateway.core.metrics import names
 from gateway.history.recorder import Recorder
 from gateway.history.settings import HistoryConfig
 from gateway.history.stats import RecorderStats
+from tests.support.docs import metrics_text
 from tests.support.historydata import call, cdr_message
 
 
-def readme_text() -> str:
-    return (Path(__file__).resolve().parents[2] / "README.md").read_text()
-
-
-async def test_counts_and_the_readme_lists_them(tmp_path: Path) -> None:
+async def test_counts_and_the_metrics_page_lists_them(tmp_path: Path) -> None:
     config = HistoryConfig(enabled=True, path=str(tmp_path / "s.sqlite3"), queue_size=1)
     recorder = Recorder(config)
     registry = CollectorRegistry()
@@ -30,6 +27,6 @@ async def test_counts_and_the_readme_lists_them(tmp_path: Path) -> None:
     assert registry.get_sample_value("ajam_history_dropped_total", {"reason": "unreadable"}) == 1
     await recorder.close()
     assert registry.get_sample_value("ajam_history_recorded_total") == 1
-    readme = readme_text()
+    page = metrics_text()
     for name in names(registry):
-        assert f"| `{name}" in readme, name
+        assert f"| `{name}" in page, name

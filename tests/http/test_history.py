@@ -145,8 +145,8 @@ async def test_body_limits_and_an_empty_post(
 
 
 @pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
-async def test_the_readme_1c_exchange(history_client: Client, bom: bytes) -> None:
-    """What the README's ИсторияЗвонков sends: ЗаписьJSON's layout, Basic first."""
+async def test_the_1c_modules_exchange(history_client: Client, bom: bytes) -> None:
+    """What the 1C module's ИсторияЗвонков sends: ЗаписьJSON's layout, Basic first."""
     history_client.session.cookie_jar.clear()
     body = bom + b'{\r\n\t"number": "+7 912 000-00-00",\r\n\t"limit": 10\r\n}'
     response = await history_client.post(

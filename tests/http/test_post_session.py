@@ -1,6 +1,6 @@
 """Issue 11, item 9: a POST names its session in the query as a GET does.
 
-The README tells cookie-less clients behind nginx to put ``mansession_id``
+docs/deployment.md tells cookie-less clients behind nginx to put ``mansession_id``
 in the query, where nginx routes on it; a form body is not read by nginx.
 Before the fix a POST with it there got ``Permission denied`` and a new
 cookie.  The form body still replaces the query for every AMI field, as in

@@ -1,9 +1,8 @@
-"""Operating the push streams: reload, drain, metrics, and the README's tables."""
+"""Operating the push streams: reload, drain, metrics, and the metrics page's table."""
 
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 from gateway.app import GATEWAY, PUSH_ROUTES
 from gateway.lifecycle import begin_drain, reload_config
@@ -11,11 +10,10 @@ from gateway.push.metrics import NAMES
 from gateway.push.settings import PushSettings
 from gateway.push.stream import CloseReason, StreamKind
 from gateway.simulator import Simulator
+from tests.support.docs import metrics_text
 from tests.support.harness import gateway_config, scrape_url, until, user_event
 from tests.support.pushclient import EVENTS, Serve, cookie, login
 from tests.support.sseclient import SseClient
-
-README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 async def test_a_reload_applies_push_settings_but_not_enabled(
@@ -66,13 +64,13 @@ async def test_a_drain_ends_every_stream_and_the_metrics_say_so(serve: Serve) ->
     assert samples[key] == 3
 
 
-async def test_the_readme_lists_every_push_metric(serve: Serve) -> None:
+async def test_the_metrics_page_lists_every_push_metric(serve: Serve) -> None:
     _, base = await serve()
     samples = await scrape_url(base)
     families = {name.removesuffix("_total") for name, _ in samples}
     for name in NAMES:
         assert name in families or f"{name}_count" in families, name
-        assert f"`{name}" in README.read_text(), name
+        assert f"`{name}" in metrics_text(), name
     exposed = {n for n in families if n.startswith("ajam_push")}
     expected = set(NAMES) | {
         f"ajam_push_delivery_seconds_{s}" for s in ("bucket", "count", "sum", "created")

@@ -1,19 +1,19 @@
-"""The /history answer's JSON schema as README.md publishes it, and the few
+"""The /history answer's JSON schema as docs/history.md publishes it, and the few
 checks of it the tests need (no JSON-schema library is a dependency)."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+from tests.support.docs import HISTORY_PAGE
+
 TYPES = {"string": str, "integer": int, "null": type(None)}
 
 
-def readme_schema() -> Any:
-    """The README's ```json block that holds ``"$schema"``."""
-    text = README.read_text()
+def published_schema() -> Any:
+    """The page's ```json block that holds ``"$schema"``."""
+    text = HISTORY_PAGE.read_text()
     block = next(b for b in text.split("```json\n")[1:] if '"$schema"' in b.split("```")[0])
     return json.loads(block.split("```")[0])
 

@@ -1,4 +1,4 @@
-"""The README's 1C:Enterprise code, as the simulated 1C client sends it
+"""The plain 1C:Enterprise exchanges, as the simulated 1C client sends them
 (tests/e2e/test_onec.py): the user, and the functions' HTTP halves."""
 
 from __future__ import annotations

@@ -86,7 +86,7 @@ EVENTS = captured_events() + SYNTHETIC
 
 DELIBERATE = frozenset({"ModuleLoad"})
 """Refused by the gateway's deny-list of dangerous uses unless the user's
-actions_allow names them (README, deviations): stricter, never looser."""
+actions_allow names them (docs/deviations.md): stricter, never looser."""
 
 
 def may_run(action: str, classes: frozenset[str]) -> bool:

@@ -41,7 +41,7 @@ class Deviation:
     waits: float = 0.0
     """How long the gateway rightly waits here (a waitevent's own timeout)."""
     listed: bool = True
-    """False: not (yet) in ajam-reference.md section 5; the lead has been told."""
+    """False: not among the replays' own cases; docs/deviations.md lists it."""
 
 
 Deviations = Mapping[tuple[str, int], Deviation]
@@ -51,7 +51,7 @@ EventOrder = Mapping[str, tuple[int, ...]]
 
 
 def with_charset(view: View) -> View:
-    """ajam-reference section 5, Content-Type: every text type says utf-8."""
+    """docs/deviations.md, Content-Type: every text type says utf-8."""
     if view.content_type is None or not view.content_type.startswith("text/"):
         return view
     return dataclasses.replace(view, content_type=view.content_type + CHARSET)

@@ -20,6 +20,7 @@ from gateway.core.metrics import Metrics, names
 from gateway.errors import ConfigError
 from gateway.http.server import ConnectionCounts, peer_key
 from gateway.simulator import Simulator
+from tests.support.docs import metrics_text
 from tests.support.harness import gateway_config
 from tests.support.hostile import (
     HEALTHZ,
@@ -30,7 +31,6 @@ from tests.support.hostile import (
     serving,
     until_closed,
 )
-from tests.support.procs import ROOT
 
 
 async def test_a_silent_socket_is_closed_after_header_timeout(simulator: Simulator) -> None:
@@ -268,14 +268,14 @@ async def test_a_reload_changes_the_connection_limits(simulator: Simulator) -> N
             await close(held)
 
 
-def test_the_readme_lists_the_connection_metrics() -> None:
+def test_the_metrics_page_lists_the_connection_metrics() -> None:
     metrics = Metrics()
     metrics.watch_connections(ConnectionCounts())
-    readme = (ROOT / "README.md").read_text()
+    page = metrics_text()
     listed = names(metrics.registry)
     assert "ajam_http_connections_timed_out" in listed
     for name in listed:
-        assert f"| `{name}" in readme, name
+        assert f"| `{name}" in page, name
 
 
 async def test_a_slow_reader_that_keeps_reading_is_not_dropped(simulator: Simulator) -> None:
