@@ -187,7 +187,7 @@ class Correlator:
         validate_action(fields)  # as the client wrote it: what Asterisk would read
         client_id = _client_id(fields)
         wire_id = make_action_id(self._node_id, self._boot, counter, client_id)
-        if client_id is not None and len(wire_id.encode()) > MAX_WIRE_ACTION_ID:
+        if client_id is not None and len(encode(wire_id)) > MAX_WIRE_ACTION_ID:
             wire_id = make_action_id(self._node_id, self._boot, counter, None)
             _remember(self._long_ids, gateway_id, client_id, MAX_LONG_IDS)
         wire = _with_action_id(fields, wire_id)

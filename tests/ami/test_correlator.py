@@ -16,7 +16,7 @@ from gateway.ami.correlator import (
     make_action_id,
     split_action_id,
 )
-from gateway.ami.message import Message
+from gateway.ami.message import Message, encode
 from gateway.errors import ConfigError, InvalidCharacter, RequestTooLarge
 from tests.support.fixturedata import ami_cases
 from tests.support.replay import BOOT, NODE, all_messages, parsed, replay
@@ -324,20 +324,22 @@ LONGEST_WHOLE = 137
 
 def coresettings_answer(wire_id: str) -> bytes:
     """CoreSettings' answer as Asterisk writes it for ``wire_id``."""
-    line = f"ActionID: {wire_id}\r\n".encode()
+    line = encode(f"ActionID: {wire_id}\r\n")
     if len(line) > 149:
         line = line[:149]  # snprintf into char[150]
     rest = b"AMIversion: 11.0.0\r\nAsteriskVersion: 22.10.1\r\n\r\n"
     return b"Response: Success\r\n" + line + rest
 
 
-@pytest.mark.parametrize("length", [1, 100, 116, 137, 500, 1010])
-def test_a_long_client_action_id_comes_back_whole(length: int) -> None:
-    client_id = "i" * length
+@pytest.mark.parametrize(
+    "client_id", ["i", "i" * 100, "i" * 116, "i" * 137, "i" * 500, "i" * 1010, "\udcff" * 130]
+)
+def test_a_long_client_action_id_comes_back_whole(client_id: str) -> None:
+    # (a byte that is not UTF-8 survives parsing as a lone surrogate)
     correlator = Correlator(NODE, BOOT)
     gateway_id, wire = correlator.prepare([("Action", "CoreSettings"), ("ActionID", client_id)])
     (wire_id,) = [value for name, value in wire if name == "ActionID"]
-    assert len(wire_id.encode()) <= LONGEST_WHOLE
+    assert len(encode(wire_id)) <= LONGEST_WHOLE
     assert wire_id.startswith(gateway_id)
     (message,) = parsed(coresettings_answer(wire_id), banner=False)
     (done,) = correlator.feed(message)
