@@ -4,7 +4,8 @@ under 100 ms and ``/healthz`` answers (``tests/e2e/hostile/``).
 
 Clients use other loopback addresses (Linux routes all of 127.0.0.0/8 to
 the loopback): the user who pings comes from ``OTHER``, an attacker from
-``ATTACKER``, so per-address limits tell them apart as they would two hosts.
+``ATTACKER`` (``tests/support/attacker.py``, in a process of its own), so
+per-address limits tell them apart as they would two hosts.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator
 from typing import Any, Final
 
 import aiohttp
@@ -22,17 +23,17 @@ from gateway.app import GATEWAY, create_app
 from gateway.http.server import GatewayRunner
 from gateway.simulator import Simulator
 from gateway.wiring import Gateway
+from tests.support.attacker import Tally, attacking
+from tests.support.attacker import close as close
+from tests.support.attacker import connect as connect
 from tests.support.harness import gateway_config, wait_ready
 
 OTHER: Final[tuple[str, int]] = ("127.0.0.2", 0)
 """The user who pings, and any other well-behaved client."""
-ATTACKER: Final[tuple[str, int]] = ("127.0.0.3", 0)
-SECOND_ATTACKER: Final[tuple[str, int]] = ("127.0.0.4", 0)
 ATTACK_SECONDS: Final = 5.0
 P99_BOUND: Final = 0.1
 """Seconds: the issue's bound for a logged-in Ping while an attack runs."""
 HEALTHZ: Final = b"GET /healthz HTTP/1.1\r\nHost: gw\r\n\r\n"
-Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 RUNNERS: dict[int, GatewayRunner] = {}
 """The runner behind each port ``serving`` yields, while it serves."""
 
@@ -72,16 +73,6 @@ async def serving(
 def gateway_at(port: int) -> Gateway:
     """The running parts of the gateway ``serving`` serves on ``port``."""
     return RUNNERS[port].app[GATEWAY]
-
-
-async def connect(port: int, local: tuple[str, int] | None = None) -> Stream:
-    return await asyncio.open_connection("127.0.0.1", port, local_addr=local)
-
-
-async def close(stream: Stream) -> None:
-    stream[1].close()
-    with contextlib.suppress(ConnectionError):
-        await stream[1].wait_closed()
 
 
 async def served(
@@ -128,53 +119,21 @@ async def pings_while(port: int, seconds: float) -> list[float]:
     return times
 
 
-async def keep_asking(
-    port: int,
-    requests: Iterator[bytes],
-    answered: list[bytes],
-    local: tuple[str, int] = ATTACKER,
-    pause: float = 0.0,
-) -> None:
-    """From ``local``, one kept-alive connection: send each request, read
-    its whole answer (``Content-Length``), append it to ``answered``, wait
-    ``pause``; until cancelled.  Raw sockets: the attacker's own Python work stays small, so
-    that what slows the user is the gateway, not its neighbour in this loop."""
-    reader, writer = await connect(port, local)
-    try:
-        for request in requests:
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = next(
-                int(line.split(b":", 1)[1])
-                for line in head.split(b"\r\n")
-                if line.lower().startswith(b"content-length:")
-            )
-            answered.append(head + await reader.readexactly(length))
-            if pause:
-                await asyncio.sleep(pause)
-    finally:
-        await close((reader, writer))
-
-
 def p99(times: list[float]) -> float:
     ordered = sorted(times)
     return ordered[int(len(ordered) * 0.99)]
 
 
-async def stays_fast(port: int, attack: Callable[[], Coroutine[Any, Any, object]]) -> list[float]:
-    """Run ``attack`` (it goes on until cancelled) for ``ATTACK_SECONDS``
-    while a logged-in user pings; then, the attack still running, ``/healthz``
-    must answer.  Asserts the bound; returns the Ping times."""
-    flood: asyncio.Task[object] = asyncio.create_task(attack())
-    try:
-        await asyncio.sleep(0.2)  # the attack is under way before the first Ping
+async def stays_fast(port: int, attack: str) -> Tally:
+    """Run ``attack`` (``tests.support.attacker.ATTACKS``) from another
+    process for ``ATTACK_SECONDS`` while a logged-in user pings; then, the
+    attack still running, ``/healthz`` must answer.  Asserts the bound;
+    returns what the attack did (it ran all along: an attack that failed
+    proves nothing, and ``stop`` fails the test with its stderr)."""
+    async with attacking(attack, port) as attacker:
         times = await pings_while(port, ATTACK_SECONDS)
         assert (await served(port)).startswith(b"HTTP/1.1 200 OK")
-        assert not flood.done(), flood  # it ran all along (an attack that failed proves nothing)
-    finally:
-        flood.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await flood
+        tally = await attacker.stop()
     assert len(times) > 20
     assert p99(times) < P99_BOUND, f"Ping p99 {p99(times) * 1000:.1f} ms under attack"
-    return times
+    return tally
