@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Final
 
+from bench import workerloop
 from bench.amidoor import Stall, ami_fanout, ami_stall
 from bench.harness import Options
 from bench.load import have_wrk
@@ -122,6 +123,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=1, help="push: repeat each pair N times")
     parser.add_argument("--seconds", type=float, help="duration of each load or event stream")
     parser.add_argument("--uvloop", action="store_true", help="run the gateway on uvloop")
+    parser.add_argument(
+        "--client-uvloop", action="store_true", help="run the load generators on uvloop"
+    )
     parser.add_argument("--profile", metavar="DIR", help="pyinstrument profile per gateway")
     parser.add_argument("--out", help="also append the JSON lines to this file")
     return parser.parse_args(argv)
@@ -154,7 +158,10 @@ async def run(args: argparse.Namespace, out: Any) -> None:
     plan = _plan(args)
     only = set(args.only.split(","))
     options = Options(uvloop=args.uvloop, profile_dir=args.profile)
-    _emit({**machine(), "uvloop": args.uvloop, "quick": args.quick}, out)
+    if args.client_uvloop:  # the worker processes inherit it (bench.workerloop)
+        os.environ[workerloop.ENV] = "1"
+    machine_line = {**machine(), "uvloop": args.uvloop, "client_uvloop": workerloop.wanted()}
+    _emit({**machine_line, "quick": args.quick}, out)
     if "rtt" in only:
         for line in await rtt(options, list(plan.rtt), plan.rtt_seconds):
             _emit(line, out)

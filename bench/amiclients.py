@@ -21,6 +21,7 @@ import socket
 import sys
 from typing import Final, cast
 
+from bench import workerloop
 from bench.pollers import SessionPoller, Tally, _say, _stdin_lines
 from bench.procstat import cpu_seconds, raise_nofile
 
@@ -111,7 +112,7 @@ def main() -> int:
     parser.add_argument("--stall", type=int, default=0, help="clients that never read")
     args = parser.parse_args()
     raise_nofile()
-    result = asyncio.run(run(args.port, args.clients, args.stall))
+    result = workerloop.run(run(args.port, args.clients, args.stall))
     result["cpu_s"] = cpu_seconds(os.getpid())
     _say("result " + json.dumps(result, separators=(",", ":")))
     return 0

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final, cast
 
+from bench import workerloop
 from bench.client import Target, client_session, login_many
 from bench.procstat import cpu_seconds, raise_nofile
 
@@ -193,8 +194,13 @@ async def poll(target: Target, cookie: str, timeout: float, poller: SessionPolle
 
 
 def _say(line: str) -> None:
-    sys.stdout.write(line + "\n")
+    """One line to the harness, whole: a ``result`` line is often over 64 KiB,
+    and an unbuffered stdout (``PYTHONUNBUFFERED``) loses what one write() to
+    the pipe does not take (seen on uvloop: the line cut at 64 KiB)."""
     sys.stdout.flush()
+    data = memoryview((line + "\n").encode())
+    while data:
+        data = data[os.write(sys.stdout.fileno(), data) :]
 
 
 async def _stdin_lines() -> asyncio.StreamReader:
@@ -248,7 +254,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=30.0, help="waitevent timeout=")
     args = parser.parse_args()
     raise_nofile()
-    result = asyncio.run(run(Target(args.url), args.sessions, args.timeout))
+    result = workerloop.run(run(Target(args.url), args.sessions, args.timeout))
     result["cpu_s"] = cpu_seconds(os.getpid())
     _say("result " + json.dumps(result, separators=(",", ":")))
     return 0

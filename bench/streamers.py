@@ -27,6 +27,7 @@ import time
 from collections.abc import Awaitable
 from typing import Final, cast
 
+from bench import workerloop
 from bench.client import Target
 from bench.pollers import BUCKET_S, SessionPoller, Tally, _say, run_sessions
 from bench.procstat import cpu_seconds, raise_nofile
@@ -168,7 +169,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=30.0, help="unused (pollers' option)")
     args = parser.parse_args()
     raise_nofile()
-    result = asyncio.run(run(Target(args.url), args.sessions, args.kind))
+    result = workerloop.run(run(Target(args.url), args.sessions, args.kind))
     result["cpu_s"] = cpu_seconds(os.getpid())
     _say("result " + json.dumps(result, separators=(",", ":")))
     return 0

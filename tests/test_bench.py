@@ -7,9 +7,14 @@ scenario runs on its Python driver.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 from collections import Counter
 from typing import Any
 
+from bench import workerloop
 from bench.amiresponder import answer, user_event
 from bench.harness import server
 from bench.load import run_python, wrk_script
@@ -131,3 +136,21 @@ async def test_python_driver_runs_where_wrk_is_missing() -> None:
     assert stats["requests"] > 0
     assert stats["errors"] == 0
     assert stats["p50_ms"] <= stats["max_ms"]
+
+
+def test_a_worker_says_a_long_line_whole() -> None:
+    """A ``result`` line is often over 64 KiB: unbuffered, to a pipe, on any loop."""
+    code = "from bench.pollers import _say; _say('result ' + 'x' * 300_000)"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", workerloop.ENV: "0"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, env=env, check=True, timeout=60
+    )
+    assert done.stdout == b"result " + b"x" * 300_000 + b"\n"
+
+
+def test_workers_run_on_asyncio_unless_asked() -> None:
+    async def which() -> str:
+        return type(asyncio.get_running_loop()).__module__
+
+    assert not workerloop.wanted()
+    assert workerloop.run(which()).startswith("asyncio")

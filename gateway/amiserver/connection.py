@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -126,6 +127,12 @@ class Connection:
         self._tasks: list[asyncio.Task[None]] = []
         self._high = parts.settings.buffer_bytes
         writer.transport.set_write_buffer_limits(high=self._high - 1, low=self._high // 2)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            # The kernel's send buffer is the client's too: Linux autotunes it
+            # up to tcp_wmem's maximum (4 MiB here) for a client that reads
+            # nothing, beyond ``buffer_bytes`` and out of the ring's reach.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self._high)
 
     @property
     def authenticated(self) -> bool:

@@ -10,13 +10,23 @@ those objects.  ``gateway.core.metrics.Metrics`` registers them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Final, Protocol
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Final, Protocol, cast
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from gateway.core.replies import Door
+
+_le = cast(Callable[[float], str], floatToGoString)
+"""A bound as prometheus-client writes ``le`` (``0.5``, ``1.0``, ``+Inf``)."""
 
 
 class SessionCounts(Protocol):
@@ -279,3 +289,37 @@ def by_label(
 
 def counter(name: str, documentation: str, value: float) -> CounterMetricFamily:
     return CounterMetricFamily(name, documentation, value=value)
+
+
+class LoopHistogram(Collector):
+    """A histogram observed from the event loop's thread only, without locks.
+
+    prometheus-client's ``Histogram.observe`` takes a lock twice and walks its
+    bounds in Python: ~12 % of the AMI door's samples at 500 clients x 100
+    events/s, where every write to a client observes once.  Here one
+    observation is a ``bisect`` and three additions; the exposition is the
+    same family (``_bucket`` by ``le``, cumulative, ``_count``, ``_sum``)
+    without a ``_created`` sample, as the instruments are shown.
+    """
+
+    def __init__(self, name: str, documentation: str, buckets: Sequence[float]) -> None:
+        self._name = name
+        self._documentation = documentation
+        self._bounds = (*sorted(buckets), float("inf"))
+        self._labels = [_le(bound) for bound in self._bounds]
+        self._counts = [0] * len(self._bounds)
+        self._sum = 0.0
+
+    def observe(self, amount: float) -> None:
+        # The first bound at or above the amount: Prometheus's ``le``.
+        self._counts[bisect_left(self._bounds, amount)] += 1
+        self._sum += amount
+
+    def collect(self) -> Iterator[Metric]:
+        total, buckets = 0, []
+        for label, count in zip(self._labels, self._counts, strict=True):
+            total += count
+            buckets.append((label, total))
+        yield HistogramMetricFamily(
+            self._name, self._documentation, buckets=buckets, sum_value=self._sum
+        )

@@ -35,6 +35,7 @@ from gateway.core.collectors import (
     LinkCounts,
     LoginCounts,
     Logins,
+    LoopHistogram,
     Memory,
     RingCounts,
     SessionCounts,
@@ -107,12 +108,12 @@ class Metrics:
             buckets=AMI_BUCKETS,
             registry=instruments,
         )
-        self.delivery = Histogram(
+        self.delivery = LoopHistogram(
             "ajam_event_delivery_seconds",
             "Per waitevent response with events: age of its oldest event when the response is made",
-            buckets=DELIVERY_BUCKETS,
-            registry=instruments,
+            DELIVERY_BUCKETS,
         )
+        self.registry.register(self.delivery)
         self.registry.register(EventCounts(self))
         # labels() validates and locks on every call (≈3 % of a forwarded
         # ping in the rtt profile); the children are kept here instead.  Both

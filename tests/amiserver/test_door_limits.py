@@ -74,6 +74,24 @@ async def test_a_client_that_stops_reading_costs_its_buffer_then_is_dropped(
         stalled.close()
 
 
+async def test_a_stalled_clients_kernel_buffer_is_bounded_too(simulator: Simulator) -> None:
+    """Linux grows a socket's send buffer up to tcp_wmem's maximum (MiB) for a
+    client that reads nothing: the door bounds it by ``buffer_bytes``, as the
+    push streams do, so the kernel too holds about that much, not the flood."""
+    door = {"write_timeout": 30.0, "buffer_bytes": 65536}
+    async with door_gateway(simulator.port, ami_server=door) as run:
+        stalled = await door_client(run.port, rcvbuf=4096)
+        reading_side(stalled).pause_reading()
+        for _ in range(10):  # 2,000 events of ~1 KB, in bursts the kernel could take
+            flood(simulator, 200)
+            await run.settle()
+        (connection,) = run.door._connections
+        # The transport's buffer_bytes, the kernel's doubled SO_SNDBUF, the
+        # client's doubled receive buffer, and one event over.
+        assert connection.written < 65536 + 2 * 65536 + 2 * 4096 + 2048
+        stalled.close()
+
+
 async def test_a_client_behind_the_ring_is_told_how_many_it_lost(simulator: Simulator) -> None:
     door = {"write_timeout": 30.0, "buffer_bytes": 65536}
     async with door_gateway(simulator.port, ami_server=door, events={"ring_size": 100}) as run:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import time
 
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
+
 from gateway.ami.message import Message
+from gateway.core.collectors import LoopHistogram
 from gateway.core.events import EventLog
 from gateway.core.logincache import VerifiedLogins
 from gateway.core.metrics import OTHER, Metrics, names, outcome_of
@@ -74,3 +77,19 @@ def test_the_metrics_page_lists_every_metric() -> None:
     assert len(listed) == 16 + 6  # and prometheus-client's process_* (Linux)
     for name in listed:
         assert f"| `{name}" in page, name
+
+
+def test_the_loop_histogram_exposes_what_prometheus_clients_own_would() -> None:
+    buckets = (0.001, 0.01, 0.1, 1.0)
+    ours = LoopHistogram("h_seconds", "Help", buckets)
+    reference = CollectorRegistry()
+    theirs = Histogram("h_seconds", "Help", buckets=buckets, registry=reference)
+    for amount in (0.0, 0.001, 0.0011, 0.05, 0.1, 2.0, 99.0):  # bounds and beyond
+        ours.observe(amount)
+        theirs.observe(amount)
+    registry = CollectorRegistry()
+    registry.register(ours)
+    lines = generate_latest(reference).decode().splitlines()
+    assert generate_latest(registry).decode().splitlines() == [
+        line for line in lines if "_created" not in line
+    ]
