@@ -120,14 +120,12 @@ def build_gateway(
     accounts = Accounts(config.users)
     metrics = Metrics(action_name=accounts.canonical_action)
     events = AmiEventPath(log, facts)
-    batches = EventBatches(log)
     ami = link(
         config.ami,
         node_id=http.node_id,
         on_event=events.on_event,
         on_link=events.on_link,
         on_login=functools.partial(_learn_actions, accounts),
-        on_read=batches.flush,
     )
     security = SecurityEvents(log)
     guard = LoginGuard(
@@ -218,7 +216,7 @@ def build_gateway(
         ami=ami,
         facts=facts,
         events=events,
-        batches=batches,
+        batches=EventBatches(log),
         security=security,
         login_guard=guard,
         verified_logins=verified,

@@ -96,13 +96,9 @@ class AmiClient:
         on_event: EventSink,
         on_link: LinkSink,
         on_login: Callable[[AmiClient], object] | None = None,
-        on_read: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self._on_event = on_event
-        self._on_read = on_read
-        """Told once the messages of one read are dispatched (the event path
-        hands the read's events to their readers then)."""
         self._on_link = on_link
         self._on_login = on_login
         self._correlator = Correlator(node_id, secrets.token_hex(4))
@@ -223,8 +219,6 @@ class AmiClient:
                 raise LinkLost("Asterisk closed the connection")
             for item in parser.feed(data):
                 self._dispatch(item)
-            if self._on_read is not None:
-                self._notify(self._on_read)
 
     def _dispatch(self, item: Banner | Message | Discarded) -> None:
         if isinstance(item, Banner):

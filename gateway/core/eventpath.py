@@ -14,10 +14,7 @@ their standing waiters, the push streams) learn of new events through one
 ``EventBatches``: it collects whatever the log took during one loop
 iteration (an AMI read, the gateway's own events: link changes, security
 events) and hands the batch to each consumer once, so a burst of events
-costs each consumer one pass, not one per event.  The AMI client ends each
-read with ``EventBatches.flush``: the read's events go out at once, not one
-loop iteration later (between the two, every other ready callback of the
-loop ran first).
+costs each consumer one pass, not one per event.
 
 A change of the link becomes the gateway's own ``GatewayAMIUp`` or
 ``GatewayAMIDown`` event in the log, so that sessions learn of it.
@@ -91,8 +88,6 @@ class EventBatches:
         self._log = log
         self._batch: list[StoredEvent] = []
         self._consumers: list[BatchConsumer] = []
-        self._scheduled: asyncio.Handle | None = None
-        """The end of the loop iteration's hand-over, while a batch waits."""
 
     def subscribe(self, consumer: BatchConsumer) -> None:
         self._consumers.append(consumer)
@@ -111,19 +106,10 @@ class EventBatches:
 
     def _on_event(self, event: StoredEvent) -> None:
         self._batch.append(event)
-        if self._scheduled is None:
-            self._scheduled = asyncio.get_running_loop().call_soon(self._flush)
-
-    def flush(self) -> None:
-        """Hand the waiting batch over now (the end of an AMI read), not at
-        the loop's next turn; nothing waits, nothing is done."""
-        scheduled = self._scheduled
-        if scheduled is not None:
-            scheduled.cancel()
-            self._flush()
+        if len(self._batch) == 1:
+            asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
         batch, self._batch = self._batch, []
-        self._scheduled = None
         for consumer in self._consumers:
             consumer(batch)

@@ -202,19 +202,3 @@ async def test_an_action_written_after_a_reconnect_is_sent_once(fake: FakeAmi) -
         assert answer[0].get("Ping") == "Pong"
         assert [m for m in fake.named("Ping") if "after" in (m.get("ActionID") or "")] != []
         assert len([m for m in fake.received if "after" in (m.get("ActionID") or "")]) == 1
-
-
-async def test_each_read_ends_with_on_read_after_its_events(fake: FakeAmi) -> None:
-    """The event path hands a read's events over at its end (``on_read``)."""
-    sink = Sink()
-    told: list[int] = []
-    client = new_client(
-        settings(fake.port), sink, on_read=lambda: told.append(len(sink.named("UserEvent")))
-    )
-    async with running(client):
-        await until(lambda: client.ready)
-        fake.peers[0].send(("Event", "UserEvent"), ("Privilege", "user,all"))
-        fake.peers[0].send(("Event", "UserEvent"), ("Privilege", "user,all"))
-        await until(lambda: len(sink.named("UserEvent")) == 2)
-        await until(lambda: bool(told) and told[-1] == 2)
-        assert told == sorted(told)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from gateway.ami.correlator import Broadcast
 from gateway.ami.message import Message
-from gateway.core.eventpath import AmiEventPath, EventBatches
+from gateway.core.eventpath import AmiEventPath
 from gateway.core.events import EventLog
 from gateway.core.facts import AmiFacts
 
@@ -54,23 +52,3 @@ def test_the_link_going_up_and_down_is_the_gateways_own_event() -> None:
         ),
     ]
     assert heard == []  # subscribers hear Asterisk's events, not the gateway's own
-
-
-async def test_a_flush_hands_the_batch_over_at_once_and_only_once() -> None:
-    log = EventLog(10)
-    batches = EventBatches(log).listen()
-    seen: list[list[int]] = []
-    batches.subscribe(lambda batch: seen.append([e.seq for e in batch]))
-    batches.flush()  # nothing waits: nothing is handed over
-    assert seen == []
-    first = log.append(Message.of(("Event", "A"))).seq
-    second = log.append(Message.of(("Event", "B"))).seq
-    batches.flush()  # the end of an AMI read: now, not at the loop's next turn
-    assert seen == [[first, second]]
-    await asyncio.sleep(0)
-    assert seen == [[first, second]]  # the iteration's own hand-over finds nothing
-    third = log.append(Message.of(("Event", "C"))).seq
-    assert seen == [[first, second]]
-    await asyncio.sleep(0)  # without a flush, the loop's next turn hands it over
-    assert seen == [[first, second], [third]]
-    batches.close()
