@@ -178,19 +178,21 @@ class Correlator:
     ) -> tuple[str, tuple[Field, ...]]:
         """A new gateway id and the fields to send, carrying it as ActionID.
 
-        The rewritten fields are validated first (``InvalidCharacter``,
-        ``RequestTooLarge``), so nothing is registered for an action that
-        cannot be sent.
+        The client's ActionID line, as the client wrote it, and the rewritten
+        fields are validated first (``InvalidCharacter``, ``RequestTooLarge``),
+        so nothing is registered for an action that cannot be sent.
         """
         counter = next(self._counter)
         gateway_id = f"{self._prefix}{counter}"
-        validate_action(fields)  # as the client wrote it: what Asterisk would read
         client_id = _client_id(fields)
         wire_id = make_action_id(self._node_id, self._boot, counter, client_id)
-        if client_id is not None and len(encode(wire_id)) > MAX_WIRE_ACTION_ID:
-            wire_id = make_action_id(self._node_id, self._boot, counter, None)
-            _remember(self._long_ids, gateway_id, client_id, MAX_LONG_IDS)
+        if client_id is not None:
+            validate_action([("ActionID", client_id)])  # the line Asterisk would read
+            if len(encode(wire_id)) > MAX_WIRE_ACTION_ID:
+                wire_id = make_action_id(self._node_id, self._boot, counter, None)
+                _remember(self._long_ids, gateway_id, client_id, MAX_LONG_IDS)
         wire = _with_action_id(fields, wire_id)
+        validate_action(wire)  # what goes out: an inserted ActionID is a line too
         self._pending[gateway_id] = _Pending(client_id, sync_originate)
         if owner is not None and _action_name(fields) == "originate":
             _remember(self._owners, gateway_id, (owner, sync_originate), MAX_ASYNC_OWNERS)

@@ -355,3 +355,12 @@ def test_a_client_action_id_asterisk_would_not_read_is_refused() -> None:
     with pytest.raises(RequestTooLarge):  # 10 + 1013 + CRLF: over Asterisk's 1024
         correlator.prepare([("Action", "Ping"), ("ActionID", "x" * 1013)])
     assert correlator.pending == 0
+
+
+def test_an_action_the_inserted_action_id_would_push_past_128_lines_is_refused() -> None:
+    # Asterisk keeps 128 lines: the 129th, the client's last, would be lost.
+    correlator = Correlator(NODE, BOOT)
+    fields = [("Action", "UserEvent"), *((f"H{n}", "x") for n in range(127))]
+    with pytest.raises(RequestTooLarge):
+        correlator.prepare(fields)
+    assert correlator.pending == 0
