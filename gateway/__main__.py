@@ -22,7 +22,7 @@ from aiohttp.log import access_logger as access_log
 
 from gateway.app import GATEWAY, create_app
 from gateway.cli.envfile import load_env_files
-from gateway.cli.listen import listen_error
+from gateway.cli.listen import listening
 from gateway.cli.report import check_config_report, history_path
 from gateway.cli.secrets import ha1_line, hash_line, read_secret
 from gateway.cli.version import version_line
@@ -172,18 +172,14 @@ async def serve(config: Config, *, demo: bool, reload: ConfigSource | None = Non
 
 async def _listen(runner: web.BaseRunner, host: str, port: int) -> None:
     """Open the HTTP port; a failure is one line naming the port and its usual holder."""
-    try:
+    with listening(
+        "HTTP",
+        host,
+        port,
+        host_setting="[http] host (or --host)",
+        port_setting="[http] port (or --port)",
+    ):
         await web.TCPSite(runner, host, port).start()
-    except OSError as error:
-        why = listen_error(
-            "HTTP",
-            host,
-            port,
-            error,
-            host_setting="[http] host (or --host)",
-            port_setting="[http] port (or --port)",
-        )
-        raise StartupError(why) from None
 
 
 def _reload(

@@ -17,11 +17,10 @@ from typing import Final
 
 from aiohttp import web
 
-from gateway.cli.listen import listen_error
+from gateway.cli.listen import listening
 from gateway.config import Config
 from gateway.core.numbering import Numbering
 from gateway.core.waitevent import Notifier
-from gateway.errors import StartupError
 from gateway.http.ajam import AJAM_FORMATS, AjamHandler, AjamSettings
 from gateway.http.cors import CorsPolicy, install_cors
 from gateway.http.history import HistoryRoute, install_history
@@ -85,18 +84,14 @@ async def _ami_door_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     settings = app[GATEWAY].config.ami_server
-    try:
+    with listening(
+        "AMI",
+        settings.host,
+        settings.port,
+        host_setting="[ami_server] host",
+        port_setting="[ami_server] port",
+    ):
         await door.start()
-    except OSError as error:
-        why = listen_error(
-            "AMI",
-            settings.host,
-            settings.port,
-            error,
-            host_setting="[ami_server] host",
-            port_setting="[ami_server] port",
-        )
-        raise StartupError(why) from None
     yield
     await door.close()
 

@@ -1,16 +1,19 @@
 """A listening socket that cannot be opened, as the one line an admin needs:
 the address and port, why, who usually holds that port, and what to change.
 
-``serve`` raises ``StartupError`` with this text instead of letting the
-``OSError`` out as a traceback; the command line prints it and exits 1.
+``listening`` turns the ``OSError`` of opening one into ``StartupError`` with
+this text instead of a traceback; the command line prints it and exits 1.
 """
 
 from __future__ import annotations
 
 import errno
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Final
+
+from gateway.errors import StartupError
 
 USUAL_HOLDERS: Final[Mapping[int, str]] = {
     8088: "Asterisk's own HTTP server (http.conf bindport, 8088 by default)",
@@ -62,3 +65,18 @@ def listen_error(
             f"fix {host_setting}, or 0.0.0.0 for every address"
         )
     return head + (error.strerror or str(error))
+
+
+@contextmanager
+def listening(
+    what: str, host: str, port: int, *, host_setting: str, port_setting: str
+) -> Iterator[None]:
+    """Around opening a listening socket: its ``OSError`` becomes
+    ``StartupError`` with ``listen_error``'s line."""
+    try:
+        yield
+    except OSError as error:
+        why = listen_error(
+            what, host, port, error, host_setting=host_setting, port_setting=port_setting
+        )
+        raise StartupError(why) from None
