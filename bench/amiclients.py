@@ -15,15 +15,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import socket
 import sys
 from typing import Final, cast
 
-from bench import workerloop
-from bench.pollers import SessionPoller, Tally, _say, _stdin_lines
-from bench.procstat import cpu_seconds, raise_nofile
+from bench.pollers import SessionPoller, Tally, _say, _stdin_lines, run_worker
 
 LOGIN: Final = b"Action: Login\r\nUsername: bench\r\nSecret: bench-secret\r\n\r\n"
 ACCEPTED: Final = b"Message: Authentication accepted\r\n\r\n"
@@ -111,11 +107,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, required=True)
     parser.add_argument("--stall", type=int, default=0, help="clients that never read")
     args = parser.parse_args()
-    raise_nofile()
-    result = workerloop.run(run(args.port, args.clients, args.stall))
-    result["cpu_s"] = cpu_seconds(os.getpid())
-    _say("result " + json.dumps(result, separators=(",", ":")))
-    return 0
+    return run_worker(run(args.port, args.clients, args.stall))
 
 
 if __name__ == "__main__":

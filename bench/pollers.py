@@ -21,9 +21,9 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Final, cast
+from typing import Any, Final, cast
 
 from bench import workerloop
 from bench.client import Target, client_session, login_many
@@ -203,6 +203,16 @@ def _say(line: str) -> None:
         data = data[os.write(sys.stdout.fileno(), data) :]
 
 
+def run_worker(main: Coroutine[Any, Any, dict[str, object]]) -> int:
+    """A worker process's run: ``main`` on the loop the harness chose, then
+    one ``result`` line with its CPU seconds; the exit status."""
+    raise_nofile()
+    result = workerloop.run(main)
+    result["cpu_s"] = cpu_seconds(os.getpid())
+    _say("result " + json.dumps(result, separators=(",", ":")))
+    return 0
+
+
 async def _stdin_lines() -> asyncio.StreamReader:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
@@ -253,11 +263,7 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, required=True)
     parser.add_argument("--timeout", type=float, default=30.0, help="waitevent timeout=")
     args = parser.parse_args()
-    raise_nofile()
-    result = workerloop.run(run(Target(args.url), args.sessions, args.timeout))
-    result["cpu_s"] = cpu_seconds(os.getpid())
-    _say("result " + json.dumps(result, separators=(",", ":")))
-    return 0
+    return run_worker(run(Target(args.url), args.sessions, args.timeout))
 
 
 if __name__ == "__main__":

@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import json
-import os
 import re
 import secrets
 import sys
@@ -27,10 +25,8 @@ import time
 from collections.abc import Awaitable
 from typing import Final, cast
 
-from bench import workerloop
 from bench.client import Target
-from bench.pollers import BUCKET_S, SessionPoller, Tally, _say, run_sessions
-from bench.procstat import cpu_seconds, raise_nofile
+from bench.pollers import BUCKET_S, SessionPoller, Tally, run_sessions, run_worker
 
 EVENT_RE: Final = re.compile(rb'"UserEvent":"Bench","Seq":"(\d+)","Stamp":"([0-9.]+)"')
 MARK_RE: Final = re.compile(rb'"UserEvent":"(BenchSync|BenchStop)"')
@@ -168,11 +164,7 @@ def main() -> int:
     parser.add_argument("--kind", choices=sorted(ENDS), default="sse")
     parser.add_argument("--timeout", type=float, default=30.0, help="unused (pollers' option)")
     args = parser.parse_args()
-    raise_nofile()
-    result = workerloop.run(run(Target(args.url), args.sessions, args.kind))
-    result["cpu_s"] = cpu_seconds(os.getpid())
-    _say("result " + json.dumps(result, separators=(",", ":")))
-    return 0
+    return run_worker(run(Target(args.url), args.sessions, args.kind))
 
 
 if __name__ == "__main__":
